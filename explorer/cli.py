@@ -1,0 +1,247 @@
+"""``latent-explorer``: one entry point with subcommands (DESIGN.md, "Command line")."""
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import signal
+import sys
+import traceback
+
+from explorer.errors import ExplorerError
+
+SUBCOMMANDS = ("train", "info", "eval")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="latent-explorer",
+        description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders).",
+        epilog="Add --debug to any command to see the full traceback of an error.",
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a GEM auto-decoder on a dataset",
+                       description="Train an auto-decoder (one latent per signal) with GEM's losses.")
+    t.add_argument("--data", required=True, metavar="SPEC", help="built-in dataset (fashion-mnist, sprites) or a folder")
+    t.add_argument("--modality", default="image", choices=["image", "audio", "shape", "audiovisual"])
+    t.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (.safetensors)")
+    t.add_argument("--preset", default="base", help="model and training sizes: tiny, small, base (default)")
+    t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
+    t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
+    t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--force", action="store_true", help="overwrite an existing --out checkpoint")
+    t.add_argument("--model", dest="model_kind", choices=["hyper", "modulated", "film"], help="field architecture (default hyper)")
+    t.add_argument("--activation", choices=["sine", "relu_pe"], help="field activation of the hyper model")
+    t.add_argument("--max-items", type=int, help="use at most N training items")
+    t.add_argument("--max-test", type=int, help="use at most N held-out items (fashion-mnist)")
+    t.add_argument("--resolution", type=int, help="image side in pixels (folders, sprites)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
+    t.add_argument("--save-every", type=float, metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
+
+    i = sub.add_parser("info", help="describe a checkpoint", description="Modality, sizes, labels, training command, metrics.")
+    i.add_argument("checkpoint", metavar="CKPT")
+    i.add_argument("--json", action="store_true", help="machine-readable output")
+
+    e = sub.add_parser("eval", help="reconstruction quality on training and held-out signals",
+                       description="Train-set PSNR from the stored latents and held-out PSNR after test-time fitting.")
+    e.add_argument("checkpoint", metavar="CKPT")
+    e.add_argument("--data", metavar="SPEC", help="evaluate on other data: every item is held out (default: the checkpoint's own split)")
+    e.add_argument("--json", action="store_true", help="machine-readable output")
+    e.add_argument("--max-items", type=int, default=200, help="items per split (default 200)")
+    e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
+    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    return p
+
+
+def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from explorer.core.device import resolve_device
+    from explorer.data import load_dataset
+    from explorer.modalities import get_modality
+    from explorer.train.config import preset
+    from explorer.train.trainer import Trainer, state_path
+
+    out = Path(args.out)
+    if out.exists() and not (args.resume or args.force):
+        raise ExplorerError(f"{out} exists; add --resume to continue training it or --force to overwrite it")
+    if out.exists() and out.is_dir():
+        raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
+    modality = get_modality(args.modality)
+    device = resolve_device(args.device)
+    model_cfg, train_cfg, data_opts = preset(args.preset, modality.in_dim, 1)
+    for name, value in (("steps", args.steps), ("batch_size", args.batch_size), ("seed", args.seed),
+                        ("save_every_s", args.save_every)):
+        if value is not None:
+            setattr(train_cfg, name, value)
+    train_cfg.lle = train_cfg.lle and not args.no_lle
+    train_cfg.iso = train_cfg.iso and not args.no_iso
+    if args.model_kind:
+        model_cfg.kind = args.model_kind
+    if args.activation:
+        model_cfg.activation = args.activation
+    for name in ("max_items", "max_test"):
+        if getattr(args, name) is not None:
+            data_opts[name] = getattr(args, name)
+    dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
+    model_cfg.out_dim = dataset.channels
+    model_cfg.__post_init__()
+    command = "latent-explorer " + shlex.join(argv)
+    trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume)
+    n_train = len(trainer.train_set.names)
+    losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
+    print(f"training {model_cfg.kind} field on {n_train} {args.modality} signals of {args.data} "
+          f"({losses}) on {device.type}" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
+          file=sys.stderr)
+    if args.resume and not trainer.resumed:
+        print(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
+    bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
+               disable=None, mininterval=1.0)
+    try:
+        for progress in trainer.run():
+            bar.update(1)
+            if progress.saved:
+                bar.write(f"checkpoint saved at step {progress.step}", file=sys.stderr)
+            if progress.step % 10 == 0 or progress.step == progress.steps:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
+    except KeyboardInterrupt:
+        bar.close()
+        trainer.save()
+        print(f"interrupted at step {trainer.step}; saved {out}; continue with the same command and --resume",
+              file=sys.stderr)
+        return 130
+    bar.close()
+    tf = trainer.final_metrics
+    extra = f", train PSNR {tf['psnr']:.2f} dB" if "psnr" in tf else ""
+    print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
+          f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
+    return 0
+
+
+def _fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
+    lines = []
+    for split, vals in m.items():
+        if isinstance(vals, dict):
+            parts = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in vals.items())
+            lines.append(f"{indent}{split}: {parts}")
+        else:
+            lines.append(f"{indent}{split}: {vals}")
+    return lines
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from explorer.core.checkpoint import load_checkpoint
+
+    ckpt = load_checkpoint(args.checkpoint)
+    n_params = sum(v.numel() for v in ckpt.state_dict.values())
+    info = {
+        "path": str(ckpt.path),
+        "modality": ckpt.modality,
+        "model": ckpt.model_config.to_dict(),
+        "parameters": n_params,
+        "latents": {"count": ckpt.n_items, "dim": ckpt.model_config.latent_dim},
+        "labels": {k: _label_summary(v) for k, v in ckpt.labels.items()},
+        "data": ckpt.data,
+        "train": {k: v for k, v in ckpt.train.items() if k != "config"} | {"config": ckpt.train.get("config", {})},
+        "metrics": ckpt.metrics,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    mc = ckpt.model_config
+    res = "x".join(str(r) for r in ckpt.modality.get("resolution", []))
+    print(f"{ckpt.path}")
+    print(f"  modality: {ckpt.modality['name']} {res}, {ckpt.modality.get('channels', '?')} channel(s)")
+    print(f"  model: {mc.kind} field, {mc.layers} x {mc.hidden} {mc.activation if mc.kind == 'hyper' else 'sine'}, "
+          f"latent dim {mc.latent_dim}, {n_params / 1e6:.2f} M parameters")
+    print(f"  latents: {ckpt.n_items} training items; data {ckpt.data.get('spec', '?')} "
+          f"({ckpt.data.get('n_test', 0)} held out)")
+    for k, v in info["labels"].items():
+        print(f"  label {k}: {v}")
+    t = ckpt.train
+    print(f"  trained: {t.get('step', '?')} steps in {t.get('seconds', '?')} s on {t.get('device', '?')}"
+          + ("" if t.get("finished", True) else " (unfinished: continue with --resume)"))
+    if t.get("command"):
+        print(f"  command: {t['command']}")
+    if ckpt.metrics:
+        print("  metrics:")
+        print("\n".join(_fmt_metrics(ckpt.metrics, "    ")))
+    return 0
+
+
+def _label_summary(values: list) -> str | dict:
+    if values and all(isinstance(v, (int, float)) for v in values):
+        return {"min": min(values), "max": max(values)}
+    counts: dict = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    return f"{len(counts)} classes ({', '.join(list(map(str, counts))[:10])}{', ...' if len(counts) > 10 else ''})"
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.device import resolve_device
+    from explorer.data import load_dataset, reload_dataset
+    from explorer.train.evaluate import evaluate
+
+    ckpt = load_checkpoint(args.checkpoint)
+    device = resolve_device(args.device)
+    if args.data:
+        res = ckpt.modality["resolution"][0]
+        dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
+    else:
+        dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
+    result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
+                      held_out_only=bool(args.data))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(f"{ckpt.path}")
+        print("\n".join(_fmt_metrics(result)))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    parser = _parser()
+    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
+        parser.print_help(sys.stderr)
+        print("\nlatent-explorer: the desktop app is not part of this version yet; "
+              "use 'latent-explorer info CKPT' to inspect a checkpoint", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if args.command == "train":
+            return _cmd_train(args, argv)
+        if args.command == "info":
+            return _cmd_info(args)
+        if args.command == "eval":
+            return _cmd_eval(args)
+    except ExplorerError as e:
+        if debug:
+            traceback.print_exc()
+        print(f"latent-explorer: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("latent-explorer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # a bug: one line unless --debug
+        if debug:
+            raise
+        print(f"latent-explorer: internal error: {e.__class__.__name__}: {e} (run again with --debug for the traceback)",
+              file=sys.stderr)
+        return 3
+    return 2
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM -> the same clean save as Ctrl-C
+    raise KeyboardInterrupt

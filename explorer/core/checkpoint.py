@@ -1,0 +1,177 @@
+"""Checkpoint files: safetensors tensors + JSON metadata in the header. No pickle, ever.
+
+Layout: tensors ``latents`` ``[N, d]`` and ``model.<name>`` (the field's state dict); header
+metadata key ``latent_explorer`` holds JSON with the schema version, model config, modality,
+item names, labels, data source, training config and command, and metrics.
+"""
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from explorer.core.atomic import atomic_write_bytes
+from explorer.errors import ExplorerError
+from explorer.models import FieldConfig, build_model
+
+SCHEMA_VERSION = 1
+META_KEY = "latent_explorer"
+
+
+@dataclass
+class Checkpoint:
+    model_config: FieldConfig
+    modality: dict
+    """``{"name": "image", "resolution": [H, W], "channels": C}``"""
+    latents: torch.Tensor
+    """``[N, d]``: one latent per training item."""
+    state_dict: dict[str, torch.Tensor]
+    names: list[str]
+    labels: dict[str, list] = field(default_factory=dict)
+    data: dict = field(default_factory=dict)
+    """The dataset source, to rebuild train and held-out items (``explorer.data.reload_dataset``)."""
+    train: dict = field(default_factory=dict)
+    """Training config, command line, steps done, seconds spent."""
+    metrics: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def n_items(self) -> int:
+        return int(self.latents.shape[0])
+
+    def build_model(self, device: str | torch.device = "cpu") -> torch.nn.Module:
+        model = build_model(self.model_config)
+        try:
+            model.load_state_dict(self.state_dict, strict=True)
+        except RuntimeError as e:
+            first = str(e).strip().splitlines()
+            detail = "; ".join(line.strip() for line in first[1:3]) or first[0]
+            raise ExplorerError(f"{self._where()}: model weights do not match the stored config ({detail})") from e
+        return model.to(device).eval()
+
+    def _where(self) -> str:
+        return str(self.path) if self.path else "checkpoint"
+
+    def metadata(self) -> dict:
+        return {
+            "schema": SCHEMA_VERSION,
+            "model": self.model_config.to_dict(),
+            "modality": self.modality,
+            "names": self.names,
+            "labels": self.labels,
+            "data": self.data,
+            "train": self.train,
+            "metrics": self.metrics,
+        }
+
+
+def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> None:
+    """Write atomically: a crash or a full disk never leaves a half-written checkpoint."""
+    from safetensors.torch import save
+
+    tensors = {"latents": ckpt.latents.detach().float().cpu().contiguous()}
+    for k, v in ckpt.state_dict.items():
+        tensors[f"model.{k}"] = v.detach().cpu().contiguous()
+    data = save(tensors, metadata={META_KEY: json.dumps(ckpt.metadata())})
+    atomic_write_bytes(path, data)
+    ckpt.path = Path(path)
+
+
+def _refuse_pickle(head: bytes, path: Path) -> None:
+    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+        raise ExplorerError(
+            f"{path} is a PyTorch/pickle file; latent-explorer only opens safetensors checkpoints "
+            "(pickle can run code when opened) — retrain or convert it with 'latent-explorer train'"
+        )
+
+
+def read_header(raw: bytes, path: Path) -> dict:
+    """Parse and check the safetensors header: sizes, offsets and our metadata."""
+    if len(raw) < 8:
+        raise ExplorerError(f"{path} is too short to be a checkpoint ({len(raw)} bytes); is it truncated?")
+    (n,) = struct.unpack("<Q", raw[:8])
+    if n > len(raw) - 8 or n > 100_000_000:
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint, or it is truncated (bad header size)")
+    try:
+        header = json.loads(raw[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)") from e
+    if not isinstance(header, dict):
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
+    body = len(raw) - 8 - n
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        end = info.get("data_offsets", [0, 0])[1] if isinstance(info, dict) else 0
+        if end > body:
+            raise ExplorerError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
+    meta = header.get("__metadata__") or {}
+    if META_KEY not in meta:
+        raise ExplorerError(f"{path} is a safetensors file but not a latent-explorer checkpoint (no metadata)")
+    try:
+        return json.loads(meta[META_KEY])
+    except json.JSONDecodeError as e:
+        raise ExplorerError(f"{path}: checkpoint metadata is corrupt ({e.msg})") from e
+
+
+def load_checkpoint(path: str | Path) -> Checkpoint:
+    """Open a checkpoint; any problem is an ``ExplorerError`` whose message names what is wrong."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load
+
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as e:
+        raise ExplorerError(f"{path} does not exist") from e
+    except IsADirectoryError as e:
+        raise ExplorerError(f"{path} is a folder, not a checkpoint file") from e
+    except OSError as e:
+        raise ExplorerError(f"could not read {path}: {e.strerror or e}") from e
+    _refuse_pickle(raw[:4], path)
+    meta = read_header(raw, path)
+    schema = meta.get("schema")
+    if not isinstance(schema, int):
+        raise ExplorerError(f"{path}: checkpoint has no schema version")
+    if schema > SCHEMA_VERSION:
+        raise ExplorerError(
+            f"{path} uses checkpoint schema {schema}, newer than this latent-explorer understands ({SCHEMA_VERSION}); "
+            "update latent-explorer"
+        )
+    try:
+        tensors = load(raw)
+    except (SafetensorError, ValueError, RuntimeError) as e:
+        raise ExplorerError(f"{path} is corrupt: {str(e).splitlines()[0]}") from e
+    try:
+        config = FieldConfig.from_dict(meta["model"])
+        names = list(meta["names"])
+        modality = dict(meta["modality"])
+    except (KeyError, TypeError) as e:
+        raise ExplorerError(f"{path}: checkpoint metadata lacks {e}") from e
+    latents = tensors.pop("latents", None)
+    if latents is None:
+        raise ExplorerError(f"{path} has no latents tensor")
+    if latents.ndim != 2 or latents.shape[1] != config.latent_dim:
+        raise ExplorerError(
+            f"{path}: latents have shape {tuple(latents.shape)}, expected [N, {config.latent_dim}] from the model config"
+        )
+    if latents.shape[0] != len(names):
+        raise ExplorerError(f"{path}: {latents.shape[0]} latents but {len(names)} item names")
+    if not torch.isfinite(latents).all():
+        bad = int((~torch.isfinite(latents)).any(dim=1).sum())
+        raise ExplorerError(f"{path}: {bad} latents contain NaN or infinite values; the training run diverged")
+    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    for k, v in state.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise ExplorerError(f"{path}: model weight {k!r} contains NaN or infinite values")
+    labels = meta.get("labels") or {}
+    for key, vals in labels.items():
+        if len(vals) != len(names):
+            raise ExplorerError(f"{path}: label {key!r} has {len(vals)} values for {len(names)} items")
+    ckpt = Checkpoint(config, modality, latents.float(), state, names, labels, meta.get("data") or {},
+                      meta.get("train") or {}, meta.get("metrics") or {}, path)
+    ckpt.build_model()  # shapes must match the config: fail here, with the file's name, not later
+    return ckpt

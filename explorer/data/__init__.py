@@ -1,0 +1,41 @@
+"""Datasets: built-in names and folders, resolved from the ``--data SPEC`` of the command line."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from explorer.data.dataset import SignalSet
+from explorer.errors import ExplorerError
+
+BUILTIN = ("fashion-mnist", "sprites")
+
+
+def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
+                 resolution: int | None = None, seed: int = 0) -> SignalSet:
+    """A built-in dataset by name, or a folder of files of the modality."""
+    if modality != "image":
+        raise ExplorerError(f"the {modality} modality has no datasets in this version yet; only image")
+    if spec == "fashion-mnist":
+        from explorer.data.fashion_mnist import fashion_mnist_set
+
+        if resolution not in (None, 28):
+            raise ExplorerError("fashion-mnist is 28x28; drop --resolution or use a folder of images")
+        return fashion_mnist_set(max_items, max_test)
+    if spec == "sprites":
+        from explorer.data.sprites import sprites_set
+
+        return sprites_set(n=max_items or 2000, resolution=resolution or 32, seed=seed)
+    path = Path(spec)
+    if path.is_dir():
+        from explorer.data.image_folder import image_folder_set
+
+        return image_folder_set(path, resolution=resolution or 32, max_items=max_items)
+    raise ExplorerError(f"--data {spec!r} is neither a built-in dataset ({', '.join(BUILTIN)}) nor a folder")
+
+
+def reload_dataset(source: dict, modality: str) -> SignalSet:
+    """Rebuild the dataset a checkpoint was trained on, from the ``source`` stored in it."""
+    return load_dataset(source["spec"], modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
+                        resolution=source.get("resolution"), seed=source.get("seed", 0))
+
+
+__all__ = ["SignalSet", "load_dataset", "reload_dataset", "BUILTIN"]

@@ -1,0 +1,54 @@
+"""Images as fields over [-1, 1]^2: pixel centres -> grey or RGB value (field values in [-1, 1])."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from explorer.core.atomic import atomic_write_bytes
+
+
+class ImageModality:
+    name = "image"
+    in_dim = 2
+
+    def coords(self, resolution: tuple[int, int]) -> torch.Tensor:
+        """Pixel centres of an ``H x W`` image, row-major, as ``(y, x)`` in ``[-1, 1]``: ``[H*W, 2]``."""
+        h, w = resolution
+        ys = (torch.arange(h, dtype=torch.float32) + 0.5) / h * 2 - 1
+        xs = (torch.arange(w, dtype=torch.float32) + 0.5) / w * 2 - 1
+        grid = torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1)
+        return grid.reshape(-1, 2)
+
+    @staticmethod
+    def to_field(pixels: np.ndarray) -> np.ndarray:
+        """Pixels in [0, 1] ``[..., H, W, C]`` -> field values in [-1, 1] ``[..., H*W, C]``."""
+        pixels = np.asarray(pixels, dtype=np.float32)
+        return (pixels * 2 - 1).reshape(*pixels.shape[:-3], -1, pixels.shape[-1])
+
+    def to_signal(self, values: torch.Tensor, resolution: tuple[int, int]) -> np.ndarray:
+        """Field values ``[..., H*W, C]`` -> pixels in [0, 1] ``[..., H, W, C]``."""
+        v = values.detach().float().cpu().numpy()
+        img = np.clip((v + 1) / 2, 0, 1)
+        return img.reshape(*v.shape[:-2], resolution[0], resolution[1], v.shape[-1])
+
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
+        """MSE and PSNR per item on [0, 1] pixels (GEM fig. 3). ``pred, target: [B, P, C]``."""
+        p = ((pred.clamp(-1, 1) + 1) / 2).float()
+        t = ((target + 1) / 2).float()
+        mse = ((p - t) ** 2).flatten(1).mean(1)
+        psnr = 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+        return {"mse": mse, "psnr": psnr}
+
+    def write(self, path: str | Path, signal: np.ndarray) -> None:
+        """Save pixels ``[H, W, C]`` in [0, 1] as a PNG, atomically."""
+        import io
+
+        from PIL import Image
+
+        arr = np.round(np.clip(signal, 0, 1) * 255).astype(np.uint8)
+        img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        atomic_write_bytes(path, buf.getvalue())

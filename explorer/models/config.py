@@ -1,0 +1,63 @@
+"""The typed model configuration that is stored in every checkpoint and rebuilds the model on load."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from explorer.errors import ExplorerError
+
+MODEL_KINDS = ("hyper", "modulated", "film")
+ACTIVATIONS = ("sine", "relu_pe")
+
+
+@dataclass
+class FieldConfig:
+    """Architecture of a latent-conditioned neural field ``f(z, x) -> v``."""
+
+    kind: str = "hyper"
+    """"hyper" (GEM hypernetwork, low-rank weights), "modulated" (Mehta et al. synthesis +
+    modulation network) or "film" (pi-GAN FiLM SIREN, Zuiderveld thesis)."""
+    in_dim: int = 2
+    """Coordinate dimension: 2 for images, 1 for waveforms, 3 for shapes."""
+    out_dim: int = 1
+    """Values per coordinate: 1 for grey images and audio, 3 for colour."""
+    latent_dim: int = 64
+    """Dimension of the latent z of each signal."""
+    hidden: int = 256
+    """Width of the field MLP's hidden layers."""
+    layers: int = 3
+    """Number of hidden layers of the field MLP."""
+    activation: str = "sine"
+    """Field activation of the "hyper" model: "sine" (SIREN) or "relu_pe" (positional encoding + ReLU)."""
+    omega0_first: float = 30.0
+    """SIREN frequency factor of the first layer."""
+    omega0_hidden: float = 30.0
+    """SIREN frequency factor of the hidden layers."""
+    rank: int = 8
+    """Rank r of the predicted factors A [out, r], B [r, in] of the "hyper" model."""
+    hyper_hidden: int = 256
+    """Width of the hypernetwork / modulation / mapping MLP."""
+    hyper_layers: int = 3
+    """Layers of the hypernetwork / mapping MLP (the last one predicts the field parameters)."""
+    pe_frequencies: int = 8
+    """Octaves of the positional encoding of the "relu_pe" activation."""
+
+    def __post_init__(self) -> None:
+        if self.kind not in MODEL_KINDS:
+            raise ExplorerError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
+        if self.activation not in ACTIVATIONS:
+            raise ExplorerError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        for name in ("in_dim", "out_dim", "latent_dim", "hidden", "layers", "rank", "hyper_hidden", "hyper_layers"):
+            if int(getattr(self, name)) < 1:
+                raise ExplorerError(f"model config: {name} must be at least 1, got {getattr(self, name)}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FieldConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ExplorerError(f"model config has unknown fields {unknown}; was it written by a newer latent-explorer?")
+        return cls(**data)

@@ -1,0 +1,1 @@
+"""Auto-decoder training, test-time latent fitting and evaluation (Qt-free)."""

@@ -1,0 +1,78 @@
+"""Training configuration and named presets (stored in the checkpoint with the weights)."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, fields
+
+from explorer.errors import ExplorerError
+from explorer.models.config import FieldConfig
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 6000
+    """Optimisation steps (one batch of signals each)."""
+    batch_size: int = 64
+    """Signals per step."""
+    coords_per_signal: int = 256
+    """Coordinates sampled at random from each signal per step (GEM eq. 4)."""
+    lr: float = 1e-4
+    """Adam learning rate of the network."""
+    latent_lr: float = 1e-3
+    """Adam learning rate of the latents."""
+    latent_init_std: float = 0.1
+    """Standard deviation of the Gaussian the latents start from."""
+    lle: bool = True
+    """Use GEM's LLE loss (section 4.2)."""
+    iso: bool = True
+    """Use GEM's local isometry loss (section 4.3)."""
+    lle_k: int = 10
+    """Neighbours of each latent for the LLE loss."""
+    lle_weight: float = 1.0
+    iso_weight: float = 1.0
+    negative_weight: float = 1.0
+    """Weight of the L1 penalty on negative LLE weights."""
+    iso_quantile: float = 0.25
+    """Fraction of the closest signal pairs in a batch that the isometry loss applies to."""
+    seed: int = 0
+    save_every_s: float = 120.0
+    """Seconds between checkpoint writes during training (and always at the end)."""
+
+    def __post_init__(self) -> None:
+        if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1:
+            raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+# name -> (model config overrides, train config overrides, data options)
+PRESETS: dict[str, tuple[dict, dict, dict]] = {
+    "tiny": (  # seconds on a laptop: tests and smoke checks
+        dict(latent_dim=8, hidden=32, layers=2, rank=2, hyper_hidden=32, hyper_layers=2),
+        dict(steps=40, batch_size=16, coords_per_signal=64, lr=1e-3, latent_lr=1e-2, lle_k=4, save_every_s=60.0),
+        dict(max_items=64, max_test=16),
+    ),
+    "small": (  # minutes on 2 CPU cores: ablations
+        dict(latent_dim=32, hidden=128, layers=3, rank=8, hyper_hidden=256, hyper_layers=3),
+        dict(steps=3000, batch_size=64, coords_per_signal=196, lr=2e-4, latent_lr=2e-3),
+        dict(max_items=2000, max_test=200),
+    ),
+    "base": (  # the shipped image checkpoint
+        dict(latent_dim=64, hidden=192, layers=3, rank=8, hyper_hidden=256, hyper_layers=3),
+        dict(steps=8000, batch_size=64, coords_per_signal=196, lr=2e-4, latent_lr=2e-3),
+        dict(max_items=10000, max_test=500),
+    ),
+}
+
+
+def preset(name: str, in_dim: int, out_dim: int) -> tuple[FieldConfig, TrainConfig, dict]:
+    if name not in PRESETS:
+        raise ExplorerError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
+    model, train, data = PRESETS[name]
+    return FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train), dict(data)

@@ -1,0 +1,213 @@
+"""GEM auto-decoder training: one latent per training signal, optimised with the network.
+
+``Trainer.run()`` is a generator that yields progress after every step, so the CLI shows a
+progress bar and the app can run it in a worker thread and stop it between steps. The
+checkpoint is written atomically every ``save_every_s`` seconds and at the end, together with a
+training-state file (optimiser moments, random state, step) from which ``--resume`` continues
+exactly where the run stopped.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from explorer.core.atomic import atomic_write_bytes
+from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from explorer.core.decode import decode_values
+from explorer.data.dataset import SignalSet
+from explorer.errors import ExplorerError
+from explorer.modalities import get_modality
+from explorer.models import FieldConfig, build_model
+from explorer.models.losses import (
+    isometry_loss,
+    lle_projection,
+    nearest_latents,
+    negative_weight_penalty,
+    reconstruction_loss,
+)
+from explorer.train.config import TrainConfig
+
+
+@dataclass
+class TrainProgress:
+    step: int
+    steps: int
+    losses: dict[str, float]
+    seconds: float
+    saved: bool = False
+
+
+def state_path(ckpt_path: str | Path) -> Path:
+    """The training-state file kept beside a checkpoint for ``--resume``."""
+    p = Path(ckpt_path)
+    return p.with_name(p.name + ".train-state.safetensors")
+
+
+class Trainer:
+    def __init__(self, dataset: SignalSet, model_config: FieldConfig, config: TrainConfig, out: str | Path,
+                 device: torch.device | str = "cpu", command: str = "", resume: bool = False):
+        self.dataset = dataset
+        self.train_set = dataset.train()
+        if len(self.train_set.names) < 2:
+            raise ExplorerError(f"need at least 2 training signals, found {len(self.train_set.names)}")
+        self.model_config = model_config
+        self.config = config
+        self.out = Path(out)
+        self.device = torch.device(device)
+        self.command = command
+        self.modality = get_modality(dataset.modality)
+        self.coords = self.modality.coords(dataset.resolution).to(self.device)  # [P, k]
+        self.values = torch.from_numpy(self.train_set.values).to(self.device)  # [N, P, C]
+        n = self.values.shape[0]
+
+        torch.manual_seed(config.seed)
+        self.model = build_model(model_config).to(self.device)
+        self.gen = torch.Generator().manual_seed(config.seed)
+        z0 = torch.randn(n, model_config.latent_dim, generator=self.gen) * config.latent_init_std
+        self.latents = torch.nn.Parameter(z0.to(self.device))
+        self.log_alpha = torch.nn.Parameter(torch.zeros((), device=self.device))
+        self.opt = torch.optim.Adam([
+            {"params": list(self.model.parameters()), "lr": config.lr},
+            {"params": [self.latents, self.log_alpha], "lr": config.latent_lr},
+        ])
+        self.step = 0
+        self.seconds = 0.0
+        self.resumed = False
+        self.final_metrics: dict = {}
+        if resume and self.out.exists():
+            self._load_state()
+            self.resumed = True
+
+    # --- one optimisation step -------------------------------------------------------------
+    def train_step(self) -> dict[str, float]:
+        c = self.config
+        n, p = self.values.shape[0], self.values.shape[1]
+        b = min(c.batch_size, n)
+        idx = torch.randperm(n, generator=self.gen)[:b].to(self.device)  # [B]
+        pts = torch.randint(p, (b, min(c.coords_per_signal, p)), generator=self.gen).to(self.device)  # [B, Pc]
+        coords = self.coords[pts]  # [B, Pc, k]
+        target = self.values[idx[:, None], pts]  # [B, Pc, C]
+        z = self.latents[idx]  # [B, d]
+        rec = reconstruction_loss(self.model(z, coords), target)
+        losses = {"rec": rec}
+        total = rec
+        if c.lle:
+            nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
+            z_proj, w = lle_projection(z, self.latents[nb_idx])
+            lle = reconstruction_loss(self.model(z_proj, coords), target)
+            neg = negative_weight_penalty(w)
+            losses["lle"] = lle
+            total = total + c.lle_weight * lle + c.negative_weight * neg
+        if c.iso:
+            iso = isometry_loss(z, self.values[idx].flatten(1), self.log_alpha, c.iso_quantile)
+            losses["iso"] = iso
+            total = total + c.iso_weight * iso
+        if not torch.isfinite(total):
+            raise ExplorerError(
+                f"training diverged at step {self.step + 1} (loss is {float(total)}); "
+                f"the last good checkpoint is {self.out}; lower the learning rate and resume"
+            )
+        self.opt.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt.step()
+        self.step += 1
+        return {k: float(v.detach()) for k, v in losses.items()}
+
+    def run(self) -> Iterator[TrainProgress]:
+        """Train up to ``config.steps``; yield after each step; save periodically and at the end."""
+        last_save = time.monotonic()
+        t0 = time.monotonic() - self.seconds
+        while self.step < self.config.steps:
+            losses = self.train_step()
+            self.seconds = time.monotonic() - t0
+            saved = False
+            if time.monotonic() - last_save >= self.config.save_every_s and self.step < self.config.steps:
+                self.save()
+                last_save = time.monotonic()
+                saved = True
+            yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved)
+        self.save(final=True)
+
+    # --- checkpoints ----------------------------------------------------------------------
+    def train_metrics(self, max_items: int = 256) -> dict:
+        m = min(max_items, self.values.shape[0])
+        pred = decode_values(self.model, self.latents[:m].detach(), self.coords)
+        metrics = self.modality.metrics(pred, self.values[:m])
+        return {k: float(v.mean()) for k, v in metrics.items()} | {"n": m}
+
+    def checkpoint(self, final: bool = False) -> Checkpoint:
+        ts = self.train_set
+        if final:
+            self.final_metrics = self.train_metrics()
+        metrics = {"train_fit": self.final_metrics} if final else {}
+        return Checkpoint(
+            model_config=self.model_config,
+            modality={"name": ts.modality, "resolution": list(ts.resolution), "channels": ts.channels},
+            latents=self.latents.detach(),
+            state_dict=self.model.state_dict(),
+            names=ts.names,
+            labels=ts.labels,
+            data=dict(self.dataset.source) | {"n_train": len(ts.names), "n_test": int(self.dataset.is_test.sum())},
+            train={"config": self.config.to_dict(), "command": self.command, "step": self.step,
+                   "seconds": round(self.seconds, 1), "device": self.device.type, "finished": final},
+            metrics=metrics,
+        )
+
+    def save(self, final: bool = False) -> None:
+        """Training state first, then the checkpoint, each written atomically."""
+        from safetensors.torch import save
+
+        opt_state = self.opt.state_dict()
+        tensors = {"log_alpha": self.log_alpha.detach().cpu().reshape(1), "rng": self.gen.get_state()}
+        for pid, st in opt_state["state"].items():
+            for key, val in st.items():
+                tensors[f"opt.{pid}.{key}"] = torch.as_tensor(val).detach().cpu().contiguous()
+        meta = {"step": self.step, "seconds": self.seconds, "param_groups": opt_state["param_groups"],
+                "fingerprint": self._fingerprint()}
+        atomic_write_bytes(state_path(self.out), save(tensors, metadata={"state": json.dumps(meta)}))
+        save_checkpoint(self.checkpoint(final), self.out)
+
+    def _fingerprint(self) -> dict:
+        cfg = self.config.to_dict()
+        cfg.pop("steps")  # resuming with more steps is the point
+        cfg.pop("save_every_s")
+        return {"model": self.model_config.to_dict(), "train": cfg, "data": self.dataset.source,
+                "names": len(self.train_set.names)}
+
+    def _load_state(self) -> None:
+        from safetensors import SafetensorError, safe_open
+
+        ckpt = load_checkpoint(self.out)
+        sp = state_path(self.out)
+        if not sp.exists():
+            raise ExplorerError(f"cannot resume: {sp} (the training state) is missing; train again with --force")
+        try:
+            with safe_open(str(sp), "pt") as f:
+                meta = json.loads(f.metadata()["state"])
+                tensors = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as e:
+            raise ExplorerError(f"cannot resume: {sp} is unreadable ({e}); train again with --force") from e
+        if meta["fingerprint"] != json.loads(json.dumps(self._fingerprint())):
+            raise ExplorerError(
+                f"cannot resume {self.out}: it was trained with other data or settings; use the same command, or --force"
+            )
+        if meta["step"] != ckpt.train.get("step"):
+            raise ExplorerError(f"cannot resume: {sp} and {self.out} are from different steps; train again with --force")
+        self.model.load_state_dict(ckpt.state_dict)
+        with torch.no_grad():
+            self.latents.copy_(ckpt.latents.to(self.device))
+            self.log_alpha.copy_(tensors["log_alpha"].reshape(()))
+        state: dict = {}
+        for key, val in tensors.items():
+            if key.startswith("opt."):
+                _, pid, name = key.split(".", 2)
+                state.setdefault(int(pid), {})[name] = val.to(self.device) if name != "step" else val
+        self.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+        self.gen.set_state(tensors["rng"])
+        self.step = int(meta["step"])
+        self.seconds = float(meta["seconds"])

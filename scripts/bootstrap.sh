@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Set up everything latent-explorer needs on a Debian machine, then run it.
+#   bash scripts/bootstrap.sh app [CKPT]   set up, then open a checkpoint (the shipped default when omitted)
+#   bash scripts/bootstrap.sh test [ARGS]  set up, then run the full test suite (ARGS go to pytest)
+#   bash scripts/bootstrap.sh setup        set up only
+# Idempotent: a second run checks what is installed and skips straight to the command.
+# Environment: PYTHON (default python3), TORCH_SPEC (default torch==2.13.0; e.g. "torch" for a CUDA build).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+MODE=${1:-app}
+[ $# -gt 0 ] && shift
+
+APT_PACKAGES=(dataset-fashion-mnist)
+
+missing_apt() {
+  local p
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || echo "$p"
+  done
+}
+
+need=$(missing_apt)
+if [ -n "$need" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "latent-explorer needs Debian packages; run as root:" >&2
+    echo "  apt-get update && apt-get install -y $(echo $need)" >&2
+    exit 1
+  fi
+  echo "installing Debian packages: $(echo $need)" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >&2
+  apt-get install -y -q --no-install-recommends $need >&2
+fi
+
+PYTHON=${PYTHON:-python3}
+TORCH_SPEC=${TORCH_SPEC:-torch==2.13.0}
+VENV="$ROOT/.venv"
+STAMP="$VENV/.bootstrap-stamp"
+want=$( (cat pyproject.toml scripts/bootstrap.sh; echo "$TORCH_SPEC") | sha256sum | cut -d' ' -f1)
+if [ ! -x "$VENV/bin/python" ] || [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "creating $VENV with $($PYTHON --version 2>&1)" >&2
+    "$PYTHON" -m venv "$VENV"
+  fi
+  "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+  # torch first, pinned, so nothing that depends on it pulls a different (CUDA) build
+  "$VENV/bin/python" -c "import torch" 2>/dev/null || "$VENV/bin/python" -m pip install -q "$TORCH_SPEC" >&2
+  "$VENV/bin/python" -m pip install -q -e ".[test]" >&2
+  echo "$want" > "$STAMP"
+fi
+
+case "$MODE" in
+  setup) ;;
+  app)
+    # The desktop app is not built yet: until it is, show the shipped default checkpoint.
+    exec "$VENV/bin/latent-explorer" info "${1:-checkpoints/fashion-mnist.safetensors}"
+    ;;
+  test)
+    export QT_QPA_PLATFORM=offscreen
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    echo "usage: bash scripts/bootstrap.sh app|test|setup" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run ``python -m explorer ARGS`` as a user would, capturing its output."""
+    proc = subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=timeout, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    if check and proc.returncode != 0:
+        raise AssertionError(f"latent-explorer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
+    return proc
+
+
+def write_image_folder(folder: Path, n: int = 24, seed: int = 0) -> Path:
+    """A folder of real PNG and JPEG files of mixed sizes and modes, in two class subfolders."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        cls = "disc" if i % 2 else "bar"
+        (folder / cls).mkdir(parents=True, exist_ok=True)
+        h, w = (40 + 4 * (i % 3), 48)
+        yy, xx = np.mgrid[0:h, 0:w]
+        cx, cy = rng.uniform(12, w - 12), rng.uniform(12, h - 12)
+        if cls == "disc":
+            img = (((xx - cx) ** 2 + (yy - cy) ** 2) < rng.uniform(40, 120)).astype(np.float32)
+        else:
+            img = (np.abs(xx - cx) < rng.uniform(2, 6)).astype(np.float32)
+        rgb = np.stack([img * rng.uniform(0.3, 1.0) for _ in range(3)], -1)
+        arr = (rgb * 255).astype(np.uint8)
+        ext = "png" if i % 3 else "jpg"
+        Image.fromarray(arr).save(folder / cls / f"item{i:02d}.{ext}")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def image_folder(tmp_path_factory) -> Path:
+    return write_image_folder(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory, image_folder) -> Path:
+    """A checkpoint trained by the real command on the image folder (tiny preset, seconds)."""
+    out = tmp_path_factory.mktemp("ckpt") / "tiny.safetensors"
+    run_cli("train", "--data", str(image_folder), "--out", str(out), "--preset", "tiny", "--steps", "60",
+            "--resolution", "16")
+    return out
+
+
+fashion_mnist_installed = pytest.mark.skipif(
+    not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
+    reason="Debian package dataset-fashion-mnist is not installed (scripts/bootstrap.sh installs it)",
+)

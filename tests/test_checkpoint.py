@@ -1,0 +1,150 @@
+import errno
+import json
+import os
+import struct
+
+import pytest
+import torch
+
+from explorer.core.atomic import atomic_write_bytes
+from explorer.core.checkpoint import SCHEMA_VERSION, Checkpoint, load_checkpoint, save_checkpoint
+from explorer.errors import ExplorerError
+from explorer.models import FieldConfig, build_model
+
+from conftest import run_cli
+
+
+def make_checkpoint(n=5) -> Checkpoint:
+    torch.manual_seed(0)
+    cfg = FieldConfig(kind="hyper", latent_dim=4, hidden=8, layers=2, rank=2, hyper_hidden=8, hyper_layers=2)
+    model = build_model(cfg)
+    return Checkpoint(cfg, {"name": "image", "resolution": [4, 4], "channels": 1}, torch.randn(n, 4),
+                      model.state_dict(), [f"item{i}" for i in range(n)], {"class": ["a", "b", "a", "b", "a"][:n]},
+                      {"spec": "sprites"}, {"command": "latent-explorer train ...", "step": 3}, {"train_fit": {"psnr": 20.0}})
+
+
+def test_round_trip_rebuilds_the_same_model_from_the_stored_config(tmp_path):
+    ckpt = make_checkpoint()
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(ckpt, path)
+    back = load_checkpoint(path)
+    assert back.names == ckpt.names and back.labels == ckpt.labels and back.model_config == ckpt.model_config
+    assert back.train["command"] == "latent-explorer train ..." and back.metrics == ckpt.metrics
+    assert torch.equal(back.latents, ckpt.latents)
+    coords = torch.rand(7, 2)
+    original = build_model(ckpt.model_config)
+    original.load_state_dict(ckpt.state_dict)
+    assert torch.equal(back.build_model()(back.latents, coords), original(ckpt.latents, coords))
+
+
+def test_the_file_holds_no_pickle(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["latent_explorer"])
+    assert meta["schema"] == SCHEMA_VERSION
+    assert all(v["dtype"] in ("F32", "I64") for k, v in header.items() if k != "__metadata__")
+
+
+def _error_of(path) -> str:
+    with pytest.raises(ExplorerError) as info:
+        load_checkpoint(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_a_torch_pickle_file_is_refused_without_being_unpickled(tmp_path):
+    path = tmp_path / "model.pt"
+
+    class Boom:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'pwned'}",))
+
+    torch.save({"x": Boom()}, path)
+    assert "pickle" in _error_of(path)
+    assert not (tmp_path / "pwned").exists()
+    import pickle
+
+    legacy = tmp_path / "legacy.pkl"
+    legacy.write_bytes(pickle.dumps({"a": 1}, protocol=2))
+    assert "pickle" in _error_of(legacy)
+
+
+def test_truncated_corrupt_and_foreign_files_name_what_is_wrong(tmp_path):
+    good = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), good)
+    raw = good.read_bytes()
+    cut = tmp_path / "cut.safetensors"
+    cut.write_bytes(raw[: len(raw) - 100])
+    assert "truncated" in _error_of(cut)
+    tiny = tmp_path / "tiny.safetensors"
+    tiny.write_bytes(raw[:5])
+    assert "truncated" in _error_of(tiny)
+    noise = tmp_path / "noise.safetensors"
+    noise.write_bytes(os.urandom(4096))
+    assert "not a latent-explorer checkpoint" in _error_of(noise) or "truncated" in _error_of(noise)
+    from safetensors.torch import save_file
+
+    foreign = tmp_path / "foreign.safetensors"
+    save_file({"w": torch.zeros(2)}, foreign)
+    assert "not a latent-explorer checkpoint" in _error_of(foreign)
+    assert "does not exist" in _error_of(tmp_path / "missing.safetensors")
+
+
+def test_nan_latents_wrong_shapes_and_newer_schema_are_refused(tmp_path):
+    ckpt = make_checkpoint()
+    ckpt.latents[2, 1] = float("nan")
+    save_checkpoint(ckpt, tmp_path / "nan.safetensors")
+    assert "NaN" in _error_of(tmp_path / "nan.safetensors")
+
+    ckpt = make_checkpoint()
+    ckpt.latents = torch.randn(5, 3)  # config says 4
+    save_checkpoint(ckpt, tmp_path / "shape.safetensors")
+    assert "shape" in _error_of(tmp_path / "shape.safetensors")
+
+    ckpt = make_checkpoint()
+    key = next(iter(ckpt.state_dict))
+    ckpt.state_dict = dict(ckpt.state_dict) | {key: torch.zeros(3, 3)}
+    save_checkpoint(ckpt, tmp_path / "weights.safetensors")
+    assert "do not match" in _error_of(tmp_path / "weights.safetensors")
+
+    ckpt = make_checkpoint()
+    path = tmp_path / "future.safetensors"
+    save_checkpoint(ckpt, path)
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    with safe_open(str(path), "pt") as f:
+        meta = json.loads(f.metadata()["latent_explorer"])
+    meta["schema"] = SCHEMA_VERSION + 1
+    save_file(load_file(path), path, metadata={"latent_explorer": json.dumps(meta)})
+    assert "newer" in _error_of(path)
+
+
+def test_cli_reports_a_bad_checkpoint_in_one_line_with_a_nonzero_exit(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 3)
+    for cmd in (["info", str(bad)], ["eval", str(bad)]):
+        proc = run_cli(*cmd, check=False)
+        assert proc.returncode != 0
+        assert "Traceback" not in proc.stderr
+        lines = [l for l in proc.stderr.splitlines() if l.strip()]
+        assert len(lines) == 1 and "bad.safetensors" in lines[0]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    before = path.read_bytes()
+
+    def full_disk(src, dst):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    with pytest.raises(ExplorerError, match="No space left on device"):
+        atomic_write_bytes(path, b"new contents")
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]

@@ -1,0 +1,80 @@
+import gzip
+
+import numpy as np
+import pytest
+
+from explorer.data import load_dataset
+from explorer.data.dataset import hash_split
+from explorer.data.sprites import render_sprite
+from explorer.errors import ExplorerError
+
+from conftest import fashion_mnist_installed
+
+
+def test_image_folder_resizes_keeps_names_and_folder_labels(image_folder):
+    ds = load_dataset(str(image_folder), resolution=16)
+    assert ds.values.shape == (24, 256, 3)
+    assert ds.values.min() >= -1 and ds.values.max() <= 1
+    assert ds.names[0] == "bar/item00.jpg" and set(ds.labels["folder"]) == {"bar", "disc"}
+    assert 0 < ds.is_test.sum() < 24 or ds.is_test.sum() == 0
+    again = load_dataset(str(image_folder), resolution=16)
+    assert np.array_equal(ds.is_test, again.is_test)
+
+
+def test_grey_folder_gives_one_channel_and_a_broken_file_is_named(tmp_path):
+    from PIL import Image
+
+    for i in range(3):
+        Image.fromarray(np.full((9, 13), 40 * i, np.uint8)).save(tmp_path / f"g{i}.png")
+    ds = load_dataset(str(tmp_path), resolution=8)
+    assert ds.channels == 1 and ds.values.shape == (3, 64, 1)
+    (tmp_path / "broken.png").write_bytes(b"not a png at all")
+    with pytest.raises(ExplorerError, match="broken.png"):
+        load_dataset(str(tmp_path), resolution=8)
+
+
+def test_missing_or_empty_data_is_a_clear_error(tmp_path):
+    with pytest.raises(ExplorerError, match="neither a built-in dataset"):
+        load_dataset(str(tmp_path / "nope"))
+    with pytest.raises(ExplorerError, match="no PNG or JPEG"):
+        load_dataset(str(tmp_path))
+
+
+def test_sprites_store_their_generating_factors_and_render_at_any_resolution():
+    ds = load_dataset("sprites", max_items=50, resolution=24)
+    assert set(ds.labels) == {"x", "y", "scale", "rotation", "hue"}
+    f = {k: ds.labels[k][7] for k in ds.labels}
+    assert np.allclose((render_sprite(f, 24) * 2 - 1).reshape(-1, 3), ds.values[7])
+    # the same sprite at 4x the resolution, averaged back down, is the same picture
+    hi = render_sprite(f, 96).reshape(24, 4, 24, 4, 3).mean((1, 3))
+    assert np.abs(hi - render_sprite(f, 24)).mean() < 0.02
+
+
+def test_hash_split_is_deterministic_and_stable_when_items_are_added():
+    names = [f"n{i}" for i in range(200)]
+    flags = hash_split(names, 0.1)
+    assert 5 < flags.sum() < 40
+    more = hash_split(names + ["extra1", "extra2"], 0.1)
+    assert np.array_equal(flags, more[:200])
+
+
+@fashion_mnist_installed
+def test_fashion_mnist_from_the_debian_package_keeps_classes_and_the_official_split():
+    ds = load_dataset("fashion-mnist", max_items=100, max_test=20)
+    assert ds.values.shape == (120, 784, 1)
+    assert ds.is_test.sum() == 20 and not ds.is_test[:100].any()
+    assert ds.names[0] == "train-00000" and ds.names[100] == "test-00000"
+    assert ds.labels["class"][0] == "Ankle boot"  # the first training image of Fashion-MNIST
+    assert len(set(ds.labels["class"])) == 10
+
+
+def test_a_truncated_idx_file_is_reported(tmp_path, monkeypatch):
+    from explorer.data import fashion_mnist
+
+    header = bytes([0, 0, 8, 3]) + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") + (28).to_bytes(4, "big")
+    for name in ("train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz"):
+        with gzip.open(tmp_path / name, "wb") as f:
+            f.write(header + bytes(100))
+    monkeypatch.setenv("LATENT_EXPLORER_FASHION_MNIST", str(tmp_path))
+    with pytest.raises(ExplorerError, match="truncated"):
+        fashion_mnist.load_fashion_mnist()

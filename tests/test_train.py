@@ -1,0 +1,138 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from explorer.core.checkpoint import load_checkpoint
+from explorer.data import load_dataset
+from explorer.modalities import get_modality
+from explorer.train.config import preset
+from explorer.train.fitting import run_fit
+from explorer.train.trainer import Trainer, state_path
+
+from conftest import ROOT, run_cli
+
+
+def test_train_writes_a_checkpoint_that_info_and_eval_describe(tiny_checkpoint, image_folder):
+    ckpt = load_checkpoint(tiny_checkpoint)
+    assert ckpt.modality == {"name": "image", "resolution": [16, 16], "channels": 3}
+    assert ckpt.n_items == len(load_dataset(str(image_folder), resolution=16).train().names)
+    assert ckpt.train["command"].startswith("latent-explorer train --data")
+    assert ckpt.train["config"]["lle"] and ckpt.train["config"]["iso"]
+    info = json.loads(run_cli("info", str(tiny_checkpoint), "--json").stdout)
+    assert info["latents"]["count"] == ckpt.n_items and info["modality"]["name"] == "image"
+    assert "folder" in info["labels"] and info["metrics"]["train_fit"]["psnr"] > 0
+    text = run_cli("info", str(tiny_checkpoint)).stdout
+    assert "hyper field" in text and "command: latent-explorer train" in text
+    result = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--fit-steps", "20").stdout)
+    assert result["train"]["n"] == ckpt.n_items and result["test"]["n"] >= 1
+    for split in ("train", "test"):
+        assert 0 < result[split]["mse"] < 1 and result[split]["psnr"] > 0
+
+
+def test_training_reduces_the_reconstruction_error(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps = 150
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    before = trainer.train_metrics()["mse"]
+    losses = [p.losses["rec"] for p in trainer.run()]
+    after = trainer.train_metrics()["mse"]
+    assert after < 0.7 * before
+    assert sum(losses[-10:]) < sum(losses[:10])
+
+
+def test_same_command_gives_the_same_checkpoint_and_resume_continues_exactly(image_folder, tmp_path):
+    common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16"]
+    run_cli("train", *common, "--out", str(tmp_path / "a.safetensors"), "--steps", "30")
+    run_cli("train", *common, "--out", str(tmp_path / "b.safetensors"), "--steps", "30")
+    a, b = load_checkpoint(tmp_path / "a.safetensors"), load_checkpoint(tmp_path / "b.safetensors")
+    assert torch.equal(a.latents, b.latents)
+    # 15 steps, then --resume to 30: identical to 30 steps in one go
+    run_cli("train", *common, "--out", str(tmp_path / "c.safetensors"), "--steps", "15")
+    proc = run_cli("train", *common, "--out", str(tmp_path / "c.safetensors"), "--steps", "30", "--resume")
+    assert "resuming at step 15" in proc.stderr
+    c = load_checkpoint(tmp_path / "c.safetensors")
+    assert c.train["step"] == 30
+    assert torch.allclose(c.latents, a.latents, atol=1e-6)
+    for k in a.state_dict:
+        assert torch.allclose(c.state_dict[k], a.state_dict[k], atol=1e-6), k
+
+
+def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path):
+    out = tmp_path / "k.safetensors"
+    cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
+           "--resolution", "16", "--steps", "1000000", "--save-every", "0", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        # --save-every 0 writes after every step: wait for the state file, then interrupt like Ctrl-C
+        for line in proc.stderr:
+            if line.startswith("checkpoint saved at step"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "--resume" in rest
+    saved = load_checkpoint(out)
+    assert saved.train["step"] >= 1 and not saved.train["finished"]
+    more = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--out", str(out),
+                   "--steps", str(saved.train["step"] + 5), "--resume")
+    assert f"resuming at step {saved.train['step']}" in more.stderr
+    assert load_checkpoint(out).train["step"] == saved.train["step"] + 5
+
+
+def test_existing_output_is_never_overwritten_silently(tiny_checkpoint, image_folder):
+    before = tiny_checkpoint.read_bytes()
+    proc = run_cli("train", "--data", str(image_folder), "--out", str(tiny_checkpoint), "--preset", "tiny", check=False)
+    assert proc.returncode == 1 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    assert tiny_checkpoint.read_bytes() == before
+
+
+def test_resume_with_other_settings_is_refused(image_folder, tmp_path):
+    out = tmp_path / "r.safetensors"
+    common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--out", str(out)]
+    run_cli("train", *common, "--steps", "5")
+    proc = run_cli("train", *common, "--steps", "10", "--no-lle", "--resume", check=False)
+    assert proc.returncode == 1 and "other data or settings" in proc.stderr
+
+
+def test_ablation_flags_are_recorded(image_folder, tmp_path):
+    out = tmp_path / "rec.safetensors"
+    run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "5",
+            "--no-lle", "--no-iso", "--model", "modulated", "--out", str(out))
+    ckpt = load_checkpoint(out)
+    assert not ckpt.train["config"]["lle"] and not ckpt.train["config"]["iso"]
+    assert ckpt.model_config.kind == "modulated"
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(image_folder, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--device", "cuda",
+                   "--out", str(tmp_path / "x.safetensors"), check=False)
+    assert proc.returncode == 1 and "--device cpu" in proc.stderr
+
+
+def test_test_time_fitting_recovers_a_training_signal_and_respects_the_mask(tiny_checkpoint, image_folder):
+    ckpt = load_checkpoint(tiny_checkpoint)
+    model = ckpt.build_model()
+    modality = get_modality("image")
+    ds = load_dataset(str(image_folder), resolution=16).train()
+    coords = modality.coords((16, 16))
+    target = torch.from_numpy(ds.values[:4])
+    stored = modality.metrics(model(ckpt.latents[:4], coords), target)["mse"]
+    z = run_fit(model, ckpt.latents, target, coords, steps=150, lle=False, coords_per_signal=256)
+    fitted = modality.metrics(model(z, coords), target)["mse"]
+    assert fitted.mean() <= 1.5 * stored.mean()  # as good as auto-decoding found, within a margin
+    assert all(not p.requires_grad is False for p in model.parameters())  # network untouched afterwards
+    # observe only the left half of a signal: the fit explains the left half better than the right
+    left = (coords[:, 1] < 0)[None].expand(4, -1)
+    z_half = run_fit(model, ckpt.latents, target, coords, mask=left, steps=150, coords_per_signal=64)
+    err = (model(z_half, coords) - target).pow(2).mean(-1)
+    assert err[left].mean() < err[~left].mean()
