@@ -10,7 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-SUBCOMMANDS = ("train", "info", "eval")
+SUBCOMMANDS = ("train", "info", "eval", "data")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
     t.add_argument("--save-every", type=float, metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8 "
+                        "(repeatable; see explorer/models/config.py and explorer/train/config.py)")
 
     i = sub.add_parser("info", help="describe a checkpoint", description="Modality, sizes, labels, training command, metrics.")
     i.add_argument("checkpoint", metavar="CKPT")
@@ -54,7 +57,32 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--max-items", type=int, default=200, help="items per split (default 200)")
     e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
+    dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+    b = dsub.add_parser("build", help="write a built-in dataset as files",
+                        description="Write a built-in image dataset as PNG files plus labels.csv "
+                                    "(train on it later with --data DIR).")
+    b.add_argument("name", choices=["fashion-mnist", "sprites"])
+    b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all)")
+    b.add_argument("--resolution", type=int, help="image side in pixels (sprites)")
+    b.add_argument("--seed", type=int, default=0)
     return p
+
+
+def _cmd_data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from explorer.data import load_dataset
+    from explorer.data.export_folder import write_image_folder
+
+    ds = load_dataset(args.name, "image", max_items=args.count, max_test=args.count and 0,
+                      resolution=args.resolution, seed=args.seed)
+    for _ in tqdm(write_image_folder(ds, args.out), total=len(ds.names), unit="file", file=sys.stderr, disable=None):
+        pass
+    print(f"wrote {len(ds.names)} images and labels.csv to {args.out}", file=sys.stderr)
+    return 0
 
 
 def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
@@ -82,6 +110,8 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
             setattr(train_cfg, name, value)
     train_cfg.lle = train_cfg.lle and not args.no_lle
     train_cfg.iso = train_cfg.iso and not args.no_iso
+    for item in args.set:
+        apply_setting(item, model_cfg, train_cfg)
     if args.model_kind:
         model_cfg.kind = args.model_kind
     if args.activation:
@@ -92,6 +122,7 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
     model_cfg.out_dim = dataset.channels
     model_cfg.__post_init__()
+    train_cfg.__post_init__()
     command = "latent-explorer " + shlex.join(argv)
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume)
     n_train = len(trainer.train_set.names)
@@ -122,6 +153,33 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
     return 0
+
+
+def apply_setting(item: str, *configs) -> None:
+    """``KEY=VALUE`` onto the first config with that field, converted to the field's type."""
+    import dataclasses
+
+    key, sep, raw = item.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep:
+        raise ExplorerError(f"--set {item!r}: write KEY=VALUE, e.g. --set hidden=256")
+    for cfg in configs:
+        names = {f.name for f in dataclasses.fields(cfg)}
+        if key in names:
+            current = getattr(cfg, key)
+            try:
+                if isinstance(current, bool):
+                    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                        raise ValueError(raw)
+                    value = raw.lower() in ("true", "1", "yes")
+                else:
+                    value = type(current)(raw)
+            except ValueError:
+                raise ExplorerError(f"--set {key}: {raw!r} is not a valid {type(current).__name__}") from None
+            setattr(cfg, key, value)
+            return
+    known = sorted({f.name for cfg in configs for f in dataclasses.fields(cfg)})
+    raise ExplorerError(f"--set: unknown setting {key!r}; known: {', '.join(known)}")
 
 
 def _fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
@@ -226,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_info(args)
         if args.command == "eval":
             return _cmd_eval(args)
+        if args.command == "data":
+            return _cmd_data(args)
     except ExplorerError as e:
         if debug:
             traceback.print_exc()

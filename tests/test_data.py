@@ -78,3 +78,19 @@ def test_a_truncated_idx_file_is_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_FASHION_MNIST", str(tmp_path))
     with pytest.raises(ExplorerError, match="truncated"):
         fashion_mnist.load_fashion_mnist()
+
+
+def test_data_build_writes_pngs_and_labels_that_train_reads_back(tmp_path):
+    from conftest import run_cli
+
+    out = tmp_path / "sprites"
+    run_cli("data", "build", "sprites", "--out", str(out), "--count", "12", "--resolution", "20")
+    files = sorted(p.name for p in out.iterdir())
+    assert len(files) == 13 and "labels.csv" in files
+    built = load_dataset("sprites", max_items=12, resolution=20)
+    back = load_dataset(str(out), resolution=20)
+    assert back.names == [f"{n}.png" for n in built.names]
+    assert np.abs(back.values - built.values).max() <= 2 / 255 + 1e-6  # 8-bit PNG rounding only
+    assert np.allclose(back.labels["rotation"], built.labels["rotation"])
+    proc = run_cli("data", "build", "sprites", "--out", str(out), "--count", "3", check=False)
+    assert proc.returncode == 1 and "not empty" in proc.stderr

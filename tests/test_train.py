@@ -136,3 +136,16 @@ def test_test_time_fitting_recovers_a_training_signal_and_respects_the_mask(tiny
     z_half = run_fit(model, ckpt.latents, target, coords, mask=left, steps=150, coords_per_signal=64)
     err = (model(z_half, coords) - target).pow(2).mean(-1)
     assert err[left].mean() < err[~left].mean()
+
+
+def test_every_size_can_be_set_from_the_command_line(image_folder, tmp_path):
+    out = tmp_path / "s.safetensors"
+    run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "3",
+            "--set", "hidden=24", "--set", "rank=3", "--set", "omega0_first=12.5", "--set", "lle_k=3",
+            "--set", "iso=false", "--out", str(out))
+    ckpt = load_checkpoint(out)
+    assert (ckpt.model_config.hidden, ckpt.model_config.rank, ckpt.model_config.omega0_first) == (24, 3, 12.5)
+    assert ckpt.train["config"]["lle_k"] == 3 and ckpt.train["config"]["iso"] is False
+    proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--set", "wings=2",
+                   "--out", str(tmp_path / "x.safetensors"), check=False)
+    assert proc.returncode == 1 and "unknown setting 'wings'" in proc.stderr

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
+from explorer.data.export_folder import LABELS_FILE, read_labels_csv
 from explorer.errors import ExplorerError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -59,6 +60,8 @@ def image_folder_set(folder: str | Path, resolution: int = 32, max_items: int | 
     parents = [p.parent.relative_to(folder).as_posix() for p in paths]
     if any(par != "." for par in parents):
         labels["folder"] = parents
+    if (folder / LABELS_FILE).exists():
+        labels |= read_labels_csv(folder / LABELS_FILE, names)
     return SignalSet(
         modality="image",
         values=ImageModality.to_field(pixels),
