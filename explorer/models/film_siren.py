@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from explorer.models.config import FieldConfig
-from explorer.models.siren import relu_mlp, siren_uniform_
+from explorer.models.siren import relu_mlp, siren_layers, siren_output
 
 
 class FilmSiren(nn.Module):
@@ -18,14 +18,8 @@ class FilmSiren(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.layers_ = nn.ModuleList()
-        for i in range(c.layers):
-            n_in = c.in_dim if i == 0 else c.hidden
-            layer = nn.Linear(n_in, c.hidden)
-            siren_uniform_(layer.weight, n_in, c.omega0_first if i == 0 else c.omega0_hidden, first=i == 0)
-            self.layers_.append(layer)
-        self.out = nn.Linear(c.hidden, c.out_dim)
-        siren_uniform_(self.out.weight, c.hidden, c.omega0_hidden, first=False)
+        self.layers_ = siren_layers(c.in_dim, c.hidden, c.layers, c.omega0_first, c.omega0_hidden)
+        self.out = siren_output(c.hidden, c.out_dim, c.omega0_hidden)
         self.mapping = relu_mlp([c.latent_dim] + [c.hyper_hidden] * (c.hyper_layers - 1) + [2 * c.layers * c.hidden])
         with torch.no_grad():
             self.mapping[-1].weight.mul_(0.25)

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from explorer.models.config import FieldConfig
-from explorer.models.siren import siren_uniform_
+from explorer.models.siren import siren_layers, siren_output
 
 
 class ModulatedSiren(nn.Module):
@@ -19,20 +19,15 @@ class ModulatedSiren(nn.Module):
         super().__init__()
         self.config = config
         c = config
-        self.synthesis = nn.ModuleList()
+        self.synthesis = siren_layers(c.in_dim, c.hidden, c.layers, c.omega0_first, c.omega0_hidden)
         self.modulation = nn.ModuleList()
         for i in range(c.layers):
-            n_in = c.in_dim if i == 0 else c.hidden
-            layer = nn.Linear(n_in, c.hidden)
-            siren_uniform_(layer.weight, n_in, c.omega0_first if i == 0 else c.omega0_hidden, first=i == 0)
-            self.synthesis.append(layer)
             mod = nn.Linear(c.latent_dim if i == 0 else c.hidden + c.latent_dim, c.hidden)
             with torch.no_grad():
                 mod.weight.mul_(0.1)
                 mod.bias.fill_(1.0)  # alpha starts near 1: a plain SIREN
             self.modulation.append(mod)
-        self.out = nn.Linear(c.hidden, c.out_dim)
-        siren_uniform_(self.out.weight, c.hidden, c.omega0_hidden, first=False)
+        self.out = siren_output(c.hidden, c.out_dim, c.omega0_hidden)
 
     def modulations(self, z: torch.Tensor) -> list[torch.Tensor]:
         """``z: [B, d]`` -> ``alpha_i: [B, hidden]`` for each synthesis layer."""

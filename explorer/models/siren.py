@@ -29,3 +29,21 @@ def relu_mlp(sizes: list[int]) -> torch.nn.Sequential:
         if i < len(sizes) - 2:
             layers.append(torch.nn.ReLU())
     return torch.nn.Sequential(*layers)
+
+
+def siren_layers(in_dim: int, hidden: int, layers: int, omega0_first: float, omega0_hidden: float) -> torch.nn.ModuleList:
+    """The shared linear layers of a SIREN synthesis network, SIREN-initialised for their omega0."""
+    out = torch.nn.ModuleList()
+    for i in range(layers):
+        n_in = in_dim if i == 0 else hidden
+        layer = torch.nn.Linear(n_in, hidden)
+        siren_uniform_(layer.weight, n_in, omega0_first if i == 0 else omega0_hidden, first=i == 0)
+        out.append(layer)
+    return out
+
+
+def siren_output(hidden: int, out_dim: int, omega0_hidden: float) -> torch.nn.Linear:
+    """The final linear layer of a SIREN (no activation)."""
+    layer = torch.nn.Linear(hidden, out_dim)
+    siren_uniform_(layer.weight, hidden, omega0_hidden, first=False)
+    return layer
