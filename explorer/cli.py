@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.add_argument("--max-items", type=int, default=200, help="items per split (default 200)")
     e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
+    e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
+                   help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
@@ -256,7 +258,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
     result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                      held_out_only=bool(args.data))
+                      held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle")
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -19,11 +19,12 @@ def _summary(metrics: dict[str, torch.Tensor]) -> dict:
 
 
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
-             device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0) -> dict:
+             device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
+             fit_lle: bool = True) -> dict:
     """``{"train": {...}, "test": {...}}`` with mean MSE and PSNR (images) per split.
 
     Training items are decoded from their stored latents; held-out items get latents by
-    test-time fitting (L_rec + L_LLE, network frozen). ``held_out_only`` treats every item of
+    test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen). ``held_out_only`` treats every item of
     ``dataset`` as held out (a dataset other than the one the checkpoint was trained on).
     """
     modality = get_modality(ckpt.modality["name"])
@@ -52,7 +53,8 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
         target = torch.from_numpy(test.values[pick])
-        z = run_fit(model, ckpt.latents, target, coords, steps=fit_steps, seed=seed)
+        z = run_fit(model, ckpt.latents, target, coords, steps=fit_steps, seed=seed, lle=fit_lle)
         result["test"] = _summary(modality.metrics(decode_values(model, z, coords).cpu(), target))
         result["test"]["fit_steps"] = fit_steps
+        result["test"]["fit_loss"] = "rec+lle" if fit_lle else "rec"
     return result

@@ -43,7 +43,7 @@ def fit_latents(
     coords: torch.Tensor,
     mask: torch.Tensor | None = None,
     steps: int = 300,
-    lr: float = 1e-2,
+    lr: float = 5e-2,
     lle: bool = True,
     k: int = 10,
     coords_per_signal: int = 256,
