@@ -12,8 +12,15 @@ BUILTIN = ("fashion-mnist", "sprites")
 def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
                  resolution: int | None = None, seed: int = 0) -> SignalSet:
     """A built-in dataset by name, or a folder of files of the modality."""
+    if modality == "audio":
+        path = Path(spec)
+        if not path.is_dir():
+            raise ExplorerError(f"--data {spec!r}: audio data is a folder of WAV/FLAC/OGG files")
+        from explorer.data.audio_folder import audio_folder_set
+
+        return audio_folder_set(path, max_items=max_items)
     if modality != "image":
-        raise ExplorerError(f"the {modality} modality has no datasets in this version yet; only image")
+        raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
     if spec == "fashion-mnist":
         from explorer.data.fashion_mnist import fashion_mnist_set
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from explorer.errors import ExplorerError
 from explorer.modalities.base import Modality
+from explorer.modalities.audio import AudioModality
 from explorer.modalities.image import ImageModality
 
-_MODALITIES = {"image": ImageModality}
+_MODALITIES = {"image": ImageModality, "audio": AudioModality}
 KNOWN = ("image", "audio", "shape", "audiovisual")
 
 
@@ -13,8 +14,8 @@ def get_modality(name: str) -> Modality:
     if name in _MODALITIES:
         return _MODALITIES[name]()
     if name in KNOWN:
-        raise ExplorerError(f"the {name} modality is not available in this version yet; only image is")
+        raise ExplorerError(f"the {name} modality is not available in this version yet; {', '.join(_MODALITIES)} are")
     raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
 
 
-__all__ = ["Modality", "get_modality", "ImageModality"]
+__all__ = ["Modality", "get_modality", "ImageModality", "AudioModality"]

@@ -1,0 +1,62 @@
+"""A folder of WAV/FLAC/OGG files: mono, resampled to 16 kHz, trimmed or zero-padded to 1 s."""
+from __future__ import annotations
+
+from math import gcd
+from pathlib import Path
+
+import numpy as np
+
+from explorer.data.dataset import SignalSet, hash_split
+from explorer.errors import ExplorerError
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
+
+
+def load_clip(path: Path, sample_rate: int = 16000, seconds: float = 1.0) -> np.ndarray:
+    """``[n]`` float32 in [-1, 1]: channels averaged, polyphase-resampled, trimmed/padded to ``seconds``."""
+    import soundfile
+    from scipy.signal import resample_poly
+
+    try:
+        data, sr = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError, soundfile.LibsndfileError) as e:
+        raise ExplorerError(f"{path} is not a readable sound file ({e}); remove it or fix it") from e
+    wave = data.mean(axis=1)
+    if sr != sample_rate:
+        g = gcd(int(sr), sample_rate)
+        wave = resample_poly(wave, sample_rate // g, int(sr) // g).astype(np.float32)
+    n = int(round(sample_rate * seconds))
+    out = np.zeros(n, dtype=np.float32)
+    out[: min(n, len(wave))] = wave[:n]
+    if not np.isfinite(out).all():
+        raise ExplorerError(f"{path} contains NaN or infinite samples")
+    return np.clip(out, -1.0, 1.0)
+
+
+def audio_folder_set(folder: str | Path, max_items: int | None = None, test_fraction: float = 0.1,
+                     sample_rate: int = 16000) -> SignalSet:
+    from explorer.data.export_folder import LABELS_FILE, read_labels_csv
+
+    folder = Path(folder)
+    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
+    if max_items is not None:
+        paths = paths[:max_items]
+    if not paths:
+        raise ExplorerError(f"no WAV, FLAC or OGG files found in {folder}")
+    waves = np.stack([load_clip(p, sample_rate) for p in paths])
+    names = [p.relative_to(folder).as_posix() for p in paths]
+    labels: dict[str, list] = {}
+    parents = [p.parent.relative_to(folder).as_posix() for p in paths]
+    if any(par != "." for par in parents):
+        labels["folder"] = parents
+    if (folder / LABELS_FILE).exists():
+        labels |= read_labels_csv(folder / LABELS_FILE, names)
+    return SignalSet(
+        modality="audio",
+        values=waves[..., None],
+        resolution=(waves.shape[1],),
+        names=names,
+        labels=labels,
+        is_test=hash_split(names, test_fraction),
+        source={"spec": str(folder.resolve()), "max_items": max_items},
+    )
