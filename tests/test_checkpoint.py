@@ -148,3 +148,11 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypat
         atomic_write_bytes(path, b"new contents")
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    old = os.umask(0o022)
+    os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~old

@@ -1,0 +1,68 @@
+import numpy as np
+import trimesh
+
+from explorer.modalities.sdf import (
+    chamfer_distance,
+    grid_coords,
+    mesh_sdf,
+    normalize_vertices,
+    sample_sdf,
+    sdf_to_mesh,
+    superquadric_sdf,
+    volumetric_iou,
+)
+
+
+def sphere_sdf(r, radius=0.5, centre=(0.2, -0.1, 0.05)):
+    p = grid_coords(r).numpy()
+    return (np.linalg.norm(p - np.array(centre), axis=1) - radius).reshape(r, r, r)
+
+
+def test_marching_cubes_maps_vertices_back_to_the_unit_cube():
+    for r in (24, 48):
+        v, f = sdf_to_mesh(sphere_sdf(r))
+        dist = np.linalg.norm(v - np.array([0.2, -0.1, 0.05]), axis=1)
+        assert np.abs(dist - 0.5).max() < 2.0 / r  # on the sphere, within a cell, at any resolution
+        mesh = trimesh.Trimesh(v, f)
+        assert mesh.is_watertight and mesh.volume > 0  # closed, faces outward
+        assert abs(mesh.volume - 4 / 3 * np.pi * 0.5**3) / (4 / 3 * np.pi * 0.5**3) < 0.05
+
+
+def test_an_empty_level_set_gives_an_empty_mesh():
+    v, f = sdf_to_mesh(np.ones((8, 8, 8)))
+    assert v.shape == (0, 3) and f.shape == (0, 3)
+
+
+def test_winding_number_signs_work_on_an_open_mesh():
+    box = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+    open_box = trimesh.Trimesh(box.vertices, box.faces[:-2])  # one side missing
+    s = mesh_sdf(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.9], [0.3, 0.2, -0.1]]), open_box.vertices, open_box.faces)
+    assert s[0] < 0 and s[1] > 0 and s[2] < 0
+
+
+def test_samples_are_half_near_the_surface_and_signed():
+    mesh = trimesh.creation.icosphere(subdivisions=3)
+    v = normalize_vertices(mesh.vertices)
+    assert np.allclose(v.max(0), 0.9, atol=1e-6)
+    pts, sdf = sample_sdf(v, mesh.faces, 2000, np.random.default_rng(0))
+    assert pts.shape == (2000, 3) and np.abs(pts).max() <= 1
+    assert np.median(np.abs(sdf[:1000])) < 0.05 < np.median(np.abs(sdf[1000:]))
+    exact = np.linalg.norm(pts, axis=1) - 0.9
+    assert np.abs(sdf - exact).max() < 0.02
+
+
+def test_chamfer_and_iou():
+    a = sphere_sdf(32)
+    assert volumetric_iou(a, a) == 1.0
+    assert 0 < volumetric_iou(a, sphere_sdf(32, radius=0.4)) < 1
+    v, _ = sdf_to_mesh(a)
+    assert chamfer_distance(v, v) == 0
+    assert chamfer_distance(v, v + 0.1) > chamfer_distance(v, v + 0.01) > 0
+
+
+def test_superquadric_with_unit_exponents_is_an_ellipsoid_and_box_like_for_small_ones():
+    p = np.array([[0.5, 0, 0], [0, 0.3, 0], [0, 0, 0.0], [0.9, 0, 0]])
+    d = superquadric_sdf(p, (0.5, 0.3, 0.4), 1.0, 1.0)
+    assert np.allclose(d[:2], 0, atol=1e-6) and d[2] < 0 and np.isclose(d[3], 0.4)
+    corner = np.array([[0.4, 0.4, 0.4]])
+    assert superquadric_sdf(corner, (0.5, 0.5, 0.5), 0.2, 0.2)[0] < 0 < superquadric_sdf(corner, (0.5, 0.5, 0.5), 1.0, 1.0)[0]
