@@ -59,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -185,13 +186,17 @@ def apply_setting(item: str, *configs) -> None:
 
 
 def _fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
+    """Nested metric dicts as indented lines; a dict of plain values on one line."""
     lines = []
-    for split, vals in m.items():
-        if isinstance(vals, dict):
+    for key, vals in m.items():
+        if isinstance(vals, dict) and any(isinstance(v, dict) for v in vals.values()):
+            lines.append(f"{indent}{key}:")
+            lines += _fmt_metrics(vals, indent + "  ")
+        elif isinstance(vals, dict):
             parts = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in vals.items())
-            lines.append(f"{indent}{split}: {parts}")
+            lines.append(f"{indent}{key}: {parts}")
         else:
-            lines.append(f"{indent}{split}: {vals}")
+            lines.append(f"{indent}{key}: {vals}")
     return lines
 
 
@@ -244,7 +249,7 @@ def _label_summary(values: list) -> str | dict:
     return f"{len(counts)} classes ({', '.join(list(map(str, counts))[:10])}{', ...' if len(counts) > 10 else ''})"
 
 
-def _cmd_eval(args: argparse.Namespace) -> int:
+def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.device import resolve_device
     from explorer.data import load_dataset, reload_dataset
@@ -259,6 +264,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
     result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
                       held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle")
+    if args.save:
+        from explorer.core.checkpoint import save_checkpoint
+
+        key = "eval" if not args.data else f"eval:{args.data}"
+        ckpt.metrics[key] = result | {"command": "latent-explorer " + shlex.join(argv)}
+        save_checkpoint(ckpt, ckpt.path)
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -285,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "info":
             return _cmd_info(args)
         if args.command == "eval":
-            return _cmd_eval(args)
+            return _cmd_eval(args, argv)
         if args.command == "data":
             return _cmd_data(args)
     except ExplorerError as e:

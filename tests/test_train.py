@@ -149,3 +149,13 @@ def test_every_size_can_be_set_from_the_command_line(image_folder, tmp_path):
     proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--set", "wings=2",
                    "--out", str(tmp_path / "x.safetensors"), check=False)
     assert proc.returncode == 1 and "unknown setting 'wings'" in proc.stderr
+
+
+def test_eval_save_records_the_result_for_info(image_folder, tmp_path):
+    out = tmp_path / "e.safetensors"
+    run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "5", "--out", str(out))
+    result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "3", "--save").stdout)
+    stored = load_checkpoint(out).metrics["eval"]
+    assert stored["test"] == result["test"] and stored["command"].startswith("latent-explorer eval")
+    text = run_cli("info", str(out)).stdout
+    assert "eval:" in text and "test: mse" in text
