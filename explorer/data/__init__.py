@@ -6,7 +6,7 @@ from pathlib import Path
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 
-BUILTIN = ("fashion-mnist", "sprites")
+BUILTIN = ("fashion-mnist", "sprites", "superquadrics")
 
 
 def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
@@ -19,6 +19,14 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
         from explorer.data.audio_folder import audio_folder_set
 
         return audio_folder_set(path, max_items=max_items)
+    if modality == "shape":
+        from explorer.data.shapes import mesh_folder_set, superquadrics_set
+
+        if spec == "superquadrics":
+            return superquadrics_set(n=max_items or 500, seed=seed, resolution=resolution or 64)
+        if not Path(spec).is_dir():
+            raise ExplorerError(f"--data {spec!r} is neither 'superquadrics' nor a folder of meshes")
+        return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64)
     if modality != "image":
         raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
     if spec == "fashion-mnist":

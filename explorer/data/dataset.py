@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +21,15 @@ class SignalSet:
     """``[N]`` bool; True for held-out items. None means every item is for training."""
     source: dict = field(default_factory=dict)
     """How to build the set again: the spec and its options (stored in the checkpoint)."""
+    coords: np.ndarray | None = None
+    """``[N, P, k]`` per-item sample coordinates (point-sampled signals such as SDFs); None means
+    every item is sampled on the modality's grid of ``resolution``."""
+    shared_points: int | None = None
+    """How many leading points lie at the same coordinates in every item (all of them on a grid):
+    the part of two signals that can be compared directly (GEM's isometry loss)."""
+    exact: Callable[[int, np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    """``exact(i, points [M, k]) -> values [M, C]``: item i's true signal anywhere, where known
+    (synthetic sets, meshes), for ground-truth metrics."""
 
     def __post_init__(self) -> None:
         if self.is_test is None:
@@ -33,6 +43,11 @@ class SignalSet:
     def channels(self) -> int:
         return int(self.values.shape[-1])
 
+    @property
+    def comparable_points(self) -> int:
+        """Leading points at which every item can be compared with every other."""
+        return int(self.values.shape[1] if self.shared_points is None else self.shared_points)
+
     def subset(self, mask: np.ndarray) -> "SignalSet":
         idx = np.flatnonzero(mask)
         return SignalSet(
@@ -43,6 +58,9 @@ class SignalSet:
             labels={k: [v[i] for i in idx] for k, v in self.labels.items()},
             is_test=self.is_test[idx],
             source=self.source,
+            coords=None if self.coords is None else self.coords[idx],
+            shared_points=self.shared_points,
+            exact=None if self.exact is None else (lambda i, pts, _f=self.exact, _m=idx: _f(int(_m[i]), pts)),
         )
 
     def train(self) -> "SignalSet":

@@ -5,8 +5,9 @@ from explorer.errors import ExplorerError
 from explorer.modalities.base import Modality
 from explorer.modalities.audio import AudioModality
 from explorer.modalities.image import ImageModality
+from explorer.modalities.shape import ShapeModality
 
-_MODALITIES = {"image": ImageModality, "audio": AudioModality}
+_MODALITIES = {"image": ImageModality, "audio": AudioModality, "shape": ShapeModality}
 KNOWN = ("image", "audio", "shape", "audiovisual")
 
 
@@ -18,4 +19,4 @@ def get_modality(name: str) -> Modality:
     raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
 
 
-__all__ = ["Modality", "get_modality", "ImageModality", "AudioModality"]
+__all__ = ["Modality", "get_modality", "ImageModality", "AudioModality", "ShapeModality"]

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from explorer.core.atomic import atomic_write_bytes
+from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, waveform_mse
 
 SAMPLE_RATE = 16000
@@ -26,6 +27,10 @@ class AudioModality:
     def to_signal(self, values: torch.Tensor, resolution: tuple[int]) -> np.ndarray:
         """Field values ``[..., n, 1]`` -> waveform ``[..., n]`` clipped to [-1, 1]."""
         return np.clip(values.detach().float().cpu().numpy()[..., 0], -1.0, 1.0)
+
+    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Training reconstruction loss: mean squared error (GEM eq. 4)."""
+        return reconstruction_loss(pred, target)
 
     def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
         """Waveform MSE, multi-resolution STFT MSE and LSD (dB) per item. ``pred, target: [B, n, 1]``."""

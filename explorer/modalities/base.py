@@ -17,5 +17,8 @@ class Modality(Protocol):
     def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...]) -> np.ndarray:
         """Field output ``[P, C]`` (or ``[B, P, C]``) -> the signal a person sees or hears."""
 
+    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The training reconstruction loss on sampled values ``[B, P, C]``."""
+
     def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``)."""

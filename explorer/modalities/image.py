@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from explorer.core.atomic import atomic_write_bytes
+from explorer.models.losses import reconstruction_loss
 
 
 class ImageModality:
@@ -32,6 +33,10 @@ class ImageModality:
         v = values.detach().float().cpu().numpy()
         img = np.clip((v + 1) / 2, 0, 1)
         return img.reshape(*v.shape[:-2], resolution[0], resolution[1], v.shape[-1])
+
+    def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Training reconstruction loss: mean squared error (GEM eq. 4)."""
+        return reconstruction_loss(pred, target)
 
     def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
         """MSE and PSNR per item on [0, 1] pixels (GEM fig. 3). ``pred, target: [B, P, C]``."""

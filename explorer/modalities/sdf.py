@@ -44,10 +44,13 @@ def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.
     """Signed distance of ``points [P, 3]`` to a mesh, signs by fast winding numbers (open meshes work)."""
     import point_cloud_utils as pcu
 
+    n = len(points)
+    if n == 1:  # point-cloud-utils 0.34 answers 0 for a lone query point: ask for it twice
+        points = np.repeat(points, 2, axis=0)
     s, _, _ = pcu.signed_distance_to_mesh(np.ascontiguousarray(points, np.float64),
                                           np.ascontiguousarray(vertices, np.float64),
                                           np.ascontiguousarray(faces, np.int32))
-    return s.astype(np.float32)
+    return np.asarray(s, dtype=np.float32).reshape(-1)[:n]
 
 
 def sample_sdf(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,

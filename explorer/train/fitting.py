@@ -50,10 +50,12 @@ def fit_latents(
     init: str = "mean",
     seed: int = 0,
     negative_weight: float = 1.0,
+    loss_fn=reconstruction_loss,
 ) -> Iterator[FitProgress]:
     """Yield progress after every step; the last yield holds the fitted latents.
 
-    ``bank: [N, d]`` training latents; ``targets: [M, P, C]`` field values; ``coords: [P, k]``;
+    ``bank: [N, d]`` training latents; ``targets: [M, P, C]`` field values; ``coords: [P, k]``
+    (shared) or ``[M, P, k]`` (per signal); ``loss_fn``: the modality's reconstruction loss;
     ``mask: [M, P]`` bool, True where the signal is observed (None: everywhere).
     ``init``: "mean" (every latent starts at the mean training latent) or "random" (each starts
     at a random training latent — different starts give different completions).
@@ -78,13 +80,13 @@ def fit_latents(
     with frozen(model):
         for step in range(1, steps + 1):
             idx = torch.multinomial(weights, n, replacement=False, generator=gen).to(device)  # [M, n]
-            c = coords[idx]  # [M, n, k]
+            c = coords[idx] if coords.ndim == 2 else coords[torch.arange(m, device=device)[:, None], idx]  # [M, n, k]
             t = torch.gather(targets, 1, idx[..., None].expand(-1, -1, targets.shape[-1]))
-            loss = reconstruction_loss(model(z, c), t)
+            loss = loss_fn(model(z, c), t)
             if lle:
                 nb = bank[nearest_latents(z, bank, k)]  # [M, k, d]
                 z_proj, w = lle_projection(z, nb)
-                loss = loss + reconstruction_loss(model(z_proj, c), t) + negative_weight * negative_weight_penalty(w)
+                loss = loss + loss_fn(model(z_proj, c), t) + negative_weight * negative_weight_penalty(w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -23,13 +23,7 @@ from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import get_modality
 from explorer.models import FieldConfig, build_model
-from explorer.models.losses import (
-    isometry_loss,
-    lle_projection,
-    nearest_latents,
-    negative_weight_penalty,
-    reconstruction_loss,
-)
+from explorer.models.losses import isometry_loss, lle_projection, nearest_latents, negative_weight_penalty
 from explorer.train.config import TrainConfig
 
 
@@ -63,6 +57,9 @@ class Trainer:
         self.modality = get_modality(dataset.modality)
         self.coords = self.modality.coords(dataset.resolution).to(self.device)  # [P, k]
         self.values = torch.from_numpy(self.train_set.values).to(self.device)  # [N, P, C]
+        ts_coords = self.train_set.coords
+        self.item_coords = None if ts_coords is None else torch.from_numpy(ts_coords).to(self.device)  # [N, P, k]
+        self.comparable = self.train_set.comparable_points
         n = self.values.shape[0]
 
         torch.manual_seed(config.seed)
@@ -90,21 +87,21 @@ class Trainer:
         b = min(c.batch_size, n)
         idx = torch.randperm(n, generator=self.gen)[:b].to(self.device)  # [B]
         pts = torch.randint(p, (b, min(c.coords_per_signal, p)), generator=self.gen).to(self.device)  # [B, Pc]
-        coords = self.coords[pts]  # [B, Pc, k]
+        coords = self.coords[pts] if self.item_coords is None else self.item_coords[idx[:, None], pts]  # [B, Pc, k]
         target = self.values[idx[:, None], pts]  # [B, Pc, C]
         z = self.latents[idx]  # [B, d]
-        rec = reconstruction_loss(self.model(z, coords), target)
+        rec = self.modality.loss(self.model(z, coords), target)
         losses = {"rec": rec}
         total = rec
         if c.lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])
-            lle = reconstruction_loss(self.model(z_proj, coords), target)
+            lle = self.modality.loss(self.model(z_proj, coords), target)
             neg = negative_weight_penalty(w)
             losses["lle"] = lle
             total = total + c.lle_weight * lle + c.negative_weight * neg
         if c.iso:
-            iso = isometry_loss(z, self.values[idx].flatten(1), self.log_alpha, c.iso_quantile)
+            iso = isometry_loss(z, self.values[idx, : self.comparable].flatten(1), self.log_alpha, c.iso_quantile)
             losses["iso"] = iso
             total = total + c.iso_weight * iso
         if not torch.isfinite(total):
@@ -136,7 +133,8 @@ class Trainer:
     # --- checkpoints ----------------------------------------------------------------------
     def train_metrics(self, max_items: int = 256) -> dict:
         m = min(max_items, self.values.shape[0])
-        pred = decode_values(self.model, self.latents[:m].detach(), self.coords)
+        coords = self.coords if self.item_coords is None else self.item_coords[:m]
+        pred = decode_values(self.model, self.latents[:m].detach(), coords)
         metrics = self.modality.metrics(pred, self.values[:m])
         return {k: float(v.mean()) for k, v in metrics.items()} | {"n": m}
 

@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+import trimesh
+
+from explorer.core.checkpoint import load_checkpoint
+from explorer.data import load_dataset
+from explorer.errors import ExplorerError
+from explorer.modalities import get_modality
+
+from conftest import run_cli
+
+
+def write_meshes(folder, n=8):
+    """Real mesh files in four formats, in two class folders: boxes and spheres of varied proportions."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        cls = "box" if i % 2 else "ball"
+        (folder / cls).mkdir(parents=True, exist_ok=True)
+        if cls == "box":
+            mesh = trimesh.creation.box(extents=rng.uniform(0.3, 1.0, 3))
+        else:
+            mesh = trimesh.creation.icosphere(subdivisions=2)
+            mesh.apply_scale(rng.uniform(0.4, 1.0, 3))
+        ext = ("obj", "ply", "stl", "off")[i % 4]
+        mesh.export(folder / cls / f"m{i}.{ext}")
+    return folder
+
+
+def test_superquadrics_keep_factors_shared_points_and_signs():
+    ds = load_dataset("superquadrics", "shape", max_items=6)
+    assert ds.values.shape == (6, 4096, 1) and ds.coords.shape == (6, 4096, 3)
+    assert ds.shared_points == 2048 and np.array_equal(ds.coords[0, :2048], ds.coords[5, :2048])
+    assert set(ds.labels) == {"a", "b", "c", "e1", "e2"}
+    assert np.median(np.abs(ds.values[:, 2048:])) < 0.05  # near-surface half
+    assert np.allclose(ds.exact(3, ds.coords[3]), ds.values[3], atol=1e-6)
+
+
+def test_mesh_folder_in_four_formats_normalised_with_labels(tmp_path):
+    ds = load_dataset(str(write_meshes(tmp_path / "meshes")), "shape")
+    assert len(ds.names) == 8 and set(ds.labels["folder"]) == {"box", "ball"}
+    assert ds.coords.shape == (8, 4096, 3) and np.abs(ds.coords).max() <= 1
+    centre = np.zeros((1, 3))
+    assert all(ds.exact(i, centre)[0, 0] < 0 for i in range(8))  # every shape holds the origin
+    (tmp_path / "meshes" / "bad.obj").write_text("v 1 2\nf 1 2 3 4 5\n")
+    with pytest.raises(ExplorerError, match="bad.obj"):
+        load_dataset(str(tmp_path / "meshes"), "shape")
+
+
+def test_a_shape_checkpoint_trains_and_reports_chamfer_and_iou(tmp_path):
+    folder = write_meshes(tmp_path / "meshes")
+    out = tmp_path / "s.safetensors"
+    run_cli("train", "--data", str(folder), "--modality", "shape", "--preset", "tiny", "--steps", "30", "--out", str(out))
+    ckpt = load_checkpoint(out)
+    assert ckpt.modality["name"] == "shape" and ckpt.model_config.in_dim == 3
+    result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "5").stdout)
+    for key in ("sdf_l1", "sign_accuracy", "chamfer", "iou"):
+        assert key in result["train"], key
+    assert 0 <= result["train"]["iou"] <= 1
+
+
+def test_shape_mesh_is_written_and_reads_back_closed(tmp_path):
+    shape = get_modality("shape")
+    grid = shape.coords((32,))
+    sdf = (grid.norm(dim=1) - 0.6)[:, None]
+    mesh = shape.to_signal(sdf, (32,))
+    for ext in ("ply", "obj"):
+        shape.write(tmp_path / f"m.{ext}", mesh)
+        back = trimesh.load(tmp_path / f"m.{ext}", force="mesh")
+        assert back.is_watertight and abs(back.volume - 4 / 3 * np.pi * 0.6**3) < 0.05
