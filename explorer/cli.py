@@ -66,9 +66,10 @@ def _parser() -> argparse.ArgumentParser:
     b = dsub.add_parser("build", help="write a built-in dataset as files",
                         description="Write a built-in image dataset as PNG files plus labels.csv "
                                     "(train on it later with --data DIR).")
-    b.add_argument("name", choices=["fashion-mnist", "sprites"])
+    b.add_argument("name", choices=["fashion-mnist", "sprites", "notes"],
+                   help="notes: 1 s instrument notes rendered with fluidsynth (10 instruments x 25 pitches)")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
-    b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all)")
+    b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
     b.add_argument("--resolution", type=int, help="image side in pixels (sprites)")
     b.add_argument("--seed", type=int, default=0)
     return p
@@ -80,6 +81,15 @@ def _cmd_data(args: argparse.Namespace) -> int:
     from explorer.data import load_dataset
     from explorer.data.export_folder import write_image_folder
 
+    if args.name == "notes":
+        from explorer.data.notes import INSTRUMENTS, build_notes
+
+        programs = list(INSTRUMENTS)[: args.count] if args.count else None
+        total = len(programs or INSTRUMENTS) * 25
+        for _ in tqdm(build_notes(args.out, programs), total=total, unit="clip", file=sys.stderr, disable=None):
+            pass
+        print(f"wrote {total} clips and labels.csv to {args.out}", file=sys.stderr)
+        return 0
     ds = load_dataset(args.name, "image", max_items=args.count, max_test=args.count and 0,
                       resolution=args.resolution, seed=args.seed)
     for _ in tqdm(write_image_folder(ds, args.out), total=len(ds.names), unit="file", file=sys.stderr, disable=None):

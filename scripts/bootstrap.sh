@@ -11,7 +11,7 @@ ROOT=$(pwd)
 MODE=${1:-app}
 [ $# -gt 0 ] && shift
 
-APT_PACKAGES=(dataset-fashion-mnist)
+APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm)
 
 missing_apt() {
   local p

@@ -58,3 +58,26 @@ def test_an_audio_checkpoint_trains_and_reports_audio_metrics(tmp_path):
     assert ckpt.modality["name"] == "audio" and ckpt.model_config.in_dim == 1
     result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "5").stdout)
     assert {"mse", "stft_mse", "lsd"} <= set(result["train"])
+
+
+notes_tools = pytest.mark.skipif(
+    not __import__("shutil").which("fluidsynth") or not __import__("os").path.exists("/usr/share/sounds/sf2/FluidR3_GM.sf2"),
+    reason="Debian packages fluidsynth and fluid-soundfont-gm are not installed (scripts/bootstrap.sh installs them)",
+)
+
+
+@notes_tools
+def test_notes_are_real_instrument_notes_at_their_pitch(tmp_path):
+    from explorer.data.notes import build_notes
+
+    list(build_notes(tmp_path / "notes", programs=[0, 73], pitches=range(57, 60)))
+    ds = load_dataset(str(tmp_path / "notes"), "audio")
+    assert len(ds.names) == 6 and set(ds.labels["family"]) == {"keyboard", "flute"}
+    for i, pitch in enumerate(ds.labels["pitch"]):
+        x = ds.values[i, :, 0]
+        assert 0.05 < np.abs(x).max() <= 1.0  # audible, not clipped away
+        spectrum = np.abs(np.fft.rfft(x))
+        f0 = 440 * 2 ** ((pitch - 69) / 12)
+        # the fundamental is present: strong within a semitone of the expected frequency
+        band = spectrum[int(f0 * 0.94) : int(f0 * 1.06) + 1]
+        assert band.max() > 0.2 * spectrum.max()
