@@ -80,3 +80,17 @@ def test_isometry_loss_is_zero_for_isometric_latents_and_uses_only_close_pairs()
     # a wrong scale is penalised, and alpha can undo it
     assert isometry_loss(z * 3, signals, torch.zeros(())) > 0.1
     assert isometry_loss(z * 3, signals, torch.log(torch.tensor(1 / 3))) < 1e-5
+
+
+def test_derivative_loss_compares_the_field_slope_with_the_forward_difference():
+    from explorer.models.losses import derivative_loss, forward_difference
+
+    n = 1000
+    t = ((torch.arange(n) + 0.5) / n * 2 - 1)[None, :, None]  # [1, n, 1]
+    wave = torch.sin(3 * t)
+    diff = forward_difference(wave)
+    coords = t.clone().requires_grad_(True)
+    exact = torch.sin(3 * coords)  # a "field" whose derivative is 3 cos(3t)
+    assert derivative_loss(exact, coords, diff, n) < 1e-7  # O(h^2) and the last sample (difference 0)
+    coords2 = t.clone().requires_grad_(True)
+    assert derivative_loss(torch.sin(6 * coords2), coords2, diff, n) > 1e-6

@@ -159,3 +159,25 @@ def test_eval_save_records_the_result_for_info(image_folder, tmp_path):
     assert stored["test"] == result["test"] and stored["command"].startswith("latent-explorer eval")
     text = run_cli("info", str(out)).stdout
     assert "eval:" in text and "test: mse" in text
+
+
+def test_strided_sampling_takes_every_kth_sample_with_a_random_phase(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.sampling, cfg.coords_per_signal = "strided", 64
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    pts = trainer._sample_points(8, 256)
+    assert pts.shape == (8, 64)
+    assert (pts.diff(dim=1) == 4).all() and (pts[:, 0] < 4).all()
+    assert len(set(pts[:, 0].tolist())) > 1
+
+
+def test_waveform_training_with_the_derivative_loss_records_it(tmp_path):
+    from test_audio_data import write_clips
+
+    folder = write_clips(tmp_path / "clips", n=6)
+    out = tmp_path / "a.safetensors"
+    proc = run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
+                   "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided", "--out", str(out))
+    ckpt = load_checkpoint(out)
+    assert ckpt.train["config"]["derivative_weight"] == 1.0 and ckpt.model_config.kind == "film"

@@ -67,3 +67,21 @@ def isometry_loss(z: torch.Tensor, signals: torch.Tensor, log_alpha: torch.Tenso
         ds = torch.cdist(signals, signals)[iu[0], iu[1]] / signals.shape[1] ** 0.5
         keep = ds <= torch.quantile(ds, quantile)
     return torch.abs(log_alpha.exp() * dz[keep] - ds[keep]).mean()
+
+
+def forward_difference(values: torch.Tensor) -> torch.Tensor:
+    """``y[j+1] - y[j]`` along the sample axis of ``values [N, P, C]`` (0 at the last sample)."""
+    diff = torch.zeros_like(values)
+    diff[:, :-1] = values[:, 1:] - values[:, :-1]
+    return diff
+
+
+def derivative_loss(pred: torch.Tensor, coords: torch.Tensor, target_diff: torch.Tensor, n_samples: int) -> torch.Tensor:
+    """Zuiderveld thesis eq. 4.7, second term: MSE between the field's derivative and the target's forward difference.
+
+    ``pred: [B, M, C]`` was computed from ``coords: [B, M, 1]`` (``requires_grad``); the field's
+    derivative d pred / d t (autograd, kept in the graph) is converted to per-sample units
+    (one sample is ``2 / n_samples`` in t) to compare with ``target_diff: [B, M, C]``.
+    """
+    (grad,) = torch.autograd.grad(pred.sum(), coords, create_graph=True)  # [B, M, 1], C == 1 fields
+    return torch.mean((grad * (2.0 / n_samples) - target_diff) ** 2)

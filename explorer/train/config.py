@@ -32,6 +32,12 @@ class TrainConfig:
     iso_weight: float = 1.0
     negative_weight: float = 1.0
     """Weight of the L1 penalty on negative LLE weights."""
+    sampling: str = "random"
+    """How coordinates are drawn each step: "random" (uniformly, per signal) or "strided" (every
+    k-th sample with a random phase per signal, as in the Zuiderveld thesis for waveforms)."""
+    derivative_weight: float = 0.0
+    """Weight of the derivative MSE (thesis eq. 4.7) for 1-D fields: the field's derivative
+    (autograd) against the target's forward difference, both per sample."""
     iso_quantile: float = 0.25
     """Fraction of the closest signal pairs in a batch that the isometry loss applies to."""
     seed: int = 0
@@ -41,6 +47,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
+        if self.sampling not in ("random", "strided"):
+            raise ExplorerError(f"training config: sampling must be random or strided, not {self.sampling!r}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

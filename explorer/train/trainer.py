@@ -23,7 +23,14 @@ from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import get_modality
 from explorer.models import FieldConfig, build_model
-from explorer.models.losses import isometry_loss, lle_projection, nearest_latents, negative_weight_penalty
+from explorer.models.losses import (
+    derivative_loss,
+    forward_difference,
+    isometry_loss,
+    lle_projection,
+    nearest_latents,
+    negative_weight_penalty,
+)
 from explorer.train.config import TrainConfig
 
 
@@ -57,6 +64,10 @@ class Trainer:
         self.modality = get_modality(dataset.modality)
         self.coords = self.modality.coords(dataset.resolution).to(self.device)  # [P, k]
         self.values = torch.from_numpy(self.train_set.values).to(self.device)  # [N, P, C]
+        if config.derivative_weight > 0:
+            if self.coords.shape[1] != 1 or self.train_set.coords is not None:
+                raise ExplorerError("the derivative loss is for 1-D signals on a grid (waveforms)")
+            self.differences = forward_difference(self.values)  # [N, P, C]
         ts_coords = self.train_set.coords
         self.item_coords = None if ts_coords is None else torch.from_numpy(ts_coords).to(self.device)  # [N, P, k]
         self.comparable = self.train_set.comparable_points
@@ -86,13 +97,20 @@ class Trainer:
         n, p = self.values.shape[0], self.values.shape[1]
         b = min(c.batch_size, n)
         idx = torch.randperm(n, generator=self.gen)[:b].to(self.device)  # [B]
-        pts = torch.randint(p, (b, min(c.coords_per_signal, p)), generator=self.gen).to(self.device)  # [B, Pc]
+        pts = self._sample_points(b, p)  # [B, Pc]
         coords = self.coords[pts] if self.item_coords is None else self.item_coords[idx[:, None], pts]  # [B, Pc, k]
         target = self.values[idx[:, None], pts]  # [B, Pc, C]
         z = self.latents[idx]  # [B, d]
-        rec = self.modality.loss(self.model(z, coords), target)
+        if c.derivative_weight > 0:
+            coords = coords.detach().requires_grad_(True)
+        pred = self.model(z, coords)
+        rec = self.modality.loss(pred, target)
         losses = {"rec": rec}
         total = rec
+        if c.derivative_weight > 0:
+            deriv = derivative_loss(pred, coords, self.differences[idx[:, None], pts], p)
+            losses["deriv"] = deriv
+            total = total + c.derivative_weight * deriv
         if c.lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])
@@ -129,6 +147,15 @@ class Trainer:
                 saved = True
             yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved)
         self.save(final=True)
+
+    def _sample_points(self, b: int, p: int) -> torch.Tensor:
+        """``[B, Pc]`` coordinate indices per signal: uniform, or evenly strided with a random phase."""
+        m = min(self.config.coords_per_signal, p)
+        if self.config.sampling == "strided":
+            stride = p // m
+            phase = torch.randint(stride, (b, 1), generator=self.gen)
+            return (phase + stride * torch.arange(m)).to(self.device)
+        return torch.randint(p, (b, m), generator=self.gen).to(self.device)
 
     # --- checkpoints ----------------------------------------------------------------------
     def train_metrics(self, max_items: int = 256) -> dict:
