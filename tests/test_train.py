@@ -181,3 +181,23 @@ def test_waveform_training_with_the_derivative_loss_records_it(tmp_path):
                    "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided", "--out", str(out))
     ckpt = load_checkpoint(out)
     assert ckpt.train["config"]["derivative_weight"] == 1.0 and ckpt.model_config.kind == "film"
+
+
+def test_a_run_from_before_a_new_config_field_still_resumes(image_folder, tmp_path):
+    import json as _json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    out = tmp_path / "old.safetensors"
+    common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--out", str(out)]
+    run_cli("train", *common, "--steps", "4")
+    sp = state_path(out)
+    with safe_open(str(sp), "pt") as f:
+        meta = _json.loads(f.metadata()["state"])
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    del meta["fingerprint"]["train"]["sampling"]  # as written by a version without that field
+    del meta["fingerprint"]["model"]["pe_frequencies"]
+    save_file(tensors, sp, metadata={"state": _json.dumps(meta)})
+    proc = run_cli("train", *common, "--steps", "6", "--resume")
+    assert "resuming at step 4" in proc.stderr

@@ -43,6 +43,12 @@ class TrainProgress:
     saved: bool = False
 
 
+def fingerprint(model: dict, train: dict, data: dict, n_items: int) -> dict:
+    """What must not change between a run and its --resume: everything but the step count and save interval."""
+    train = {k: v for k, v in train.items() if k not in ("steps", "save_every_s")}
+    return {"model": model, "train": train, "data": data, "names": n_items}
+
+
 def state_path(ckpt_path: str | Path) -> Path:
     """The training-state file kept beside a checkpoint for ``--resume``."""
     p = Path(ckpt_path)
@@ -198,11 +204,8 @@ class Trainer:
         save_checkpoint(self.checkpoint(final), self.out)
 
     def _fingerprint(self) -> dict:
-        cfg = self.config.to_dict()
-        cfg.pop("steps")  # resuming with more steps is the point
-        cfg.pop("save_every_s")
-        return {"model": self.model_config.to_dict(), "train": cfg, "data": self.dataset.source,
-                "names": len(self.train_set.names)}
+        return fingerprint(self.model_config.to_dict(), self.config.to_dict(), self.dataset.source,
+                           len(self.train_set.names))
 
     def _load_state(self) -> None:
         from safetensors import SafetensorError, safe_open
@@ -217,7 +220,13 @@ class Trainer:
                 tensors = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as e:
             raise ExplorerError(f"cannot resume: {sp} is unreadable ({e}); train again with --force") from e
-        if meta["fingerprint"] != json.loads(json.dumps(self._fingerprint())):
+        saved = meta["fingerprint"]
+        try:  # fields added to the configs since that run take their defaults
+            saved = fingerprint(FieldConfig.from_dict(saved["model"]).to_dict(),
+                                TrainConfig.from_dict(saved["train"]).to_dict(), saved["data"], saved["names"])
+        except (ExplorerError, KeyError, TypeError):
+            pass
+        if json.loads(json.dumps(saved)) != json.loads(json.dumps(self._fingerprint())):
             raise ExplorerError(
                 f"cannot resume {self.out}: it was trained with other data or settings; use the same command, or --force"
             )
