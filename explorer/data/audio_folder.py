@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
+from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
 
 AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
@@ -35,22 +36,9 @@ def load_clip(path: Path, sample_rate: int = 16000, seconds: float = 1.0) -> np.
 
 def audio_folder_set(folder: str | Path, max_items: int | None = None, test_fraction: float = 0.1,
                      sample_rate: int = 16000) -> SignalSet:
-    from explorer.data.export_folder import LABELS_FILE, read_labels_csv
-
-    folder = Path(folder)
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
-    if max_items is not None:
-        paths = paths[:max_items]
-    if not paths:
-        raise ExplorerError(f"no WAV, FLAC or OGG files found in {folder}")
+    paths = find_files(folder, AUDIO_SUFFIXES, "WAV, FLAC or OGG files", max_items)
     waves = np.stack([load_clip(p, sample_rate) for p in paths])
-    names = [p.relative_to(folder).as_posix() for p in paths]
-    labels: dict[str, list] = {}
-    parents = [p.parent.relative_to(folder).as_posix() for p in paths]
-    if any(par != "." for par in parents):
-        labels["folder"] = parents
-    if (folder / LABELS_FILE).exists():
-        labels |= read_labels_csv(folder / LABELS_FILE, names)
+    names, labels = names_and_labels(folder, paths)
     return SignalSet(
         modality="audio",
         values=waves[..., None],
@@ -58,5 +46,5 @@ def audio_folder_set(folder: str | Path, max_items: int | None = None, test_frac
         names=names,
         labels=labels,
         is_test=hash_split(names, test_fraction),
-        source={"spec": str(folder.resolve()), "max_items": max_items},
+        source={"spec": str(Path(folder).resolve()), "max_items": max_items},
     )

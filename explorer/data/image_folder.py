@@ -6,14 +6,10 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.data.export_folder import LABELS_FILE, read_labels_csv
+from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-
-
-def find_images(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def load_image(path: Path, resolution: int, grey: bool) -> np.ndarray:
@@ -48,20 +44,10 @@ def image_folder_set(folder: str | Path, resolution: int = 32, max_items: int | 
     from explorer.modalities.image import ImageModality
 
     folder = Path(folder)
-    paths = find_images(folder)
-    if max_items is not None:
-        paths = paths[:max_items]
-    if not paths:
-        raise ExplorerError(f"no PNG or JPEG images found in {folder}")
+    paths = find_files(folder, IMAGE_SUFFIXES, "PNG or JPEG images", max_items)
     grey = all(is_grey(p) for p in paths)
     pixels = np.stack([load_image(p, resolution, grey) for p in paths])
-    names = [p.relative_to(folder).as_posix() for p in paths]
-    labels = {}
-    parents = [p.parent.relative_to(folder).as_posix() for p in paths]
-    if any(par != "." for par in parents):
-        labels["folder"] = parents
-    if (folder / LABELS_FILE).exists():
-        labels |= read_labels_csv(folder / LABELS_FILE, names)
+    names, labels = names_and_labels(folder, paths)
     return SignalSet(
         modality="image",
         values=ImageModality.to_field(pixels),

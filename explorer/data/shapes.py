@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
+from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
 from explorer.modalities.sdf import grid_coords, mesh_sdf, normalize_vertices, sdf_to_mesh, superquadric_sdf
 
@@ -80,14 +81,8 @@ def load_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: int = 4096, seed: int = 0,
                     test_fraction: float = 0.1, resolution: int = 64) -> SignalSet:
-    from explorer.data.export_folder import LABELS_FILE, read_labels_csv
-
     folder = Path(folder)
-    paths = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in MESH_SUFFIXES)
-    if max_items is not None:
-        paths = paths[:max_items]
-    if not paths:
-        raise ExplorerError(f"no OBJ, PLY, STL or OFF meshes found in {folder}")
+    paths = find_files(folder, MESH_SUFFIXES, "OBJ, PLY, STL or OFF meshes", max_items)
     meshes = [load_mesh(p) for p in paths]
     rng = np.random.default_rng(seed)
     shared = shared_uniform_points(points // 2)
@@ -96,13 +91,7 @@ def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: in
         pts = np.concatenate([shared, near_surface_points(v, f, points - len(shared), rng)])
         coords.append(pts)
         values.append(mesh_sdf(pts, v, f)[:, None])
-    names = [p.relative_to(folder).as_posix() for p in paths]
-    labels: dict[str, list] = {}
-    parents = [p.parent.relative_to(folder).as_posix() for p in paths]
-    if any(par != "." for par in parents):
-        labels["folder"] = parents
-    if (folder / LABELS_FILE).exists():
-        labels |= read_labels_csv(folder / LABELS_FILE, names)
+    names, labels = names_and_labels(folder, paths)
     return SignalSet(
         modality="shape", values=np.stack(values), resolution=(resolution,), names=names, labels=labels,
         is_test=hash_split(names, test_fraction),
