@@ -1,7 +1,6 @@
 """The engine stays Qt-free (DESIGN.md, STYLE.md 1): importing it loads no GUI, 3-D or audio-device library."""
 import subprocess
 import sys
-from pathlib import Path
 
 from conftest import ROOT
 

@@ -1,7 +1,6 @@
 """3-D shapes as signed-distance fields over [-1, 1]^3 (negative inside); meshes by marching cubes."""
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
