@@ -176,7 +176,7 @@ def test_waveform_training_with_the_derivative_loss_records_it(tmp_path):
 
     folder = write_clips(tmp_path / "clips", n=6)
     out = tmp_path / "a.safetensors"
-    proc = run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
                    "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided", "--out", str(out))
     ckpt = load_checkpoint(out)
     assert ckpt.train["config"]["derivative_weight"] == 1.0 and ckpt.model_config.kind == "film"
