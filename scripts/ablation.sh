@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # GEM Table 1 ablation: test PSNR after test-time fitting for Rec, Rec+LLE, Rec+LLE+Iso at the same budget.
-#   bash scripts/ablation.sh DATA OUTDIR [extra train args...]
+#   bash scripts/ablation.sh DATA OUTDIR [extra train args...]     (VARIANTS="rec+lle" for a subset)
 # Trains the three variants with the "small" preset (a finished checkpoint in OUTDIR is kept: the
 # train command's --resume), then evaluates 200 held-out items fitted with GEM's L_rec + L_LLE and,
 # for comparison, with L_rec alone. Prints one JSON line per variant; checkpoints and logs stay in OUTDIR.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 DATA=$1; OUT=$2; shift 2
 LE=.venv/bin/latent-explorer
 mkdir -p "$OUT"
-for variant in rec rec+lle rec+lle+iso; do
+for variant in ${VARIANTS:-rec rec+lle rec+lle+iso}; do
   flags=()
   case $variant in
     rec) flags=(--no-lle --no-iso) ;;

@@ -156,3 +156,21 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     old = os.umask(0o022)
     os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o666 & ~old
+
+
+@pytest.mark.parametrize("first_byte", [0x80, ord("P")])
+def test_a_header_size_that_starts_like_a_pickle_or_zip_still_opens(tmp_path, first_byte):
+    """The first byte of a safetensors file is its header size's low byte: 0x80 or 'P' must not look like pickle."""
+    from safetensors.torch import save
+
+    ckpt = make_checkpoint()
+    path = tmp_path / "m.safetensors"
+    for pad in range(600):  # grow the metadata until the header size's low byte is the one we want
+        ckpt.train["pad"] = "x" * pad
+        save_checkpoint(ckpt, path)
+        if path.read_bytes()[0] == first_byte:
+            break
+    raw = path.read_bytes()
+    assert raw[0] == first_byte
+    back = load_checkpoint(path)
+    assert torch.equal(back.latents, ckpt.latents)

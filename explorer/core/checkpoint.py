@@ -80,8 +80,20 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> None:
     ckpt.path = Path(path)
 
 
-def _refuse_pickle(head: bytes, path: Path) -> None:
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+def _looks_like_safetensors(raw: bytes) -> bool:
+    """An 8-byte little-endian header size that fits the file, then a JSON object."""
+    if len(raw) < 10:
+        return False
+    (n,) = struct.unpack("<Q", raw[:8])
+    return 2 <= n <= len(raw) - 8 and raw[8:9] == b"{"
+
+
+def _refuse_pickle(raw: bytes, path: Path) -> None:
+    """A torch .pt file (a zip of pickles) or a bare pickle; only asked of files that are not safetensors,
+    because a safetensors file starts with its header size, whose first byte can be anything."""
+    if _looks_like_safetensors(raw):
+        return
+    if raw.startswith(b"PK\x03\x04") or (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
         raise ExplorerError(
             f"{path} is a PyTorch/pickle file; latent-explorer only opens safetensors checkpoints "
             "(pickle can run code when opened) — retrain or convert it with 'latent-explorer train'"
@@ -131,7 +143,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         raise ExplorerError(f"{path} is a folder, not a checkpoint file") from e
     except OSError as e:
         raise ExplorerError(f"could not read {path}: {e.strerror or e}") from e
-    _refuse_pickle(raw[:4], path)
+    _refuse_pickle(raw, path)
     meta = read_header(raw, path)
     schema = meta.get("schema")
     if not isinstance(schema, int):
