@@ -66,8 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     b = dsub.add_parser("build", help="write a built-in dataset as files",
                         description="Write a built-in image dataset as PNG files plus labels.csv "
                                     "(train on it later with --data DIR).")
-    b.add_argument("name", choices=["fashion-mnist", "sprites", "notes"],
-                   help="notes: 1 s instrument notes rendered with fluidsynth (10 instruments x 25 pitches)")
+    b.add_argument("name", choices=["fashion-mnist", "sprites", "notes", "furniture"],
+                   help="notes: 1 s instrument notes rendered with fluidsynth (10 instruments x 25 pitches); "
+                        "furniture: the Sweet Home 3D catalogue as PLY meshes")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
     b.add_argument("--resolution", type=int, help="image side in pixels (sprites)")
@@ -89,6 +90,14 @@ def _cmd_data(args: argparse.Namespace) -> int:
         for _ in tqdm(build_notes(args.out, programs), total=total, unit="clip", file=sys.stderr, disable=None):
             pass
         print(f"wrote {total} clips and labels.csv to {args.out}", file=sys.stderr)
+        return 0
+    if args.name == "furniture":
+        from explorer.data.furniture import build_furniture
+
+        count = 0
+        for count in tqdm(build_furniture(args.out, max_items=args.count), unit="mesh", file=sys.stderr, disable=None):
+            pass
+        print(f"wrote {count} meshes and labels.csv to {args.out}", file=sys.stderr)
         return 0
     ds = load_dataset(args.name, "image", max_items=args.count, max_test=args.count and 0,
                       resolution=args.resolution, seed=args.seed)

@@ -11,7 +11,7 @@ ROOT=$(pwd)
 MODE=${1:-app}
 [ $# -gt 0 ] && shift
 
-APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm)
+APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm sweethome3d-furniture)
 
 missing_apt() {
   local p

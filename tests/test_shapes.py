@@ -69,3 +69,19 @@ def test_shape_mesh_is_written_and_reads_back_closed(tmp_path):
         shape.write(tmp_path / f"m.{ext}", mesh)
         back = trimesh.load(tmp_path / f"m.{ext}", force="mesh")
         assert back.is_watertight and abs(back.volume - 4 / 3 * np.pi * 0.6**3) < 0.05
+
+
+@pytest.mark.skipif(not __import__("pathlib").Path("/usr/share/sweethome3d/furniture/KatorLegaz.sh3f").exists(),
+                    reason="Debian package sweethome3d-furniture is not installed (scripts/bootstrap.sh installs it)")
+def test_sweet_home_3d_furniture_becomes_a_labelled_mesh_folder(tmp_path):
+    from explorer.data.furniture import CATALOG_DIR, build_furniture
+
+    out = tmp_path / "furniture"
+    assert list(build_furniture(out, [CATALOG_DIR / "KatorLegaz.sh3f"], max_items=6))[-1] == 6
+    ds = load_dataset(str(out), "shape")
+    assert len(ds.names) == 6 and len(ds.labels["category"]) == 6 and ds.labels["catalog"][0] == "KatorLegaz"
+    near = ds.values[:, ds.shared_points :, 0]
+    assert np.median(np.abs(near)) < 0.05
+    assert all((near[i] < 0).any() and (near[i] > 0).any() for i in range(6))  # samples straddle each surface
+    # doors and windows are thin panels; the bulky pieces hold a real volume
+    assert max((ds.values[i, : ds.shared_points, 0] < 0).mean() for i in range(6)) > 0.05
