@@ -161,7 +161,6 @@ def test_written_files_get_the_usual_permissions(tmp_path):
 @pytest.mark.parametrize("first_byte", [0x80, ord("P")])
 def test_a_header_size_that_starts_like_a_pickle_or_zip_still_opens(tmp_path, first_byte):
     """The first byte of a safetensors file is its header size's low byte: 0x80 or 'P' must not look like pickle."""
-    from safetensors.torch import save
 
     ckpt = make_checkpoint()
     path = tmp_path / "m.safetensors"
