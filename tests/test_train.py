@@ -129,7 +129,7 @@ def test_test_time_fitting_recovers_a_training_signal_and_respects_the_mask(tiny
     z = run_fit(model, ckpt.latents, target, coords, steps=150, lle=False, coords_per_signal=256)
     fitted = modality.metrics(model(z, coords), target)["mse"]
     assert fitted.mean() <= 1.5 * stored.mean()  # as good as auto-decoding found, within a margin
-    assert all(not p.requires_grad is False for p in model.parameters())  # network untouched afterwards
+    assert all(p.requires_grad for p in model.parameters())  # fitting froze the network only while it ran
     # observe only the left half of a signal: the fit explains the left half better than the right
     left = (coords[:, 1] < 0)[None].expand(4, -1)
     z_half = run_fit(model, ckpt.latents, target, coords, mask=left, steps=150, coords_per_signal=64)
