@@ -173,3 +173,11 @@ def test_a_header_size_that_starts_like_a_pickle_or_zip_still_opens(tmp_path, fi
     assert raw[0] == first_byte
     back = load_checkpoint(path)
     assert torch.equal(back.latents, ckpt.latents)
+
+
+def test_debug_shows_the_traceback_that_is_otherwise_hidden(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 3)
+    assert "Traceback" not in run_cli("info", str(bad), check=False).stderr
+    proc = run_cli("info", str(bad), "--debug", check=False)
+    assert proc.returncode == 1 and "Traceback" in proc.stderr and "bad.safetensors" in proc.stderr
