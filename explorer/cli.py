@@ -79,31 +79,26 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_data(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from explorer.data import load_dataset
-    from explorer.data.export_folder import write_image_folder
-
     if args.name == "notes":
-        from explorer.data.notes import INSTRUMENTS, build_notes
+        from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
 
-        programs = list(INSTRUMENTS)[: args.count] if args.count else None
-        total = len(programs or INSTRUMENTS) * 25
-        for _ in tqdm(build_notes(args.out, programs), total=total, unit="clip", file=sys.stderr, disable=None):
-            pass
-        print(f"wrote {total} clips and labels.csv to {args.out}", file=sys.stderr)
-        return 0
-    if args.name == "furniture":
+        programs = list(INSTRUMENTS)[: args.count] if args.count else list(INSTRUMENTS)
+        writer, unit, total = build_notes(args.out, programs), "clip", len(programs) * len(PITCHES)
+    elif args.name == "furniture":
         from explorer.data.furniture import build_furniture
 
-        count = 0
-        for count in tqdm(build_furniture(args.out, max_items=args.count), unit="mesh", file=sys.stderr, disable=None):
-            pass
-        print(f"wrote {count} meshes and labels.csv to {args.out}", file=sys.stderr)
-        return 0
-    ds = load_dataset(args.name, "image", max_items=args.count, max_test=args.count and 0,
-                      resolution=args.resolution, seed=args.seed)
-    for _ in tqdm(write_image_folder(ds, args.out), total=len(ds.names), unit="file", file=sys.stderr, disable=None):
+        writer, unit, total = build_furniture(args.out, max_items=args.count), "mesh", args.count
+    else:
+        from explorer.data import load_dataset
+        from explorer.data.export_folder import write_image_folder
+
+        ds = load_dataset(args.name, "image", max_items=args.count, max_test=0 if args.count else None,
+                          resolution=args.resolution, seed=args.seed)
+        writer, unit, total = write_image_folder(ds, args.out), "image", len(ds.names)
+    count = 0
+    for count in tqdm(writer, total=total, unit=unit, file=sys.stderr, disable=None):
         pass
-    print(f"wrote {len(ds.names)} images and labels.csv to {args.out}", file=sys.stderr)
+    print(f"wrote {count} {unit} files and labels.csv to {args.out}", file=sys.stderr)
     return 0
 
 

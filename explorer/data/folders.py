@@ -1,9 +1,14 @@
-"""What every folder dataset shares: finding its files, naming them, and their labels."""
+"""What every folder dataset shares: finding its files, naming them, and their ``labels.csv``."""
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
+from explorer.core.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
+
+LABELS_FILE = "labels.csv"
 
 
 def find_files(folder: str | Path, suffixes: set[str], what: str, max_items: int | None = None) -> list[Path]:
@@ -19,8 +24,6 @@ def find_files(folder: str | Path, suffixes: set[str], what: str, max_items: int
 
 def names_and_labels(folder: str | Path, paths: list[Path]) -> tuple[list[str], dict[str, list]]:
     """Names relative to ``folder``; labels from subfolder names and from a ``labels.csv`` if present."""
-    from explorer.data.export_folder import LABELS_FILE, read_labels_csv
-
     folder = Path(folder)
     names = [p.relative_to(folder).as_posix() for p in paths]
     labels: dict[str, list] = {}
@@ -30,3 +33,42 @@ def names_and_labels(folder: str | Path, paths: list[Path]) -> tuple[list[str], 
     if (folder / LABELS_FILE).exists():
         labels |= read_labels_csv(folder / LABELS_FILE, names)
     return names, labels
+
+
+def require_empty_folder(out: str | Path) -> Path:
+    """A dataset builder writes into a new or empty folder only: nothing of the user's is overwritten."""
+    out = Path(out)
+    if out.exists() and any(out.iterdir()):
+        raise ExplorerError(f"{out} is not empty; choose a new folder")
+    return out
+
+
+def write_labels_csv(out: Path, header: list[str], rows: list[list]) -> None:
+    """``labels.csv`` in ``out``: a header (first column "file") and one row per file, written atomically."""
+    buf = io.StringIO()
+    csv.writer(buf).writerows([header, *rows])
+    atomic_write_bytes(out / LABELS_FILE, buf.getvalue().encode())
+
+
+def read_labels_csv(path: Path, names: list[str]) -> dict[str, list]:
+    """Labels per file from ``labels.csv`` (first column: file name relative to the folder)."""
+    try:
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as e:
+        raise ExplorerError(f"could not read {path}: {e}") from e
+    if not rows or len(rows[0]) < 2:
+        return {}
+    keys = rows[0][1:]
+    table = {r[0]: r[1:] for r in rows[1:] if r}
+    missing = [n for n in names if n not in table]
+    if missing:
+        raise ExplorerError(f"{path} has no row for {missing[0]} ({len(missing)} files missing)")
+    labels: dict[str, list] = {}
+    for j, key in enumerate(keys):
+        values = [table[n][j] if j < len(table[n]) else "" for n in names]
+        try:
+            labels[key] = [float(v) for v in values]
+        except ValueError:
+            labels[key] = values
+    return labels

@@ -8,7 +8,6 @@ loader then normalises them and samples signed distances (winding numbers: open 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 import re
 import zipfile
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from explorer.core.atomic import atomic_write_bytes
+from explorer.data.folders import require_empty_folder, write_labels_csv
 from explorer.errors import ExplorerError
 
 CATALOG_DIR = Path("/usr/share/sweethome3d/furniture")
@@ -62,9 +62,7 @@ def build_furniture(out: str | Path, catalogs: list[Path] | None = None, max_ite
     catalogs = catalogs or sorted(CATALOG_DIR.glob("*.sh3f"))
     if not catalogs:
         raise ExplorerError(f"no Sweet Home 3D catalogues in {CATALOG_DIR}; apt-get install sweethome3d-furniture")
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ExplorerError(f"{out} is not empty; choose a new folder")
+    out = require_empty_folder(out)
     rows, seen = [], set()
     for cat in catalogs:
         with zipfile.ZipFile(cat) as z:
@@ -89,6 +87,4 @@ def build_furniture(out: str | Path, catalogs: list[Path] | None = None, max_ite
                 atomic_write_bytes(out / name, mesh.export(file_type="ply"))
                 rows.append([name, item["category"], item["name"], item["catalog"]])
                 yield len(rows)
-    buf = io.StringIO()
-    csv.writer(buf).writerows([["file", "category", "name", "catalog"], *rows])
-    atomic_write_bytes(out / "labels.csv", buf.getvalue().encode())
+    write_labels_csv(out, ["file", "category", "name", "catalog"], rows)

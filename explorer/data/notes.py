@@ -35,6 +35,7 @@ INSTRUMENTS = {
 NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 TICKS_PER_BEAT, TEMPO_US = 480, 500_000  # 120 bpm: 960 ticks a second
 SPACING_S, HOLD_S = 2.0, 0.8
+PITCHES = range(48, 73)  # C3 to C5
 
 
 def note_name(pitch: int) -> str:
@@ -90,18 +91,13 @@ def render_notes(program: int, notes: list[tuple[int, int]]) -> np.ndarray:
     return np.clip(clips, -1.0, 1.0)
 
 
-def build_notes(out: str | Path, programs: list[int] | None = None, pitches: range = range(48, 73),
+def build_notes(out: str | Path, programs: list[int] | None = None, pitches: range = PITCHES,
                 velocities: tuple[int, ...] = (100,)) -> Iterator[int]:
     """Write ``instrument/NAME.wav`` clips and ``labels.csv`` into ``out``; yield clips written so far."""
-    import csv
-    import io
-
-    from explorer.core.atomic import atomic_write_bytes
+    from explorer.data.folders import require_empty_folder, write_labels_csv
     from explorer.modalities.audio import AudioModality
 
-    out = Path(out)
-    if out.exists() and any(out.iterdir()):
-        raise ExplorerError(f"{out} is not empty; choose a new folder")
+    out = require_empty_folder(out)
     audio = AudioModality()
     rows = []
     done = 0
@@ -114,6 +110,4 @@ def build_notes(out: str | Path, programs: list[int] | None = None, pitches: ran
             rows.append([name, instrument, family, pitch, note_name(pitch), velocity])
             done += 1
             yield done
-    buf = io.StringIO()
-    csv.writer(buf).writerows([["file", "instrument", "family", "pitch", "note", "velocity"], *rows])
-    atomic_write_bytes(out / "labels.csv", buf.getvalue().encode())
+    write_labels_csv(out, ["file", "instrument", "family", "pitch", "note", "velocity"], rows)
