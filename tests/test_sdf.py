@@ -6,7 +6,7 @@ from explorer.modalities.sdf import (
     grid_coords,
     mesh_sdf,
     normalize_vertices,
-    sample_sdf,
+    near_surface_points,
     sdf_to_mesh,
     superquadric_sdf,
     volumetric_iou,
@@ -44,7 +44,9 @@ def test_samples_are_half_near_the_surface_and_signed():
     mesh = trimesh.creation.icosphere(subdivisions=3)
     v = normalize_vertices(mesh.vertices)
     assert np.allclose(v.max(0), 0.9, atol=1e-6)
-    pts, sdf = sample_sdf(v, mesh.faces, 2000, np.random.default_rng(0))
+    rng = np.random.default_rng(0)
+    pts = np.concatenate([near_surface_points(v, mesh.faces, 1000, rng), rng.uniform(-1, 1, (1000, 3))])
+    sdf = mesh_sdf(pts, v, mesh.faces)
     assert pts.shape == (2000, 3) and np.abs(pts).max() <= 1
     assert np.median(np.abs(sdf[:1000])) < 0.05 < np.median(np.abs(sdf[1000:]))
     exact = np.linalg.norm(pts, axis=1) - 0.9

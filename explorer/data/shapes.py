@@ -13,7 +13,14 @@ import numpy as np
 from explorer.data.dataset import SignalSet, hash_split
 from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
-from explorer.modalities.sdf import grid_coords, mesh_sdf, normalize_vertices, sdf_to_mesh, superquadric_sdf
+from explorer.modalities.sdf import (
+    grid_coords,
+    mesh_sdf,
+    near_surface_points,
+    normalize_vertices,
+    sdf_to_mesh,
+    superquadric_sdf,
+)
 
 MESH_SUFFIXES = {".obj", ".ply", ".stl", ".off"}
 SUPERQUADRIC_FACTORS = {
@@ -24,15 +31,6 @@ SUPERQUADRIC_FACTORS = {
 
 def shared_uniform_points(n: int, seed: int = 12345) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 3)).astype(np.float32)
-
-
-def near_surface_points(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,
-                        std: float = 0.025) -> np.ndarray:
-    import trimesh
-
-    mesh = trimesh.Trimesh(vertices, faces, process=False)
-    pts, _ = trimesh.sample.sample_surface(mesh, n, seed=int(rng.integers(2**31)))
-    return np.clip(pts + rng.normal(0.0, std, pts.shape), -1.0, 1.0).astype(np.float32)
 
 
 def superquadrics_set(n: int = 500, points: int = 4096, seed: int = 0, test_fraction: float = 0.1,

@@ -53,18 +53,14 @@ def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.
     return np.asarray(s, dtype=np.float32).reshape(-1)[:n]
 
 
-def sample_sdf(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,
-               near_std: float = 0.025) -> tuple[np.ndarray, np.ndarray]:
-    """``n`` training samples: half near the surface (surface points + Gaussian noise), half uniform in the cube."""
+def near_surface_points(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,
+                        std: float = 0.025) -> np.ndarray:
+    """``n`` points near a mesh's surface: surface samples plus Gaussian noise, clipped to the cube."""
     import trimesh
 
     mesh = trimesh.Trimesh(vertices, faces, process=False)
-    n_near = n // 2
-    surface, _ = trimesh.sample.sample_surface(mesh, n_near, seed=int(rng.integers(2**31)))
-    near = surface + rng.normal(0.0, near_std, surface.shape)
-    uniform = rng.uniform(-1.0, 1.0, (n - n_near, 3))
-    points = np.clip(np.concatenate([near, uniform]), -1.0, 1.0).astype(np.float32)
-    return points, mesh_sdf(points, vertices, faces)
+    pts, _ = trimesh.sample.sample_surface(mesh, n, seed=int(rng.integers(2**31)))
+    return np.clip(pts + rng.normal(0.0, std, pts.shape), -1.0, 1.0).astype(np.float32)
 
 
 def chamfer_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -68,14 +68,15 @@ class Trainer:
         self.device = torch.device(device)
         self.command = command
         self.modality = get_modality(dataset.modality)
-        self.coords = self.modality.coords(dataset.resolution).to(self.device)  # [P, k]
         self.values = torch.from_numpy(self.train_set.values).to(self.device)  # [N, P, C]
+        ts_coords = self.train_set.coords
+        # signals on the modality's grid share its coordinates; point-sampled ones bring their own
+        self.coords = self.modality.coords(dataset.resolution).to(self.device) if ts_coords is None else None  # [P, k]
+        self.item_coords = None if ts_coords is None else torch.from_numpy(ts_coords).to(self.device)  # [N, P, k]
         if config.derivative_weight > 0:
-            if self.coords.shape[1] != 1 or self.train_set.coords is not None:
+            if self.modality.in_dim != 1 or ts_coords is not None:
                 raise ExplorerError("the derivative loss is for 1-D signals on a grid (waveforms)")
             self.differences = forward_difference(self.values)  # [N, P, C]
-        ts_coords = self.train_set.coords
-        self.item_coords = None if ts_coords is None else torch.from_numpy(ts_coords).to(self.device)  # [N, P, k]
         self.comparable = self.train_set.comparable_points
         n = self.values.shape[0]
 
