@@ -25,8 +25,13 @@ def _parser() -> argparse.ArgumentParser:
                        description="Train an auto-decoder (one latent per signal) with GEM's losses.")
     t.add_argument("--data", required=True, metavar="SPEC", help="built-in dataset (fashion-mnist, sprites) or a folder")
     t.add_argument("--modality", default="image", choices=["image", "audio", "shape", "audiovisual"])
+    t.add_argument("--audio-target", choices=["waveform", "spectrogram"], default=None,
+                   help="what the audio field learns: the waveform (time -> amplitude) or GEM's log spectrogram "
+                        "(frequency, time -> normalised log magnitude; heard through Griffin-Lim). Default: "
+                        "waveform for audio, spectrogram for audiovisual")
     t.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (.safetensors)")
-    t.add_argument("--preset", default="base", help="model and training sizes: tiny, small, base (default)")
+    t.add_argument("--preset", default="base", help="model and training sizes: tiny, small, base (default), "
+                   "audio-waveform (the thesis's FiLM SIREN)")
     t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
@@ -42,7 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
     t.add_argument("--save-every", type=float, metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                   help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8 "
+                   help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8; "
+                        "PART.KEY=VALUE sets one part of an audiovisual model, e.g. --set audio.hidden=256 "
                         "(repeatable; see explorer/models/config.py and explorer/train/config.py)")
 
     i = sub.add_parser("info", help="describe a checkpoint", description="Modality, sizes, labels, training command, metrics.")
@@ -109,7 +115,10 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
 
     from explorer.core.device import resolve_device
     from explorer.data import load_dataset
-    from explorer.modalities import get_modality
+    import dataclasses
+
+    from explorer.modalities import get_modality, plug_parts
+    from explorer.models import MultiFieldConfig
     from explorer.train.config import preset
     from explorer.train.trainer import Trainer, state_path
 
@@ -118,33 +127,48 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
         raise ExplorerError(f"{out} exists; add --resume to continue training it or --force to overwrite it")
     if out.exists() and out.is_dir():
         raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
-    modality = get_modality(args.modality)
+    modality = get_modality(args.modality, _modality_options(args))
     device = resolve_device(args.device)
-    model_cfg, train_cfg, data_opts = preset(args.preset, modality.in_dim, 1)
+    base_cfg, train_cfg, data_opts = preset(args.preset, 1, 1)
     for name, value in (("steps", args.steps), ("batch_size", args.batch_size), ("seed", args.seed),
                         ("save_every_s", args.save_every)):
         if value is not None:
             setattr(train_cfg, name, value)
     train_cfg.lle = train_cfg.lle and not args.no_lle
     train_cfg.iso = train_cfg.iso and not args.no_iso
+    parts = plug_parts(modality)
+    part_settings = {key: [] for key in parts}
     for item in args.set:
-        apply_setting(item, model_cfg, train_cfg)
+        key, dot, rest = item.partition(".")
+        if dot and key in parts and key is not None and "=" in rest and "=" not in key:
+            part_settings[key].append(rest)
+        else:
+            apply_setting(item, base_cfg, train_cfg)
     if args.model_kind:
-        model_cfg.kind = args.model_kind
+        base_cfg.kind = args.model_kind
     if args.activation:
-        model_cfg.activation = args.activation
+        base_cfg.activation = args.activation
     for name in ("max_items", "max_test"):
         if getattr(args, name) is not None:
             data_opts[name] = getattr(args, name)
     dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
-    model_cfg.out_dim = dataset.channels
-    model_cfg.__post_init__()
+    configs = {}
+    for key, plug in parts.items():
+        cfg = dataclasses.replace(base_cfg, in_dim=plug.in_dim,
+                                  out_dim=(dataset if key is None else dataset.parts[key]).channels)
+        for item in part_settings[key]:
+            apply_setting(item, cfg)
+        cfg.__post_init__()
+        configs[key] = cfg
+    model_cfg = configs[None] if None in configs else MultiFieldConfig(configs)
     train_cfg.__post_init__()
     command = "latent-explorer " + shlex.join(argv)
-    trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume)
+    trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
+                      modality=modality)
     n_train = len(trainer.train_set.names)
     losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
-    print(f"training {model_cfg.kind} field on {n_train} {args.modality} signals of {args.data} "
+    kind = "+".join(f"{k} {c.kind}" for k, c in model_cfg.parts.items()) if None not in configs else model_cfg.kind
+    print(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
           f"({losses}) on {device.type}" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
           file=sys.stderr)
     if args.resume and not trainer.resumed:
@@ -166,10 +190,32 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
         return 130
     bar.close()
     tf = trainer.final_metrics
-    extra = f", train PSNR {tf['psnr']:.2f} dB" if "psnr" in tf else ""
+    extra = "".join(f", {_headline(m, k)}" for k, m in (tf.items() if None not in configs else [(None, tf)]))
     print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
     return 0
+
+
+def _headline(metrics: dict, part: str | None = None) -> str:
+    """The one training metric a person reads first: PSNR for images, LSD for sound, SDF error for shapes."""
+    name = f"{part} " if part else ""
+    if "psnr" in metrics:
+        return f"{name}train PSNR {metrics['psnr']:.2f} dB"
+    if "lsd" in metrics:
+        return f"{name}train LSD {metrics['lsd']:.2f} dB"
+    if "sdf_l1" in metrics:
+        return f"{name}train SDF L1 {metrics['sdf_l1']:.4f}"
+    return f"{name}trained"
+
+
+def _modality_options(args: argparse.Namespace) -> dict:
+    if args.modality == "audio":
+        return {"target": args.audio_target or "waveform"}
+    if args.modality == "audiovisual":
+        return {"audio": {"target": args.audio_target or "spectrogram"}}
+    if args.audio_target:
+        raise ExplorerError(f"--audio-target is for audio and audiovisual models, not {args.modality}")
+    return {}
 
 
 def apply_setting(item: str, *configs) -> None:
@@ -233,12 +279,18 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
-    mc = ckpt.model_config
-    res = "x".join(str(r) for r in ckpt.modality.get("resolution", []))
     print(f"{ckpt.path}")
-    print(f"  modality: {ckpt.modality['name']} {res}, {ckpt.modality.get('channels', '?')} channel(s)")
-    print(f"  model: {mc.kind} field, {mc.layers} x {mc.hidden} {mc.activation if mc.kind == 'hyper' else 'sine'}, "
-          f"latent dim {mc.latent_dim}, {n_params / 1e6:.2f} M parameters")
+    mc = ckpt.model_config
+    parts = ckpt.modality.get("parts")
+    for key, info_ in (parts.items() if parts else [(None, ckpt.modality)]):
+        res = "x".join(str(r) for r in info_.get("resolution", []))
+        target = info_.get("options", {}).get("target")
+        print(f"  {'modality' if key is None else ckpt.modality['name'] + ' part ' + key}: {info_['name']} {res}, "
+              f"{info_.get('channels', '?')} channel(s)" + (f", {target} field" if target else ""))
+    for key, c in (mc.parts.items() if parts else [(None, mc)]):
+        print(f"  {'model' if key is None else key + ' field'}: {c.kind} field, {c.layers} x {c.hidden} "
+              f"{c.activation if c.kind == 'hyper' else 'sine'}")
+    print(f"  latent dim {mc.latent_dim}, {n_params / 1e6:.2f} M parameters")
     print(f"  latents: {ckpt.n_items} training items; data {ckpt.data.get('spec', '?')} "
           f"({ckpt.data.get('n_test', 0)} held out)")
     for k, v in info["labels"].items():

@@ -15,7 +15,7 @@ import torch
 
 from explorer.core.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
-from explorer.models import FieldConfig, build_model
+from explorer.models import ModelConfig, build_model, model_config_from_dict
 
 SCHEMA_VERSION = 1
 META_KEY = "latent_explorer"
@@ -23,7 +23,7 @@ META_KEY = "latent_explorer"
 
 @dataclass
 class Checkpoint:
-    model_config: FieldConfig
+    model_config: ModelConfig
     modality: dict
     """``{"name": "image", "resolution": [H, W], "channels": C}``"""
     latents: torch.Tensor
@@ -158,7 +158,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise ExplorerError(f"{path} is corrupt: {str(e).splitlines()[0]}") from e
     try:
-        config = FieldConfig.from_dict(meta["model"])
+        config = model_config_from_dict(meta["model"])
         names = list(meta["names"])
         modality = dict(meta["modality"])
     except (KeyError, TypeError) as e:

@@ -30,6 +30,22 @@ class SignalSet:
     exact: Callable[[int, np.ndarray], np.ndarray] | None = field(default=None, repr=False)
     """``exact(i, points [M, k]) -> values [M, C]``: item i's true signal anywhere, where known
     (synthetic sets, meshes), for ground-truth metrics."""
+    signals: np.ndarray | None = field(default=None, repr=False)
+    """``[N, ...]`` the signals themselves where ``values`` is a transform of them (audio as a
+    spectrogram field keeps its waveforms here, to measure decodes as sound)."""
+    parts: dict[str, "SignalSet"] | None = None
+    """Signals of several modalities per item that share one latent (audio-visual pairs): each part
+    has the same names, labels and split; ``values`` is then empty ``[N, 0, 1]``."""
+
+    @classmethod
+    def joint(cls, modality: str, parts: dict[str, "SignalSet"], source: dict) -> "SignalSet":
+        """One set whose items are the aligned items of ``parts`` (same names in the same order)."""
+        first = next(iter(parts.values()))
+        for key, part in parts.items():
+            if part.names != first.names:
+                raise ValueError(f"part {key!r} does not hold the same items in the same order")
+        return cls(modality=modality, values=np.zeros((len(first.names), 0, 1), np.float32), resolution=(),
+                   names=first.names, labels=first.labels, is_test=first.is_test, source=source, parts=parts)
 
     def __post_init__(self) -> None:
         if self.is_test is None:
@@ -61,6 +77,8 @@ class SignalSet:
             coords=None if self.coords is None else self.coords[idx],
             shared_points=self.shared_points,
             exact=None if self.exact is None else (lambda i, pts, _f=self.exact, _m=idx: _f(int(_m[i]), pts)),
+            signals=None if self.signals is None else self.signals[idx],
+            parts=None if self.parts is None else {k: p.subset(mask) for k, p in self.parts.items()},
         )
 
     def train(self) -> "SignalSet":

@@ -2,21 +2,36 @@
 from __future__ import annotations
 
 from explorer.errors import ExplorerError
-from explorer.modalities.base import Modality
 from explorer.modalities.audio import AudioModality
+from explorer.modalities.audiovisual import AudioVisualModality
+from explorer.modalities.base import Modality
 from explorer.modalities.image import ImageModality
 from explorer.modalities.shape import ShapeModality
 
-_MODALITIES = {"image": ImageModality, "audio": AudioModality, "shape": ShapeModality}
-KNOWN = ("image", "audio", "shape", "audiovisual")
+_MODALITIES = {"image": ImageModality, "audio": AudioModality, "shape": ShapeModality,
+               "audiovisual": AudioVisualModality}
+KNOWN = tuple(_MODALITIES)
 
 
-def get_modality(name: str) -> Modality:
-    if name in _MODALITIES:
-        return _MODALITIES[name]()
-    if name in KNOWN:
-        raise ExplorerError(f"the {name} modality is not available in this version yet; {', '.join(_MODALITIES)} are")
-    raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
+def get_modality(name: str, options: dict | None = None):
+    """The plug for ``name``, set up with the ``options`` a checkpoint stored (audio target, ...)."""
+    if name not in _MODALITIES:
+        raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
+    try:
+        return _MODALITIES[name](**(options or {}))
+    except TypeError as e:
+        raise ExplorerError(f"the {name} modality does not take the options {sorted(options or {})}") from e
 
 
-__all__ = ["Modality", "get_modality", "ImageModality", "AudioModality", "ShapeModality"]
+def checkpoint_modality(info: dict):
+    """The plug described by a checkpoint's ``modality`` entry."""
+    return get_modality(info["name"], info.get("options"))
+
+
+def plug_parts(plug) -> dict:
+    """``{part: plug}``: the parts of a multi-field plug, or ``{None: plug}`` for a single field."""
+    return dict(plug.parts) if hasattr(plug, "parts") else {None: plug}
+
+
+__all__ = ["Modality", "get_modality", "checkpoint_modality", "plug_parts", "ImageModality", "AudioModality",
+           "ShapeModality", "AudioVisualModality"]

@@ -1,6 +1,15 @@
-"""Audio as a field over time: t in [-1, 1] -> amplitude (1 s at 16 kHz by default)."""
+"""Audio (1 s at 16 kHz) as a neural field, with two selectable targets.
+
+- ``waveform``: a field of time ``t`` in [-1, 1] -> amplitude (Zuiderveld thesis);
+- ``spectrogram``: GEM's route (section 5): the log-magnitude STFT normalised per frequency, as a
+  2-D field of ``(frequency, time)`` in [-1, 1]^2, turned back into sound by Griffin-Lim.
+
+The target and, for spectrograms, the STFT sizes and per-frequency statistics are the plug's
+``options()``; they travel in the checkpoint so that decodes are heard the way training saw them.
+"""
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -8,34 +17,110 @@ import numpy as np
 import torch
 
 from explorer.core.atomic import atomic_write_bytes
+from explorer.errors import ExplorerError
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, waveform_mse
+from explorer.modalities.spectrogram import EPS, FrequencyNorm, griffin_lim, log_spectrogram
 
 SAMPLE_RATE = 16000
+TARGETS = ("waveform", "spectrogram")
+
+
+def grid_2d(h: int, w: int) -> torch.Tensor:
+    """Cell centres of an ``h x w`` grid, row-major, as ``(row, column)`` in ``[-1, 1]``: ``[h*w, 2]``."""
+    ys = (torch.arange(h, dtype=torch.float32) + 0.5) / h * 2 - 1
+    xs = (torch.arange(w, dtype=torch.float32) + 0.5) / w * 2 - 1
+    return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1).reshape(-1, 2)
 
 
 class AudioModality:
     name = "audio"
-    in_dim = 1
     sample_rate = SAMPLE_RATE
 
-    def coords(self, resolution: tuple[int]) -> torch.Tensor:
-        """Sample times of ``n`` samples as ``t`` in ``[-1, 1]`` (sample centres): ``[n, 1]``."""
-        (n,) = resolution
-        return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
+    def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
+                 norm: dict | None = None, griffin_lim_iters: int = 64) -> None:
+        if target not in TARGETS:
+            raise ExplorerError(f"unknown audio target {target!r}; choose one of {', '.join(TARGETS)}")
+        self.target = target
+        self.n_fft, self.hop, self.length = int(n_fft), int(hop), int(length)
+        self.norm = None if norm is None else FrequencyNorm.from_dict(norm)
+        self.griffin_lim_iters = int(griffin_lim_iters)
 
-    def to_signal(self, values: torch.Tensor, resolution: tuple[int]) -> np.ndarray:
-        """Field values ``[..., n, 1]`` -> waveform ``[..., n]`` clipped to [-1, 1]."""
-        return np.clip(values.detach().float().cpu().numpy()[..., 0], -1.0, 1.0)
+    @property
+    def in_dim(self) -> int:
+        return 1 if self.target == "waveform" else 2
+
+    def options(self) -> dict:
+        """What rebuilds this plug from a checkpoint (``get_modality("audio", options)``)."""
+        if self.target == "waveform":
+            return {"target": "waveform"}
+        return {"target": "spectrogram", "n_fft": self.n_fft, "hop": self.hop, "length": self.length,
+                "norm": None if self.norm is None else self.norm.to_dict()}
+
+    # --- dataset -> field values ---------------------------------------------------------------
+    def prepare(self, dataset):
+        """The dataset as this plug's field values. Waveforms are their own field; spectrograms are
+        computed here, normalised per frequency with statistics of the training items (fitted on
+        the first call, kept afterwards), and the waveforms are kept in ``signals``."""
+        if self.target == "waveform" or dataset.signals is not None:
+            return dataset
+        waves = torch.from_numpy(dataset.values[..., 0])  # [N, T]
+        if waves.shape[1] != self.length:
+            raise ExplorerError(f"audio clips have {waves.shape[1]} samples; this model was trained on {self.length}")
+        log_mag = torch.cat([log_spectrogram(w, self.n_fft, self.hop) for w in waves.split(256)])  # [N, F, frames]
+        if self.norm is None:
+            train = ~torch.from_numpy(np.asarray(dataset.is_test))
+            self.norm = FrequencyNorm.fit(log_mag[train] if train.any() else log_mag)
+        normed = self.norm.forward(log_mag)
+        f, frames = normed.shape[1:]
+        return dataclasses.replace(dataset, values=normed.reshape(len(normed), -1, 1).numpy(), resolution=(f, frames),
+                                   signals=dataset.values[..., 0], exact=None)
+
+    def coords(self, resolution: tuple[int, ...]) -> torch.Tensor:
+        """Waveform: sample centres ``t`` in ``[-1, 1]``, ``[n, 1]``. Spectrogram: ``(frequency, frame)``
+        cell centres, ``[F*frames, 2]``."""
+        if self.target == "waveform":
+            (n,) = resolution
+            return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
+        return grid_2d(*resolution)
+
+    def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...]) -> np.ndarray:
+        """Field values ``[..., P, 1]`` -> waveform ``[..., n]`` in [-1, 1] (spectrograms through Griffin-Lim)."""
+        return self.to_wave(values, resolution).numpy()
+
+    def to_wave(self, values: torch.Tensor, resolution: tuple[int, ...]) -> torch.Tensor:
+        v = values.detach().float().cpu()[..., 0]
+        if self.target == "waveform":
+            return v.clamp(-1.0, 1.0)
+        if self.norm is None:
+            raise ExplorerError("this spectrogram model has no per-frequency statistics; it cannot be turned into sound")
+        log_mag = self.norm.inverse(v.reshape(*v.shape[:-1], *resolution))
+        magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
+        wave = griffin_lim(magnitude, self.n_fft, self.hop, self.length, iters=self.griffin_lim_iters)
+        return wave.clamp(-1.0, 1.0)
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Training reconstruction loss: mean squared error (GEM eq. 4)."""
+        """Training reconstruction loss: mean squared error (GEM eq. 4) on samples or normalised log magnitudes."""
         return reconstruction_loss(pred, target)
 
-    def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Waveform MSE, multi-resolution STFT MSE and LSD (dB) per item. ``pred, target: [B, n, 1]``."""
-        p, t = pred[..., 0].float().clamp(-1, 1), target[..., 0].float()
-        return {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t)}
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals: torch.Tensor | None = None,
+                resolution: tuple[int, ...] | None = None) -> dict[str, torch.Tensor]:
+        """Waveform MSE, multi-resolution STFT MSE and LSD (dB) per item (thesis section 5.8).
+
+        ``pred, target: [B, P, 1]`` field values. A spectrogram field is measured as the sound it
+        makes: Griffin-Lim of ``pred`` against the true waveforms ``signals [B, T]`` (or, without
+        them, Griffin-Lim of ``target``); its own field MSE is added as ``spec_mse``.
+        """
+        if self.target == "waveform":
+            p, t = pred[..., 0].float().clamp(-1, 1), target[..., 0].float()
+            return {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t)}
+        if resolution is None:
+            raise ValueError("spectrogram metrics need the spectrogram resolution")
+        p = self.to_wave(pred, resolution)
+        t = torch.as_tensor(signals).float() if signals is not None else self.to_wave(target, resolution)
+        spec_mse = ((pred.float() - target.float()) ** 2).flatten(1).mean(1)
+        return {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t),
+                "spec_mse": spec_mse.cpu()}
 
     def write(self, path: str | Path, wave: np.ndarray, subtype: str = "PCM_16") -> None:
         """Save a waveform as WAV at 16 kHz, atomically."""

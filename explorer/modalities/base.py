@@ -20,5 +20,13 @@ class Modality(Protocol):
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The training reconstruction loss on sampled values ``[B, P, C]``."""
 
-    def metrics(self, pred: torch.Tensor, target: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``)."""
+    def options(self) -> dict:
+        """Settings that rebuild this plug from a checkpoint: ``get_modality(name, options)``."""
+
+    def prepare(self, dataset):
+        """A loaded ``SignalSet`` as this plug's field values (identity unless the field is a transform)."""
+
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None) -> dict[str, torch.Tensor]:
+        """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``); ``signals``
+        (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
+        measure the decoded signal rather than the field."""

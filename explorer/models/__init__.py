@@ -3,17 +3,26 @@ from __future__ import annotations
 
 from torch import nn
 
-from explorer.models.config import FieldConfig
+from explorer.models.config import FieldConfig, ModelConfig, MultiFieldConfig, model_config_from_dict
 from explorer.models.film_siren import FilmSiren
 from explorer.models.hypernetwork import HyperField
 from explorer.models.modulated_siren import ModulatedSiren
+from explorer.models.multi_field import MultiField
 
 _KINDS = {"hyper": HyperField, "modulated": ModulatedSiren, "film": FilmSiren}
 
 
-def build_model(config: FieldConfig) -> nn.Module:
-    """Rebuild a field from its stored config (a checkpoint holds the config, not the code)."""
+def build_model(config: ModelConfig) -> nn.Module:
+    """Rebuild a field (or fields sharing a latent) from its stored config: a checkpoint holds the config, not the code."""
+    if isinstance(config, MultiFieldConfig):
+        return MultiField(config, build_model)
     return _KINDS[config.kind](config)
 
 
-__all__ = ["FieldConfig", "HyperField", "ModulatedSiren", "FilmSiren", "build_model"]
+def part_field(model: nn.Module, part: str | None) -> nn.Module:
+    """The field of one part of a multi-field model; a single field is its own only part (``None``)."""
+    return model if part is None else model.parts[part]
+
+
+__all__ = ["FieldConfig", "MultiFieldConfig", "ModelConfig", "model_config_from_dict", "HyperField",
+           "ModulatedSiren", "FilmSiren", "MultiField", "build_model", "part_field"]

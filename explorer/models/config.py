@@ -61,3 +61,42 @@ class FieldConfig:
         if unknown:
             raise ExplorerError(f"model config has unknown fields {unknown}; was it written by a newer latent-explorer?")
         return cls(**data)
+
+
+@dataclass
+class MultiFieldConfig:
+    """Several fields that share one latent (GEM fig. 1: an image field and an audio field)."""
+
+    parts: dict[str, FieldConfig]
+    kind: str = "multi"
+
+    def __post_init__(self) -> None:
+        if not self.parts:
+            raise ExplorerError("a multi-field model needs at least one part")
+        dims = {c.latent_dim for c in self.parts.values()}
+        if len(dims) != 1:
+            raise ExplorerError(f"the parts of a multi-field model must share one latent dimension, got {sorted(dims)}")
+
+    @property
+    def latent_dim(self) -> int:
+        return next(iter(self.parts.values())).latent_dim
+
+    def to_dict(self) -> dict:
+        return {"kind": "multi", "parts": {k: c.to_dict() for k, c in self.parts.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MultiFieldConfig":
+        unknown = sorted(set(data) - {"kind", "parts"})
+        if unknown or not isinstance(data.get("parts"), dict):
+            raise ExplorerError(f"multi-field model config is malformed (fields {sorted(data)})")
+        return cls({k: FieldConfig.from_dict(v) for k, v in data["parts"].items()})
+
+
+ModelConfig = FieldConfig | MultiFieldConfig
+
+
+def model_config_from_dict(data: dict) -> ModelConfig:
+    """The stored config of a checkpoint: one field, or several sharing the latent."""
+    if data.get("kind") == "multi":
+        return MultiFieldConfig.from_dict(data)
+    return FieldConfig.from_dict(data)

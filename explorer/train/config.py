@@ -76,6 +76,12 @@ PRESETS: dict[str, tuple[dict, dict, dict]] = {
         dict(steps=6000, batch_size=64, coords_per_signal=196),
         dict(max_items=10000, max_test=500),
     ),
+    "audio-waveform": (  # the Zuiderveld thesis's waveform field: FiLM SIREN, strided samples, derivative loss
+        dict(kind="film", latent_dim=64, hidden=256, layers=4, omega0_first=3000.0, omega0_hidden=30.0,
+             hyper_hidden=256, hyper_layers=3),
+        dict(steps=3000, batch_size=16, coords_per_signal=2000, lr=1e-4, sampling="strided", derivative_weight=1.0),
+        dict(),
+    ),
 }
 
 

@@ -8,8 +8,9 @@ from explorer.core.checkpoint import Checkpoint
 from explorer.core.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
-from explorer.modalities import get_modality
-from explorer.train.fitting import run_fit
+from explorer.modalities import checkpoint_modality, plug_parts
+from explorer.models import part_field
+from explorer.train.fitting import FitPart, run_fit_parts
 
 
 def _summary(metrics: dict[str, torch.Tensor]) -> dict:
@@ -37,25 +38,54 @@ def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, re
     return out | {"grid_items": len(rows), "grid_resolution": resolution}
 
 
+def _check_shape(info: dict, data: SignalSet, where: str = "") -> None:
+    if tuple(data.resolution) != tuple(info["resolution"]) or data.channels != info["channels"]:
+        raise ExplorerError(
+            f"the {where}data is {data.resolution} x {data.channels} channels but the checkpoint was trained on "
+            f"{tuple(info['resolution'])} x {info['channels']}"
+        )
+
+
+def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: dict) -> dict:
+    """Metrics of every part of the picked items decoded from ``z`` (one dict, or one per part)."""
+    out = {}
+    for key, plug in parts.items():
+        d = data if key is None else data.parts[key]
+        field = part_field(model, key)
+        target = torch.from_numpy(d.values[pick])
+        signals = None if d.signals is None else torch.from_numpy(d.signals[pick])
+        pred = decode_values(field, z, _coords(plug, d, pick)).cpu()
+        summary = _summary(plug.metrics(pred, target, signals=signals, resolution=d.resolution))
+        if hasattr(plug, "grid_metrics") and d.exact is not None and grid["items"] > 0:
+            summary |= _grid_summary(plug, field, z, d, pick, grid["resolution"], grid["items"])
+        if key is None:
+            return summary
+        out[key] = summary
+    return out
+
+
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
              fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 48) -> dict:
-    """``{"train": {...}, "test": {...}}`` with mean MSE and PSNR (images) per split.
+    """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
-    test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen). ``held_out_only`` treats every item of
-    ``dataset`` as held out (a dataset other than the one the checkpoint was trained on).
+    test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen),
+    on every part at once. ``held_out_only`` treats every item of ``dataset`` as held out (a
+    dataset other than the one the checkpoint was trained on).
     """
-    modality = get_modality(ckpt.modality["name"])
+    modality = checkpoint_modality(ckpt.modality)
     if dataset.modality != modality.name:
         raise ExplorerError(f"the checkpoint is a {modality.name} model but the data is {dataset.modality}")
-    if tuple(dataset.resolution) != tuple(ckpt.modality["resolution"]) or dataset.channels != ckpt.modality["channels"]:
-        raise ExplorerError(
-            f"the data is {dataset.resolution} x {dataset.channels} channels but the checkpoint was trained on "
-            f"{tuple(ckpt.modality['resolution'])} x {ckpt.modality['channels']}"
-        )
+    dataset = modality.prepare(dataset)
+    parts = plug_parts(modality)
+    for key in parts:
+        if key is None:
+            _check_shape(ckpt.modality, dataset)
+        else:
+            _check_shape(ckpt.modality["parts"][key], dataset.parts[key], f"{key} ")
     model = ckpt.build_model(device)
-    grid = hasattr(modality, "grid_metrics") and dataset.exact is not None and grid_items > 0
+    grid = {"items": grid_items, "resolution": grid_resolution}
     result: dict = {}
     rng = np.random.default_rng(seed)
     if not held_out_only:
@@ -66,21 +96,16 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
             raise ExplorerError("none of the dataset's training items are in the checkpoint; pass --data for held-out data")
         pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), min(max_items, len(pairs)), replace=False))]
         z = ckpt.latents[[a for a, _ in pairs]]
-        pick = [b for _, b in pairs]
-        target = torch.from_numpy(train.values[pick])
-        coords = _coords(modality, train, pick)
-        result["train"] = _summary(modality.metrics(decode_values(model, z, coords).cpu(), target))
-        if grid:
-            result["train"] |= _grid_summary(modality, model, z, train, pick, grid_resolution, grid_items)
+        result["train"] = _measure(parts, model, z, train, [b for _, b in pairs], grid)
     test = dataset if held_out_only else dataset.test()
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
-        target = torch.from_numpy(test.values[pick])
-        coords = _coords(modality, test, pick)
-        z = run_fit(model, ckpt.latents, target, coords, steps=fit_steps, seed=seed, lle=fit_lle, loss_fn=modality.loss)
-        result["test"] = _summary(modality.metrics(decode_values(model, z, coords).cpu(), target))
-        if grid:
-            result["test"] |= _grid_summary(modality, model, z, test, pick, grid_resolution, grid_items)
-        result["test"]["fit_steps"] = fit_steps
-        result["test"]["fit_loss"] = "rec+lle" if fit_lle else "rec"
+        fit = []
+        for key, plug in parts.items():
+            d = test if key is None else test.parts[key]
+            fit.append(FitPart(part_field(model, key), torch.from_numpy(d.values[pick]), _coords(plug, d, pick),
+                               loss_fn=plug.loss))
+        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle)
+        result["test"] = _measure(parts, model, z, test, pick, grid)
+        result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
     return result

@@ -7,7 +7,7 @@ projection to reconstruct the signal too, which keeps fitted latents on the lear
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -36,12 +36,40 @@ def frozen(model: torch.nn.Module):
             p.requires_grad_(f)
 
 
+@dataclass
+class FitPart:
+    """What one field of the model must reconstruct: ``targets [M, P, C]`` at ``coords`` ``[P, k]``
+    (shared) or ``[M, P, k]`` (per signal), where ``mask [M, P]`` is True (None: everywhere)."""
+
+    field: torch.nn.Module
+    targets: torch.Tensor
+    coords: torch.Tensor
+    mask: torch.Tensor | None = None
+    loss_fn: object = reconstruction_loss
+
+
 def fit_latents(
     model: torch.nn.Module,
     bank: torch.Tensor,
     targets: torch.Tensor,
     coords: torch.Tensor,
     mask: torch.Tensor | None = None,
+    loss_fn=reconstruction_loss,
+    **options,
+) -> Iterator[FitProgress]:
+    """Yield progress after every step; the last yield holds the fitted latents.
+
+    ``bank: [N, d]`` training latents; ``targets: [M, P, C]`` field values; ``coords: [P, k]``
+    (shared) or ``[M, P, k]`` (per signal); ``loss_fn``: the modality's reconstruction loss;
+    ``mask: [M, P]`` bool, True where the signal is observed (None: everywhere). Other options
+    as ``fit_parts``.
+    """
+    return fit_parts(bank, [FitPart(model, targets, coords, mask, loss_fn)], **options)
+
+
+def fit_parts(
+    bank: torch.Tensor,
+    parts: list[FitPart],
     steps: int = 300,
     lr: float = 5e-2,
     lle: bool = True,
@@ -50,43 +78,48 @@ def fit_latents(
     init: str = "mean",
     seed: int = 0,
     negative_weight: float = 1.0,
-    loss_fn=reconstruction_loss,
 ) -> Iterator[FitProgress]:
-    """Yield progress after every step; the last yield holds the fitted latents.
+    """Fit one latent per signal to every part at once (fields sharing a latent: the sum of their
+    losses); a part left out is not observed — that is how one modality hallucinates another.
 
-    ``bank: [N, d]`` training latents; ``targets: [M, P, C]`` field values; ``coords: [P, k]``
-    (shared) or ``[M, P, k]`` (per signal); ``loss_fn``: the modality's reconstruction loss;
-    ``mask: [M, P]`` bool, True where the signal is observed (None: everywhere).
     ``init``: "mean" (every latent starts at the mean training latent) or "random" (each starts
     at a random training latent — different starts give different completions).
     """
-    device = next(model.parameters()).device
+    device = next(parts[0].field.parameters()).device
     bank = bank.detach().to(device)
-    targets = targets.to(device)
-    coords = coords.to(device)
-    m, p = targets.shape[0], targets.shape[1]
+    m = parts[0].targets.shape[0]
     gen = torch.Generator().manual_seed(seed)
+    prepared = []
+    for part in parts:
+        targets, coords = part.targets.to(device), part.coords.to(device)
+        p = targets.shape[1]
+        weights = (part.mask if part.mask is not None else torch.ones(m, p, dtype=torch.bool)).float()
+        n_obs = int(weights.sum(1).min().item())
+        if n_obs == 0:
+            raise ValueError("every signal needs at least one observed coordinate")
+        prepared.append((part, targets, coords, weights, min(coords_per_signal, n_obs)))
     if init == "random":
         z0 = bank[torch.randint(bank.shape[0], (m,), generator=gen).to(device)]
     else:
         z0 = bank.mean(0, keepdim=True).expand(m, -1)
     z = torch.nn.Parameter(z0.clone())
     opt = torch.optim.Adam([z], lr=lr)
-    weights = (mask if mask is not None else torch.ones(m, p, dtype=torch.bool)).float()
-    n_obs = int(weights.sum(1).min().item())
-    n = min(coords_per_signal, n_obs) if n_obs > 0 else 0
-    if n == 0:
-        raise ValueError("every signal needs at least one observed coordinate")
-    with frozen(model):
+    with ExitStack() as stack:
+        for part in parts:
+            stack.enter_context(frozen(part.field))
         for step in range(1, steps + 1):
-            idx = torch.multinomial(weights, n, replacement=False, generator=gen).to(device)  # [M, n]
-            c = coords[idx] if coords.ndim == 2 else coords[torch.arange(m, device=device)[:, None], idx]  # [M, n, k]
-            t = torch.gather(targets, 1, idx[..., None].expand(-1, -1, targets.shape[-1]))
-            loss = loss_fn(model(z, c), t)
+            batches = []
+            for part, targets, coords, weights, n in prepared:
+                idx = torch.multinomial(weights, n, replacement=False, generator=gen).to(device)  # [M, n]
+                c = coords[idx] if coords.ndim == 2 else coords[torch.arange(m, device=device)[:, None], idx]
+                t = torch.gather(targets, 1, idx[..., None].expand(-1, -1, targets.shape[-1]))
+                batches.append((part, c, t))
+            loss = sum(part.loss_fn(part.field(z, c), t) for part, c, t in batches)
             if lle:
                 nb = bank[nearest_latents(z, bank, k)]  # [M, k, d]
                 z_proj, w = lle_projection(z, nb)
-                loss = loss + loss_fn(model(z_proj, c), t) + negative_weight * negative_weight_penalty(w)
+                loss = loss + sum(part.loss_fn(part.field(z_proj, c), t) for part, c, t in batches)
+                loss = loss + negative_weight * negative_weight_penalty(w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -95,8 +128,17 @@ def fit_latents(
 
 def run_fit(*args, **kwargs) -> torch.Tensor:
     """``fit_latents`` to the end; returns the fitted latents ``[M, d]``."""
+    return _last(fit_latents(*args, **kwargs))
+
+
+def run_fit_parts(*args, **kwargs) -> torch.Tensor:
+    """``fit_parts`` to the end; returns the fitted latents ``[M, d]``."""
+    return _last(fit_parts(*args, **kwargs))
+
+
+def _last(progresses: Iterator[FitProgress]) -> torch.Tensor:
     progress = None
-    for progress in fit_latents(*args, **kwargs):
+    for progress in progresses:
         pass
     if progress is None:
         raise ValueError("fitting needs at least one step")

@@ -21,8 +21,8 @@ from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoin
 from explorer.core.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
-from explorer.modalities import get_modality
-from explorer.models import FieldConfig, build_model
+from explorer.modalities import get_modality, plug_parts
+from explorer.models import ModelConfig, build_model, model_config_from_dict, part_field
 from explorer.models.losses import (
     derivative_loss,
     forward_difference,
@@ -55,11 +55,35 @@ def state_path(ckpt_path: str | Path) -> Path:
     return p.with_name(p.name + ".train-state.safetensors")
 
 
+@dataclass
+class TrainPart:
+    """One field of the model and the signals it learns (a single-field model has one, key ``None``)."""
+
+    key: str | None
+    plug: object
+    data: SignalSet
+    values: torch.Tensor  # [N, P, C]
+    coords: torch.Tensor | None  # [P, k] shared grid, or None
+    item_coords: torch.Tensor | None  # [N, P, k] per-item points, or None
+    differences: torch.Tensor | None = None  # [N, P, C] forward differences (derivative loss)
+
+
+def describe_modality(plug, dataset: SignalSet) -> dict:
+    """The checkpoint's ``modality`` entry: name, resolution, channels and options, per part for multi-field data."""
+    if dataset.parts is not None:
+        return {"name": plug.name, "options": plug.options(),
+                "parts": {k: describe_modality(plug.parts[k], d) for k, d in dataset.parts.items()}}
+    out = {"name": dataset.modality, "resolution": list(dataset.resolution), "channels": dataset.channels}
+    options = plug.options()
+    return out | ({"options": options} if options else {})
+
+
 class Trainer:
-    def __init__(self, dataset: SignalSet, model_config: FieldConfig, config: TrainConfig, out: str | Path,
-                 device: torch.device | str = "cpu", command: str = "", resume: bool = False):
-        self.dataset = dataset
-        self.train_set = dataset.train()
+    def __init__(self, dataset: SignalSet, model_config: ModelConfig, config: TrainConfig, out: str | Path,
+                 device: torch.device | str = "cpu", command: str = "", resume: bool = False, modality=None):
+        self.modality = modality if modality is not None else get_modality(dataset.modality)
+        self.dataset = self.modality.prepare(dataset)
+        self.train_set = self.dataset.train()
         if len(self.train_set.names) < 2:
             raise ExplorerError(f"need at least 2 training signals, found {len(self.train_set.names)}")
         self.model_config = model_config
@@ -67,18 +91,10 @@ class Trainer:
         self.out = Path(out)
         self.device = torch.device(device)
         self.command = command
-        self.modality = get_modality(dataset.modality)
-        self.values = torch.from_numpy(self.train_set.values).to(self.device)  # [N, P, C]
-        ts_coords = self.train_set.coords
-        # signals on the modality's grid share its coordinates; point-sampled ones bring their own
-        self.coords = self.modality.coords(dataset.resolution).to(self.device) if ts_coords is None else None  # [P, k]
-        self.item_coords = None if ts_coords is None else torch.from_numpy(ts_coords).to(self.device)  # [N, P, k]
-        if config.derivative_weight > 0:
-            if self.modality.in_dim != 1 or ts_coords is not None:
-                raise ExplorerError("the derivative loss is for 1-D signals on a grid (waveforms)")
-            self.differences = forward_difference(self.values)  # [N, P, C]
-        self.comparable = self.train_set.comparable_points
-        n = self.values.shape[0]
+        self.parts = [self._part(key, plug) for key, plug in plug_parts(self.modality).items()]
+        if config.derivative_weight > 0 and all(p.differences is None for p in self.parts):
+            raise ExplorerError("the derivative loss is for 1-D signals on a grid (waveforms)")
+        n = len(self.train_set.names)
 
         torch.manual_seed(config.seed)
         self.model = build_model(model_config).to(self.device)
@@ -98,35 +114,57 @@ class Trainer:
             self._load_state()
             self.resumed = True
 
+    def _part(self, key: str | None, plug) -> TrainPart:
+        data = self.train_set if key is None else self.train_set.parts[key]
+        values = torch.from_numpy(data.values).to(self.device)
+        # signals on the modality's grid share its coordinates; point-sampled ones bring their own
+        coords = plug.coords(data.resolution).to(self.device) if data.coords is None else None
+        item_coords = None if data.coords is None else torch.from_numpy(data.coords).to(self.device)
+        part = TrainPart(key, plug, data, values, coords, item_coords)
+        if self.config.derivative_weight > 0 and plug.in_dim == 1 and data.coords is None:
+            part.differences = forward_difference(values)
+        return part
+
     # --- one optimisation step -------------------------------------------------------------
     def train_step(self) -> dict[str, float]:
         c = self.config
-        n, p = self.values.shape[0], self.values.shape[1]
+        n = len(self.train_set.names)
         b = min(c.batch_size, n)
         idx = torch.randperm(n, generator=self.gen)[:b].to(self.device)  # [B]
-        pts = self._sample_points(b, p)  # [B, Pc]
-        coords = self.coords[pts] if self.item_coords is None else self.item_coords[idx[:, None], pts]  # [B, Pc, k]
-        target = self.values[idx[:, None], pts]  # [B, Pc, C]
         z = self.latents[idx]  # [B, d]
-        if c.derivative_weight > 0:
-            coords = coords.detach().requires_grad_(True)
-        pred = self.model(z, coords)
-        rec = self.modality.loss(pred, target)
+        batches = []
+        for part in self.parts:
+            pts = self._sample_points(b, part.values.shape[1])  # [B, Pc]
+            coords = part.coords[pts] if part.item_coords is None else part.item_coords[idx[:, None], pts]  # [B, Pc, k]
+            if part.differences is not None:
+                coords = coords.detach().requires_grad_(True)
+            batches.append((part, pts, coords, part.values[idx[:, None], pts]))
+
+        def reconstruct(latents: torch.Tensor, derivatives: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+            rec, deriv = 0.0, None
+            for part, pts, coords, target in batches:
+                pred = part_field(self.model, part.key)(latents, coords)
+                rec = rec + part.plug.loss(pred, target)
+                if derivatives and part.differences is not None:
+                    d = derivative_loss(pred, coords, part.differences[idx[:, None], pts], part.values.shape[1])
+                    deriv = d if deriv is None else deriv + d
+            return rec, deriv
+
+        rec, deriv = reconstruct(z, c.derivative_weight > 0)
         losses = {"rec": rec}
         total = rec
-        if c.derivative_weight > 0:
-            deriv = derivative_loss(pred, coords, self.differences[idx[:, None], pts], p)
+        if deriv is not None:
             losses["deriv"] = deriv
             total = total + c.derivative_weight * deriv
         if c.lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])
-            lle = self.modality.loss(self.model(z_proj, coords), target)
+            lle, _ = reconstruct(z_proj, False)
             neg = negative_weight_penalty(w)
             losses["lle"] = lle
             total = total + c.lle_weight * lle + c.negative_weight * neg
         if c.iso:
-            iso = isometry_loss(z, self.values[idx, : self.comparable].flatten(1), self.log_alpha, c.iso_quantile)
+            iso = isometry_loss(z, self._joint_signal(idx), self.log_alpha, c.iso_quantile)
             losses["iso"] = iso
             total = total + c.iso_weight * iso
         if not torch.isfinite(total):
@@ -139,6 +177,19 @@ class Trainer:
         self.opt.step()
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}
+
+    def _joint_signal(self, idx: torch.Tensor) -> torch.Tensor:
+        """``[B, D]``: the comparable part of each item's signal; parts of a multi-field signal are
+        scaled by ``1 / sqrt(size)`` so that each weighs the same in the distance between items."""
+        if len(self.parts) == 1:
+            part = self.parts[0]
+            return part.values[idx, : part.data.comparable_points].flatten(1)
+        pieces = []
+        for part in self.parts:
+            v = part.values[idx, : part.data.comparable_points].flatten(1)
+            pieces.append(v / v.shape[1] ** 0.5)
+        joint = torch.cat(pieces, dim=1)
+        return joint * joint.shape[1] ** 0.5 / len(pieces) ** 0.5
 
     def run(self) -> Iterator[TrainProgress]:
         """Train up to ``config.steps``; yield after each step; save periodically and at the end."""
@@ -166,11 +217,19 @@ class Trainer:
 
     # --- checkpoints ----------------------------------------------------------------------
     def train_metrics(self, max_items: int = 256) -> dict:
-        m = min(max_items, self.values.shape[0])
-        coords = self.coords if self.item_coords is None else self.item_coords[:m]
-        pred = decode_values(self.model, self.latents[:m].detach(), coords)
-        metrics = self.modality.metrics(pred, self.values[:m])
-        return {k: float(v.mean()) for k, v in metrics.items()} | {"n": m}
+        out = {}
+        for part in self.parts:
+            m = min(max_items, part.values.shape[0])
+            coords = part.coords if part.item_coords is None else part.item_coords[:m]
+            pred = decode_values(part_field(self.model, part.key), self.latents[:m].detach(), coords)
+            signals = None if part.data.signals is None else torch.from_numpy(part.data.signals[:m])
+            metrics = part.plug.metrics(pred.cpu(), part.values[:m].cpu(), signals=signals,
+                                        resolution=part.data.resolution)
+            summary = {k: float(v.mean()) for k, v in metrics.items()} | {"n": m}
+            if part.key is None:
+                return summary
+            out[part.key] = summary
+        return out
 
     def checkpoint(self, final: bool = False) -> Checkpoint:
         ts = self.train_set
@@ -179,7 +238,7 @@ class Trainer:
         metrics = {"train_fit": self.final_metrics} if final else {}
         return Checkpoint(
             model_config=self.model_config,
-            modality={"name": ts.modality, "resolution": list(ts.resolution), "channels": ts.channels},
+            modality=describe_modality(self.modality, self.dataset),
             latents=self.latents.detach(),
             state_dict=self.model.state_dict(),
             names=ts.names,
@@ -223,7 +282,7 @@ class Trainer:
             raise ExplorerError(f"cannot resume: {sp} is unreadable ({e}); train again with --force") from e
         saved = meta["fingerprint"]
         try:  # fields added to the configs since that run take their defaults
-            saved = fingerprint(FieldConfig.from_dict(saved["model"]).to_dict(),
+            saved = fingerprint(model_config_from_dict(saved["model"]).to_dict(),
                                 TrainConfig.from_dict(saved["train"]).to_dict(), saved["data"], saved["names"])
         except (ExplorerError, KeyError, TypeError):
             pass

@@ -1,0 +1,28 @@
+"""Audio-visual pairs: one latent, an image field and an audio field (GEM fig. 1).
+
+The plug is a pair of plugs; datasets are ``SignalSet.joint`` sets whose ``parts`` are an image set
+and an audio set of the same items. Training sums the parts' reconstruction losses; LLE and
+isometry act on the latent and on the joint signal.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from explorer.modalities.audio import AudioModality
+from explorer.modalities.image import ImageModality
+
+PARTS = ("image", "audio")
+
+
+class AudioVisualModality:
+    name = "audiovisual"
+
+    def __init__(self, audio: dict | None = None) -> None:
+        self.parts = {"image": ImageModality(), "audio": AudioModality(**(audio or {}))}
+
+    def options(self) -> dict:
+        return {"audio": self.parts["audio"].options()}
+
+    def prepare(self, dataset):
+        parts = {k: self.parts[k].prepare(p) for k, p in dataset.parts.items()}
+        return dataclasses.replace(dataset, parts=parts)
