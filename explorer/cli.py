@@ -72,9 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     b = dsub.add_parser("build", help="write a built-in dataset as files",
                         description="Write a built-in image dataset as PNG files plus labels.csv "
                                     "(train on it later with --data DIR).")
-    b.add_argument("name", choices=["fashion-mnist", "sprites", "notes", "furniture"],
+    b.add_argument("name", choices=["fashion-mnist", "sprites", "notes", "furniture", "av-notes"],
                    help="notes: 1 s instrument notes rendered with fluidsynth (10 instruments x 25 pitches); "
-                        "furniture: the Sweet Home 3D catalogue as PLY meshes")
+                        "furniture: the Sweet Home 3D catalogue as PLY meshes; av-notes: each note with a "
+                        "picture of its instrument and key (audio-visual pairs)")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
     b.add_argument("--resolution", type=int, help="image side in pixels (sprites)")
@@ -90,6 +91,12 @@ def _cmd_data(args: argparse.Namespace) -> int:
 
         programs = list(INSTRUMENTS)[: args.count] if args.count else list(INSTRUMENTS)
         writer, unit, total = build_notes(args.out, programs), "clip", len(programs) * len(PITCHES)
+    elif args.name == "av-notes":
+        from explorer.data.av_notes import build_av_notes
+        from explorer.data.notes import INSTRUMENTS, PITCHES
+
+        programs = list(INSTRUMENTS)[: args.count] if args.count else list(INSTRUMENTS)
+        writer, unit, total = build_av_notes(args.out, programs), "pair", len(programs) * len(PITCHES)
     elif args.name == "furniture":
         from explorer.data.furniture import build_furniture
 

@@ -19,6 +19,13 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
         from explorer.data.audio_folder import audio_folder_set
 
         return audio_folder_set(path, max_items=max_items)
+    if modality == "audiovisual":
+        if not Path(spec).is_dir():
+            raise ExplorerError(f"--data {spec!r}: audio-visual data is a folder of X.png + X.wav pairs "
+                                "(latent-explorer data build av-notes --out DIR)")
+        from explorer.data.av_folder import av_folder_set
+
+        return av_folder_set(spec, resolution=resolution or 48, max_items=max_items)
     if modality == "shape":
         from explorer.data.shapes import mesh_folder_set, superquadrics_set
 
