@@ -94,3 +94,17 @@ def test_derivative_loss_compares_the_field_slope_with_the_forward_difference():
     assert derivative_loss(exact, coords, diff, n) < 1e-7  # O(h^2) and the last sample (difference 0)
     coords2 = t.clone().requires_grad_(True)
     assert derivative_loss(torch.sin(6 * coords2), coords2, diff, n) > 1e-6
+
+
+def test_multires_stft_loss_compares_magnitudes_of_strided_clips():
+    from explorer.models.losses import multires_stft_loss
+
+    t = torch.arange(2000) / 2000.0
+    a = torch.sin(2 * torch.pi * 50 * t)[None, :, None]
+    shifted = torch.sin(2 * torch.pi * 50 * t + 1.0)[None, :, None]  # same magnitudes, other phase
+    other = torch.sin(2 * torch.pi * 200 * t)[None, :, None]
+    assert float(multires_stft_loss(a, a, stride=8)) == 0.0
+    assert float(multires_stft_loss(shifted, a, stride=8)) < 0.1 * float(multires_stft_loss(other, a, stride=8))
+    pred = other.clone().requires_grad_(True)
+    multires_stft_loss(pred, a, stride=8).backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad.abs().sum() > 0

@@ -171,15 +171,20 @@ def test_strided_sampling_takes_every_kth_sample_with_a_random_phase(image_folde
     assert len(set(pts[:, 0].tolist())) > 1
 
 
-def test_waveform_training_with_the_derivative_loss_records_it(tmp_path):
+def test_waveform_training_with_the_derivative_and_stft_losses_records_them(tmp_path):
     from test_audio_data import write_clips
 
     folder = write_clips(tmp_path / "clips", n=6)
     out = tmp_path / "a.safetensors"
     run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
-                   "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided", "--out", str(out))
+                   "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided",
+                   "--set", "stft_weight=0.5", "--out", str(out))
     ckpt = load_checkpoint(out)
     assert ckpt.train["config"]["derivative_weight"] == 1.0 and ckpt.model_config.kind == "film"
+    assert ckpt.train["config"]["stft_weight"] == 0.5
+    proc = run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
+                   "--set", "stft_weight=0.5", "--out", str(tmp_path / "b.safetensors"), check=False)
+    assert proc.returncode == 1 and "needs sampling=strided" in proc.stderr
 
 
 def test_a_run_from_before_a_new_config_field_still_resumes(image_folder, tmp_path):

@@ -85,3 +85,23 @@ def derivative_loss(pred: torch.Tensor, coords: torch.Tensor, target_diff: torch
     """
     (grad,) = torch.autograd.grad(pred.sum(), coords, create_graph=True)  # [B, M, 1], C == 1 fields
     return torch.mean((grad * (2.0 / n_samples) - target_diff) ** 2)
+
+
+def multires_stft_loss(pred: torch.Tensor, target: torch.Tensor, stride: int,
+                       sizes: tuple[int, ...] = (400, 800, 1600, 3200)) -> torch.Tensor:
+    """Thesis eq. 4.7's optional term: mean over window sizes of the MSE between STFT magnitudes.
+
+    ``pred, target: [B, M, 1]`` are evenly strided samples (every ``stride``-th of the clip), so
+    each window of ``s`` samples of the full rate spans ``s / stride`` of them (at least 16, at
+    most half the clip).
+    """
+    p, t = pred[..., 0], target[..., 0]
+    m = p.shape[1]
+    terms = []
+    for s in sizes:
+        n_fft = int(min(max(16, s // max(1, stride)), m // 2))
+        window = torch.hamming_window(n_fft, device=p.device, dtype=p.dtype)
+        mag = [torch.stft(x, n_fft, hop_length=max(1, n_fft // 4), window=window, center=True,
+                          return_complex=True).abs() for x in (p, t)]
+        terms.append(torch.mean((mag[0] - mag[1]) ** 2))
+    return torch.stack(terms).mean()

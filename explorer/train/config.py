@@ -38,6 +38,10 @@ class TrainConfig:
     derivative_weight: float = 0.0
     """Weight of the derivative MSE (thesis eq. 4.7) for 1-D fields: the field's derivative
     (autograd) against the target's forward difference, both per sample."""
+    stft_weight: float = 0.0
+    """Weight of the multi-resolution STFT loss (thesis section 4.7, optional) for waveform fields
+    trained with strided sampling: the strided samples form a decimated clip whose STFT magnitudes
+    are compared at window sizes 400, 800, 1600 and 3200 samples of the full rate, scaled by the stride."""
     iso_quantile: float = 0.25
     """Fraction of the closest signal pairs in a batch that the isometry loss applies to."""
     seed: int = 0
@@ -47,6 +51,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
+        if self.stft_weight > 0 and self.sampling != "strided":
+            raise ExplorerError("training config: the STFT loss needs sampling=strided (evenly spaced samples)")
         if self.sampling not in ("random", "strided"):
             raise ExplorerError(f"training config: sampling must be random or strided, not {self.sampling!r}")
 

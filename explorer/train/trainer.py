@@ -27,6 +27,7 @@ from explorer.models.losses import (
     derivative_loss,
     forward_difference,
     isometry_loss,
+    multires_stft_loss,
     lle_projection,
     nearest_latents,
     negative_weight_penalty,
@@ -94,6 +95,8 @@ class Trainer:
         self.parts = [self._part(key, plug) for key, plug in plug_parts(self.modality).items()]
         if config.derivative_weight > 0 and all(p.differences is None for p in self.parts):
             raise ExplorerError("the derivative loss is for 1-D signals on a grid (waveforms)")
+        if config.stft_weight > 0 and not any(p.plug.in_dim == 1 and p.coords is not None for p in self.parts):
+            raise ExplorerError("the STFT loss is for waveform fields")
         n = len(self.train_set.names)
 
         torch.manual_seed(config.seed)
@@ -140,22 +143,26 @@ class Trainer:
                 coords = coords.detach().requires_grad_(True)
             batches.append((part, pts, coords, part.values[idx[:, None], pts]))
 
-        def reconstruct(latents: torch.Tensor, derivatives: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-            rec, deriv = 0.0, None
+        def reconstruct(latents: torch.Tensor, extra: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            rec, terms = 0.0, {}
             for part, pts, coords, target in batches:
                 pred = part_field(self.model, part.key)(latents, coords)
                 rec = rec + part.plug.loss(pred, target)
-                if derivatives and part.differences is not None:
+                if extra and part.differences is not None:
                     d = derivative_loss(pred, coords, part.differences[idx[:, None], pts], part.values.shape[1])
-                    deriv = d if deriv is None else deriv + d
-            return rec, deriv
+                    terms["deriv"] = terms.get("deriv", 0.0) + d
+                if extra and c.stft_weight > 0 and part.plug.in_dim == 1 and part.coords is not None:
+                    stride = part.values.shape[1] // pts.shape[1]
+                    terms["stft"] = terms.get("stft", 0.0) + multires_stft_loss(pred, target, stride)
+            return rec, terms
 
-        rec, deriv = reconstruct(z, c.derivative_weight > 0)
+        rec, terms = reconstruct(z, c.derivative_weight > 0 or c.stft_weight > 0)
         losses = {"rec": rec}
         total = rec
-        if deriv is not None:
-            losses["deriv"] = deriv
-            total = total + c.derivative_weight * deriv
+        for name, weight in (("deriv", c.derivative_weight), ("stft", c.stft_weight)):
+            if name in terms:
+                losses[name] = terms[name]
+                total = total + weight * terms[name]
         if c.lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])
