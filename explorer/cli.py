@@ -10,7 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-SUBCOMMANDS = ("train", "info", "eval", "data")
+SUBCOMMANDS = ("train", "info", "eval", "data", "bench")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
+
+    bn = sub.add_parser("bench", help="time the interactions of the performance budget on this machine",
+                        description="Decode, mesh, graph, geodesic and t-SNE timings (medians) next to their budgets "
+                                    "from DESIGN.md, for the shipped checkpoints. Informational: never fails on speed.")
+    bn.add_argument("--json", action="store_true", help="machine-readable output")
+    bn.add_argument("--quick", action="store_true", help="few repeats and small sizes (seconds; for smoke tests)")
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -351,6 +357,26 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    import dataclasses
+    import os
+
+    import torch
+
+    from explorer.core.bench import run_bench
+    from explorer.core.device import resolve_device
+
+    device = resolve_device("auto")
+    header = (f"latent-explorer bench{' --quick' if args.quick else ''}: {device.type}, "
+              f"{torch.get_num_threads()} torch threads, {os.cpu_count()} cores, torch {torch.__version__}")
+    if not args.json:
+        print(header, flush=True)
+    results = run_bench(args.quick, report=(lambda r: None) if args.json else (lambda r: print(r.line(), flush=True)))
+    if args.json:
+        print(json.dumps({"machine": header, "results": [dataclasses.asdict(r) for r in results]}, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -372,6 +398,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_eval(args, argv)
         if args.command == "data":
             return _cmd_data(args)
+        if args.command == "bench":
+            return _cmd_bench(args)
     except ExplorerError as e:
         if debug:
             traceback.print_exc()

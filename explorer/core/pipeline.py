@@ -1,0 +1,143 @@
+"""Decoding latents into signals for interactive use: batched, cached, coarse then fine, cancellable.
+
+``DecodePipeline(ckpt)`` holds the model on the best device. ``steps(...)`` is a generator that
+decodes chunk by chunk (the caller regains control after every chunk and may stop iterating to
+cancel); ``decode(...)`` runs it to the end. Results are kept in an LRU cache keyed by the latent,
+the resolution and the part. Shapes are refined in a narrow band: a coarse grid is decoded, upsampled
+trilinearly, and the field is evaluated again only where the upsampled distance is within two
+coarse cells of the surface.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.core.checkpoint import Checkpoint
+from explorer.core.device import resolve_device
+from explorer.modalities import checkpoint_modality, plug_parts
+from explorer.models import part_field
+
+
+@dataclass
+class DecodeStep:
+    done: int
+    total: int
+    values: torch.Tensor | None = None
+    """``[B, P, C]`` field values, on the last step only."""
+
+
+def _key(z: np.ndarray, *extra) -> str:
+    return hashlib.sha1(np.ascontiguousarray(z, np.float32).tobytes() + repr(extra).encode()).hexdigest()
+
+
+class DecodePipeline:
+    def __init__(self, ckpt: Checkpoint, device: str = "auto", cache_items: int = 256, bfloat16: bool = False,
+                 chunk_points: int = 1 << 16) -> None:
+        self.ckpt = ckpt
+        self.device = resolve_device(device)
+        self.model = ckpt.build_model(self.device)
+        self.plug = checkpoint_modality(ckpt.modality)
+        self.parts = plug_parts(self.plug)
+        self.bfloat16 = bfloat16
+        self.chunk_points = chunk_points
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self.cache_items = cache_items
+
+    # --- what a part is sampled on ---------------------------------------------------------------
+    def part_info(self, part: str | None = None) -> dict:
+        return self.ckpt.modality if part is None else self.ckpt.modality["parts"][part]
+
+    def resolution(self, part: str | None = None) -> tuple[int, ...]:
+        """The resolution the part was trained at (shapes: the stored mesh grid)."""
+        return tuple(self.part_info(part)["resolution"])
+
+    def preview_resolution(self, part: str | None = None) -> tuple[int, ...]:
+        """A cheaper sampling for live use: images at half size (at least 16), shapes at 32³, audio at full."""
+        plug, res = self.parts[part], self.resolution(part)
+        if plug.name == "image":
+            return tuple(max(16, r // 2) if r > 16 else r for r in res)
+        if plug.name == "shape":
+            return (min(32, res[0]),)
+        return res
+
+    # --- decoding ----------------------------------------------------------------------------------
+    def steps(self, latents, resolution: tuple[int, ...] | None = None, part: str | None = None,
+              coords: torch.Tensor | None = None) -> Iterator[DecodeStep]:
+        """Field values of ``latents [B, d]`` at ``resolution`` (or at explicit ``coords [P, k]``), chunk by chunk."""
+        z = torch.as_tensor(np.asarray(latents, dtype=np.float32)).reshape(-1, self.ckpt.model_config.latent_dim)
+        plug = self.parts[part]
+        resolution = tuple(resolution or self.resolution(part))
+        key = None
+        if coords is None:
+            key = _key(z.numpy(), resolution, part, self.bfloat16)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                yield DecodeStep(1, 1, self._cache[key])
+                return
+            coords = plug.coords(resolution)
+        coords = coords.to(self.device)
+        field = part_field(self.model, part)
+        per = max(1, self.chunk_points // coords.shape[0])  # latents per chunk
+        p_chunk = min(coords.shape[0], self.chunk_points)
+        total = -(-z.shape[0] // per) * -(-coords.shape[0] // p_chunk)
+        outs, done = [], 0
+        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bfloat16 else nullcontext())
+        with torch.no_grad(), autocast:
+            for i in range(0, z.shape[0], per):
+                zi = z[i : i + per].to(self.device)
+                cols = []
+                for j in range(0, coords.shape[0], p_chunk):
+                    cols.append(field(zi, coords[j : j + p_chunk]).float())
+                    done += 1
+                    if done < total:
+                        yield DecodeStep(done, total)
+                outs.append(torch.cat(cols, dim=1))
+        values = torch.cat(outs).cpu()
+        if key is not None:
+            self._cache[key] = values
+            while len(self._cache) > self.cache_items:
+                self._cache.popitem(last=False)
+        yield DecodeStep(total, total, values)
+
+    def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
+        """``steps`` to the end: field values ``[B, P, C]``."""
+        step = None
+        for step in self.steps(latents, resolution, part, coords):
+            pass
+        return step.values
+
+    def signal(self, latents, resolution=None, part=None):
+        """The signal a person sees or hears: images ``[B, H, W, C]``, waveforms ``[B, n]``, or a list of
+        meshes ``(vertices, faces)`` for shapes (refined in a narrow band above the preview grid)."""
+        plug = self.parts[part]
+        resolution = tuple(resolution or self.resolution(part))
+        if plug.name == "shape":
+            return [self.mesh(z, resolution[0]) for z in np.asarray(latents, np.float32).reshape(len(latents), -1)]
+        return plug.to_signal(self.values(latents, resolution, part), resolution)
+
+    # --- shapes --------------------------------------------------------------------------------------
+    def sdf_grid(self, z, resolution: int, coarse: int = 32, part: str | None = None) -> np.ndarray:
+        """``[R, R, R]`` SDF of one latent: the full grid up to ``coarse``; beyond, a narrow-band refinement."""
+        z = np.asarray(z, np.float32).reshape(1, -1)
+        if resolution <= coarse:
+            return self.values(z, (resolution,), part)[0, :, 0].numpy().reshape((resolution,) * 3)
+        rough = torch.from_numpy(self.sdf_grid(z, coarse, coarse, part))
+        fine = torch.nn.functional.interpolate(rough[None, None], size=(resolution,) * 3, mode="trilinear",
+                                               align_corners=True)[0, 0]
+        band = fine.abs() < 2 * (2.0 / (coarse - 1))
+        pts = self.parts[part].coords((resolution,))[band.reshape(-1)]
+        if len(pts):
+            exact = self.values(z, part=part, coords=pts)[0, :, 0]
+            fine.view(-1)[band.reshape(-1)] = exact
+        return fine.numpy()
+
+    def mesh(self, z, resolution: int = 64, level: float = 0.0, part: str | None = None):
+        from explorer.modalities.sdf import sdf_to_mesh
+
+        return sdf_to_mesh(self.sdf_grid(z, resolution, part=part), level)

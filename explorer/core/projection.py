@@ -1,0 +1,157 @@
+"""2-D maps of the latents: PCA at once, t-SNE (openTSNE, FFT-accelerated) as a cancellable generator,
+new latents placed on an existing map, and a cache so that reopening a checkpoint is instant."""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from explorer.core.atomic import atomic_write_bytes
+from explorer.errors import ExplorerError
+
+
+@dataclass
+class Projection:
+    method: str
+    """"pca", "tsne" or "identity" (a 2-D latent space is shown as it is)."""
+    xy: np.ndarray
+    """``[N, 2]`` positions of the training latents."""
+    params: dict = field(default_factory=dict)
+    components: np.ndarray | None = None
+    """PCA only: ``(mean [d], axes [2, d])``, stacked as ``[3, d]``."""
+    embedding: object | None = field(default=None, repr=False)
+    """t-SNE only, while in memory: openTSNE's embedding, which can ``transform`` new points."""
+
+
+def _z(latents) -> np.ndarray:
+    z = np.asarray(latents.detach().cpu() if hasattr(latents, "detach") else latents, dtype=np.float32)
+    if z.ndim != 2 or len(z) < 2:
+        raise ExplorerError("a map needs at least two latents [N, d]")
+    return z
+
+
+def pca(latents) -> Projection:
+    """The two principal axes (instant: the first map a user sees). A 2-D latent space is kept as is."""
+    z = _z(latents)
+    if z.shape[1] <= 2:
+        xy = np.zeros((len(z), 2), np.float32)
+        xy[:, : z.shape[1]] = z
+        return Projection("identity", xy)
+    mean = z.mean(0)
+    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+    axes = vt[:2]
+    # a deterministic sign: the largest loading of each axis is positive
+    axes *= np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])[:, None]
+    return Projection("pca", ((z - mean) @ axes.T).astype(np.float32), components=np.vstack([mean, axes]))
+
+
+def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: int = 0,
+               every: int = 25, exaggeration_iterations: int = 250) -> Iterator[tuple[int, int, np.ndarray | Projection]]:
+    """Yield ``(done, total, xy [N, 2])`` every ``every`` iterations; the last yield holds the ``Projection``.
+
+    Stop iterating to cancel. Uses openTSNE's FFT-accelerated gradients with PCA initialisation,
+    early exaggeration (12) for the first ``exaggeration_iterations``, then plain optimisation.
+    """
+    from openTSNE import TSNEEmbedding, affinity, initialization
+
+    z = _z(latents)
+    perplexity = float(min(perplexity, (len(z) - 1) / 3))
+    aff = affinity.PerplexityBasedNN(z, perplexity=perplexity, n_jobs=os.cpu_count() or 1, random_state=seed,
+                                     method="exact" if len(z) < 500 else "annoy")
+    init = initialization.pca(z, random_state=seed)
+    emb = TSNEEmbedding(init, aff, negative_gradient_method="fft", n_jobs=os.cpu_count() or 1, random_state=seed)
+    total = exaggeration_iterations + iterations
+    done = 0
+    yield done, total, np.asarray(emb, dtype=np.float32).copy()
+    while done < total:
+        early = done < exaggeration_iterations
+        n = min(every, (exaggeration_iterations if early else total) - done)
+        emb.optimize(n, inplace=True, exaggeration=12 if early else 1, momentum=0.5 if early else 0.8)
+        done += n
+        if done < total:
+            yield done, total, np.asarray(emb, dtype=np.float32).copy()
+    params = {"perplexity": perplexity, "iterations": iterations, "seed": seed}
+    yield done, total, Projection("tsne", np.asarray(emb, dtype=np.float32).copy(), params, embedding=emb)
+
+
+def tsne(latents, **kwargs) -> Projection:
+    last = None
+    for *_, last in tsne_steps(latents, **kwargs):
+        pass
+    return last
+
+
+def place(projection: Projection, latents, new, k: int = 10) -> np.ndarray:
+    """Positions ``[M, 2]`` of new latents on an existing map, without recomputing it.
+
+    PCA and identity maps are linear: exact. t-SNE maps use openTSNE's ``transform`` when
+    ``exact_tsne`` is wanted elsewhere; here new points go to the barycentre of their k nearest
+    training latents' positions, weighted by inverse distance (instant, and a point equal to a
+    training latent lands exactly on it).
+    """
+    new = np.asarray(new, dtype=np.float32).reshape(-1, _z(latents).shape[1])
+    if projection.method == "identity":
+        xy = np.zeros((len(new), 2), np.float32)
+        xy[:, : new.shape[1]] = new
+        return xy
+    if projection.method == "pca":
+        mean, axes = projection.components[0], projection.components[1:]
+        return ((new - mean) @ axes.T).astype(np.float32)
+    from sklearn.neighbors import NearestNeighbors
+
+    z = _z(latents)
+    dist, idx = NearestNeighbors(n_neighbors=min(k, len(z)), algorithm="brute").fit(z).kneighbors(new)
+    w = 1.0 / np.maximum(dist, 1e-9) ** 2
+    w /= w.sum(1, keepdims=True)
+    return np.einsum("mk,mkc->mc", w, projection.xy[idx]).astype(np.float32)
+
+
+def tsne_transform(projection: Projection, new) -> np.ndarray:
+    """openTSNE's optimised placement of new points (needs the embedding in memory: this session's t-SNE)."""
+    if projection.embedding is None:
+        raise ExplorerError("this t-SNE map was loaded from the cache; new points are placed by neighbours instead")
+    return np.asarray(projection.embedding.transform(np.asarray(new, dtype=np.float32)), dtype=np.float32)
+
+
+# --- cache -----------------------------------------------------------------------------------------------
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "latent-explorer" / "projections"
+
+
+def cache_key(latents, method: str, params: dict) -> str:
+    h = hashlib.sha256(np.ascontiguousarray(_z(latents)).tobytes())
+    h.update(json.dumps({"method": method, **params}, sort_keys=True).encode())
+    return h.hexdigest()[:32]
+
+
+def save_cached(latents, projection: Projection, folder: Path | None = None) -> Path:
+    folder = folder or cache_dir()
+    path = folder / f"{cache_key(latents, projection.method, projection.params)}.npz"
+    buf = io.BytesIO()
+    arrays = {"xy": projection.xy}
+    if projection.components is not None:
+        arrays["components"] = projection.components
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+    return path
+
+
+def load_cached(latents, method: str, params: dict, folder: Path | None = None) -> Projection | None:
+    """The cached map for these latents and parameters, or None (a damaged cache file counts as none)."""
+    path = (folder or cache_dir()) / f"{cache_key(latents, method, params)}.npz"
+    try:
+        with np.load(path) as f:
+            xy = f["xy"]
+            components = f["components"] if "components" in f else None
+    except (OSError, ValueError, KeyError, EOFError):
+        return None
+    if xy.shape != (len(_z(latents)), 2):
+        return None
+    return Projection(method, xy.astype(np.float32), dict(params), components)
