@@ -148,3 +148,55 @@ def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkp
     assert img.shape == (1, 40, 40, 3) and 0 <= img.min() and img.max() <= 1  # any resolution
     bf = DecodePipeline(ckpt, device="cpu", bfloat16=True).values(z)
     assert (bf - expected).abs().max() < 0.1
+
+
+def test_stream_gives_a_coarse_then_a_fine_signal(tiny_checkpoint):
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.pipeline import DecodePipeline
+
+    p = DecodePipeline(load_checkpoint(tiny_checkpoint), device="cpu")
+    # 16x16 is already the preview size: only the fine image comes
+    levels = [(lvl, sig) for lvl, sig in p.stream(p.ckpt.latents[:2].numpy()) if lvl != "progress"]
+    assert [lvl for lvl, _ in levels] == ["fine"] and levels[0][1].shape == (2, 16, 16, 3)
+    p.ckpt.modality["resolution"] = [40, 40]  # as if trained at 40x40: half size first
+    levels = [(lvl, sig) for lvl, sig in p.stream(p.ckpt.latents[:2].numpy()) if lvl != "progress"]
+    assert [lvl for lvl, _ in levels] == ["coarse", "fine"]
+    assert levels[0][1].shape == (2, 20, 20, 3) and levels[1][1].shape == (2, 40, 40, 3)
+
+
+def test_path_report_on_sprites_measures_the_ground_truth(tmp_path):
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.core.quality import path_report
+    from explorer.data import reload_dataset
+    from explorer.data.factors import truth_frames
+
+    from conftest import run_cli
+
+    out = tmp_path / "sprites.safetensors"
+    run_cli("train", "--data", "sprites", "--preset", "tiny", "--steps", "20", "--max-items", "40",
+            "--resolution", "16", "--out", str(out))
+    ckpt = load_checkpoint(out)
+    p = DecodePipeline(ckpt, device="cpu")
+    path = lerp_path(ckpt.latents.numpy(), 0, 5, frames=8)
+    truth = truth_frames(ckpt.data, ckpt.labels, 0, 5, 8, (16, 16))
+    assert truth.shape == (8, 256, 3)
+    train = reload_dataset(ckpt.data, "image").train()
+    report = path_report(p, path, signals=train.values, truth=truth)
+    assert set(report["per_frame"]) == {"off_manifold", "smoothness", "interpolation_mse", "ground_truth_mse"}
+    assert len(report["per_frame"]["smoothness"]) == 7 and report["total"]["ground_truth_mse_mean"] > 0
+    # the true frames at the ends are the items themselves, as rendered
+    assert np.allclose(truth[0], train.values[0], atol=1e-5)
+
+
+def test_bench_runs_and_reports_budgets():
+    import json
+
+    from conftest import run_cli
+
+    out = json.loads(run_cli("bench", "--quick", "--json").stdout)
+    names = [r["name"] for r in out["results"]]
+    assert "image frame, full" in names and any(n.startswith("geodesic query") for n in names)
+    assert any(n.startswith("t-SNE") for n in names) and any("FLOP rate" in n for n in names)
+    assert all(r["median_ms"] > 0 for r in out["results"])
+    assert "cpu" in out["machine"] or "cuda" in out["machine"]

@@ -156,10 +156,27 @@ def flop_rate(repeats: int) -> list[BenchResult]:
                         f"{achieved:.1f} GFLOP/s = {achieved / peak:.2f} x a {n}x{n} matmul ({peak:.1f} GFLOP/s)")]
 
 
+def bfloat16_bench(repeats: int) -> list[BenchResult]:
+    """Is bfloat16 worth it here? Time and worst error of 64 full-resolution frames against float32."""
+    from explorer.core.pipeline import DecodePipeline
+
+    ckpts = _checkpoints()
+    ckpt = ckpts.get("image")
+    if ckpt is None:
+        return []
+    full, half = DecodePipeline(ckpt, cache_items=0), DecodePipeline(ckpt, cache_items=0, bfloat16=True)
+    z = _fresh(ckpt, 64)
+    err = float((full.values(z) - half.values(z)).abs().max())
+    ms32 = timed(lambda: full.values(z), repeats)
+    ms16 = timed(lambda: half.values(z), repeats)
+    return [BenchResult("64 image frames, bfloat16", ms16, repeats, None,
+                        f"float32 {ms32:.1f} ms; worst pixel error {err * 127.5:.1f} / 255")]
+
+
 def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambda r: None) -> list[BenchResult]:
     repeats = 3 if quick else 15
     results: list[BenchResult] = []
-    steps = [lambda: decode_benches(repeats), lambda: flop_rate(repeats),
+    steps = [lambda: decode_benches(repeats), lambda: flop_rate(repeats), lambda: bfloat16_bench(repeats),
              lambda: graph_benches(repeats, n=2000 if quick else 20_000),
              lambda: tsne_benches((1000,) if quick else (5000, 20_000), iterations=100 if quick else 750)]
     for step in steps:

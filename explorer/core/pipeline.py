@@ -121,6 +121,37 @@ class DecodePipeline:
             return [self.mesh(z, resolution[0]) for z in np.asarray(latents, np.float32).reshape(len(latents), -1)]
         return plug.to_signal(self.values(latents, resolution, part), resolution)
 
+    def stream(self, latents, part: str | None = None) -> Iterator[tuple[str, object]]:
+        """Coarse then fine, for live use: yields ``("coarse", signal)`` then ``("fine", signal)``
+        (each after its chunks; close the generator to cancel). Shapes: a 32³ mesh, then the
+        narrow-band refinement at the stored resolution; images: half then full size; sound:
+        a quick Griffin-Lim (8 iterations) then the full one, when the field is a spectrogram."""
+        plug = self.parts[part]
+        z = np.asarray(latents, np.float32).reshape(-1, self.ckpt.model_config.latent_dim)
+        if plug.name == "shape":
+            yield "coarse", [self.mesh(zi, self.preview_resolution(part)[0], part=part) for zi in z]
+            yield "fine", [self.mesh(zi, self.resolution(part)[0], part=part) for zi in z]
+            return
+        if plug.name == "audio" and getattr(plug, "target", "waveform") == "spectrogram":
+            res = self.resolution(part)
+            values = None
+            for step in self.steps(z, res, part):
+                if step.values is None:
+                    yield "progress", step
+                values = step.values
+            yield "coarse", plug.to_signal(values, res, iters=8)
+            yield "fine", plug.to_signal(values, res)
+            return
+        for level, res in (("coarse", self.preview_resolution(part)), ("fine", self.resolution(part))):
+            if level == "coarse" and res == self.resolution(part):
+                continue
+            values = None
+            for step in self.steps(z, res, part):
+                if step.values is None:
+                    yield "progress", step
+                values = step.values
+            yield level, plug.to_signal(values, res)
+
     # --- shapes --------------------------------------------------------------------------------------
     def sdf_grid(self, z, resolution: int, coarse: int = 32, part: str | None = None) -> np.ndarray:
         """``[R, R, R]`` SDF of one latent: the full grid up to ``coarse``; beyond, a narrow-band refinement."""

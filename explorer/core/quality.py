@@ -58,3 +58,22 @@ def summarize(per_frame: dict[str, np.ndarray]) -> dict[str, float]:
     if "smoothness" in per_frame and len(per_frame["smoothness"]):
         out["smoothness_max"] = float(np.max(per_frame["smoothness"]))
     return out
+
+
+def path_report(pipeline, path, signals: np.ndarray | None = None, truth: np.ndarray | None = None,
+                k: int = 10, part: str | None = None) -> dict:
+    """Per-frame measures and totals of a ``LatentPath`` decoded by ``pipeline`` at the trained resolution.
+
+    ``signals [N, P, C]``: the training signals on the same grid (for interpolationMSE);
+    ``truth [T, P, C]``: true frames where the factors are known (``explorer.data.factors``).
+    """
+    bank = pipeline.ckpt.latents.numpy()
+    per_frame = {"off_manifold": off_manifold(path.latents, bank, k)}
+    decoded = pipeline.values(path.latents, part=part).numpy()
+    per_frame["smoothness"] = smoothness(decoded)
+    if signals is not None:
+        per_frame["interpolation_mse"], _ = interpolation_mse(decoded, signals)
+    if truth is not None:
+        per_frame["ground_truth_mse"] = ground_truth_error(decoded, truth)
+    return {"method": path.method, "frames": len(path.latents), "length": path.length, "note": path.note,
+            "per_frame": {k: v.tolist() for k, v in per_frame.items()}, "total": summarize(per_frame)}

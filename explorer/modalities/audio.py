@@ -84,11 +84,12 @@ class AudioModality:
             return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
         return grid_2d(*resolution)
 
-    def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...]) -> np.ndarray:
-        """Field values ``[..., P, 1]`` -> waveform ``[..., n]`` in [-1, 1] (spectrograms through Griffin-Lim)."""
-        return self.to_wave(values, resolution).numpy()
+    def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...], iters: int | None = None) -> np.ndarray:
+        """Field values ``[..., P, 1]`` -> waveform ``[..., n]`` in [-1, 1] (spectrograms through
+        Griffin-Lim, ``iters`` iterations: fewer for a quick first sound)."""
+        return self.to_wave(values, resolution, iters).numpy()
 
-    def to_wave(self, values: torch.Tensor, resolution: tuple[int, ...]) -> torch.Tensor:
+    def to_wave(self, values: torch.Tensor, resolution: tuple[int, ...], iters: int | None = None) -> torch.Tensor:
         v = values.detach().float().cpu()[..., 0]
         if self.target == "waveform":
             return v.clamp(-1.0, 1.0)
@@ -96,7 +97,7 @@ class AudioModality:
             raise ExplorerError("this spectrogram model has no per-frequency statistics; it cannot be turned into sound")
         log_mag = self.norm.inverse(v.reshape(*v.shape[:-1], *resolution))
         magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
-        wave = griffin_lim(magnitude, self.n_fft, self.hop, self.length, iters=self.griffin_lim_iters)
+        wave = griffin_lim(magnitude, self.n_fft, self.hop, self.length, iters=iters or self.griffin_lim_iters)
         return wave.clamp(-1.0, 1.0)
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
