@@ -383,10 +383,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = [a for a in argv if a != "--debug"]
     parser = _parser()
     if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
-        parser.print_help(sys.stderr)
-        print("\nlatent-explorer: the desktop app is not part of this version yet; "
-              "use 'latent-explorer info CKPT' to inspect a checkpoint", file=sys.stderr)
-        return 2
+        try:  # the desktop app: latent-explorer [CHECKPOINT] [--screenshot PNG]
+            from explorer.ui.app import run
+
+            return run(argv)
+        except ImportError as e:
+            print(f"latent-explorer: error: the desktop app cannot start: {e}", file=sys.stderr)
+            return 1
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

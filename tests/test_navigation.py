@@ -200,3 +200,16 @@ def test_bench_runs_and_reports_budgets():
     assert any(n.startswith("t-SNE") for n in names) and any("FLOP rate" in n for n in names)
     assert all(r["median_ms"] > 0 for r in out["results"])
     assert "cpu" in out["machine"] or "cuda" in out["machine"]
+
+
+def test_tsne_in_a_child_process_yields_the_same_and_can_be_stopped():
+    from explorer.core.projection import tsne_steps_in_process
+
+    z = np.random.default_rng(0).normal(size=(120, 5)).astype(np.float32)
+    frames = list(tsne_steps_in_process(z, iterations=50, exaggeration_iterations=25, every=25))
+    here = list(tsne_steps(z, iterations=50, exaggeration_iterations=25, every=25))
+    assert [f[0] for f in frames] == [f[0] for f in here]
+    assert np.allclose(frames[-1][2].xy, here[-1][2].xy, atol=1e-4) and frames[-1][2].method == "tsne"
+    gen = tsne_steps_in_process(z, iterations=500, every=25)
+    next(gen)
+    gen.close()  # the child is terminated, nothing hangs

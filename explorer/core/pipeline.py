@@ -10,6 +10,7 @@ coarse cells of the surface.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -47,6 +48,7 @@ class DecodePipeline:
         self.bfloat16 = bfloat16
         self.chunk_points = chunk_points
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._lock = threading.Lock()  # the app decodes from worker threads
         self.cache_items = cache_items
 
     # --- what a part is sampled on ---------------------------------------------------------------
@@ -76,9 +78,12 @@ class DecodePipeline:
         key = None
         if coords is None:
             key = _key(z.numpy(), resolution, part, self.bfloat16)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                yield DecodeStep(1, 1, self._cache[key])
+            with self._lock:
+                cached = self._cache.get(key)
+                if cached is not None:
+                    self._cache.move_to_end(key)
+            if cached is not None:
+                yield DecodeStep(1, 1, cached)
                 return
             coords = plug.coords(resolution)
         coords = coords.to(self.device)
@@ -99,10 +104,11 @@ class DecodePipeline:
                         yield DecodeStep(done, total)
                 outs.append(torch.cat(cols, dim=1))
         values = torch.cat(outs).cpu()
-        if key is not None:
-            self._cache[key] = values
-            while len(self._cache) > self.cache_items:
-                self._cache.popitem(last=False)
+        if key is not None and self.cache_items > 0:
+            with self._lock:
+                self._cache[key] = values
+                while len(self._cache) > self.cache_items:
+                    self._cache.popitem(last=False)
         yield DecodeStep(total, total, values)
 
     def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:

@@ -80,6 +80,51 @@ def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: i
     yield done, total, Projection("tsne", np.asarray(emb, dtype=np.float32).copy(), params, embedding=emb)
 
 
+def _tsne_child(conn, latents, kwargs) -> None:
+    try:
+        for done, total, value in tsne_steps(latents, **kwargs):
+            if isinstance(value, Projection):
+                conn.send((done, total, "done", value.xy, value.params))
+            else:
+                conn.send((done, total, "partial", value, None))
+    except Exception as e:  # reported to the parent as one line
+        conn.send((0, 0, "error", f"{e.__class__.__name__}: {e}", None))
+    finally:
+        conn.close()
+
+
+def tsne_steps_in_process(latents, **kwargs) -> Iterator[tuple[int, int, np.ndarray | Projection]]:
+    """``tsne_steps`` run in a child process, yielding the same values; closing the generator stops the child.
+
+    For callers with threads of their own (the app): openTSNE's compiled optimiser is not safe to
+    run beside other Python threads (it corrupts reference counts), so it gets a process.
+    """
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_tsne_child, args=(child, _z(latents), kwargs), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        while True:
+            try:
+                done, total, kind, value, params = parent.recv()
+            except EOFError:
+                raise ExplorerError("the t-SNE process stopped unexpectedly") from None
+            if kind == "error":
+                raise ExplorerError(f"t-SNE failed: {value}")
+            if kind == "done":
+                yield done, total, Projection("tsne", value, params)
+                return
+            yield done, total, value
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(5)
+        parent.close()
+
+
 def tsne(latents, **kwargs) -> Projection:
     last = None
     for *_, last in tsne_steps(latents, **kwargs):

@@ -1,0 +1,50 @@
+"""``latent-explorer [CHECKPOINT] [--screenshot PNG]``: the desktop app."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+SCREENSHOT_TIMEOUT_MS = 120_000
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="latent-explorer", description="Open a checkpoint in the latent explorer.")
+    p.add_argument("checkpoint", nargs="?", help="checkpoint to open (default: the shipped default checkpoint)")
+    p.add_argument("--screenshot", metavar="PNG",
+                   help="open, draw a path between the first and the last item, wait until the map and the "
+                        "preview are drawn, save a picture of the window, exit")
+    return p.parse_args(argv)
+
+
+def run(argv: list[str]) -> int:
+    args = parse(argv)
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.core.shipped import DEFAULT_CHECKPOINT
+    from explorer.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("latent-explorer")
+    window = MainWindow()
+    app.aboutToQuit.connect(window.shutdown)
+    window.show()
+    ok = window.open_checkpoint(Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT)
+    if not args.screenshot:
+        return app.exec()
+
+    def shoot() -> None:
+        window.grab().save(args.screenshot)
+        app.exit(0 if ok else 1)
+
+    if not ok or window.preview is None:
+        QTimer.singleShot(300, shoot)
+    else:
+        window.preview_ready.connect(lambda: QTimer.singleShot(300, shoot))
+        # as a user would: drag from the first item to the last, scrub to the middle
+        window._on_path_requested(0, window.ws.ckpt.n_items - 1)
+        window.timeline.set_position(0.5)
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: (print("latent-explorer: screenshot timed out", file=sys.stderr),
+                                                       app.exit(1)))
+    return app.exec()

@@ -1,0 +1,422 @@
+"""The main window: the map on the left, the preview of the signal at the playhead on the right, the timeline below."""
+from __future__ import annotations
+
+import base64
+import io
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QToolBar,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.core.projection import load_cached, save_cached, tsne_steps_in_process
+from explorer.core.shipped import shipped_checkpoints
+from explorer.errors import ExplorerError
+from explorer.ui.map_view import MapView
+from explorer.ui.palette import label_colours
+from explorer.ui.previews import ImagePreview
+from explorer.ui.timeline import Timeline
+from explorer.ui.workers import TaskRunner
+from explorer.ui.workspace import Workspace
+
+TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
+
+
+def _tsne_job(latents):
+    """Yields partial maps; the last value is the finished ``Projection``."""
+    for done, total, layout in tsne_steps_in_process(latents, **TSNE_PARAMS):
+        yield done, total, layout
+
+
+def _decode_job(pipeline, z, resolution):
+    """Coarse then fine signal of one latent (image)."""
+    if resolution == tuple(pipeline.resolution()):
+        for level, signal in pipeline.stream(z):
+            if level != "progress":
+                yield level, signal[0]
+        return
+    yield "fine", pipeline.signal(z, resolution)[0]
+
+
+class MainWindow(QMainWindow):
+    preview_ready = Signal()
+    """Emitted whenever the preview shows a freshly decoded fine signal."""
+    map_ready = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("latent-explorer")
+        self.resize(1200, 760)
+        self.setAcceptDrops(True)
+        self.settings = QSettings("latent-explorer", "latent-explorer")
+        self.ws = Workspace(self)
+        self.map = MapView()
+        self.preview_holder = QWidget()
+        QVBoxLayout(self.preview_holder).setContentsMargins(0, 0, 0, 0)
+        self.preview: ImagePreview | None = None
+        self.quality = QLabel("")
+        self.quality.setWordWrap(True)
+        self.quality.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.addWidget(self.preview_holder, 1)
+        rl.addWidget(self.quality)
+        split = QSplitter()
+        split.addWidget(self.map)
+        split.addWidget(right)
+        split.setSizes([760, 440])
+        self.timeline = Timeline()
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.addWidget(split, 1)
+        cl.addWidget(self.timeline)
+        self.setCentralWidget(central)
+        self.legend = QLabel("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(160)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setVisible(False)
+        self.statusBar().addPermanentWidget(self.legend)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.cancel_button)
+        self.tsne = TaskRunner(self)
+        self.decoder = TaskRunner(self)
+        self.colour_by = QComboBox()
+        self._build_actions()
+        self._connect()
+
+    # --- construction -----------------------------------------------------------------------------
+    def _build_actions(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.open_action = file.addAction("&Open…", self.choose_file, QKeySequence.StandardKey.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        examples = file.addMenu("&Examples")
+        for path in shipped_checkpoints():
+            examples.addAction(path.stem, lambda p=path: self.open_checkpoint(p))
+        file.addSeparator()
+        file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        view = bar.addMenu("&View")
+        proj = QActionGroup(self)
+        self.pca_action = view.addAction("PCA map", lambda: self.use_projection("pca"))
+        self.tsne_action = view.addAction("t-SNE map", lambda: self.use_projection("tsne"))
+        for a in (self.pca_action, self.tsne_action):
+            a.setCheckable(True)
+            proj.addAction(a)
+        self.tsne_action.setChecked(True)
+        view.addSeparator()
+        self.graph_action = view.addAction("Show k-NN &graph")
+        self.graph_action.setCheckable(True)
+        self.graph_action.setShortcut("G")
+        self.graph_action.toggled.connect(self._toggle_graph)
+        self.k_menu = view.addMenu("Neighbours k")
+        kgroup = QActionGroup(self)
+        for k in (3, 5, 10, 15, 20, 30):
+            a = self.k_menu.addAction(str(k), lambda k=k: self._set_k(k))
+            a.setCheckable(True)
+            a.setChecked(k == self.ws.k)
+            kgroup.addAction(a)
+        tools = QToolBar("Path")
+        self.addToolBar(tools)
+        group = QActionGroup(self)
+        self.lerp_action = QAction("Lerp", self, checkable=True, shortcut="L",
+                                   toolTip="Straight line in latent space (L)")
+        self.geo_action = QAction("Geodesic", self, checkable=True, shortcut="D",
+                                  toolTip="Shortest path through the data on the k-NN graph (D)")
+        self.both_action = QAction("Compare both", self, checkable=True, shortcut="B",
+                                   toolTip="Draw the straight line and the geodesic together (B)")
+        for a in (self.lerp_action, self.geo_action, self.both_action):
+            group.addAction(a)
+            tools.addAction(a)
+        self.lerp_action.setChecked(True)
+        tools.addSeparator()
+        tools.addWidget(QLabel(" Colour by "))
+        tools.addWidget(self.colour_by)
+        play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
+        self.addAction(play)
+
+    def _connect(self) -> None:
+        self.ws.projection_changed.connect(self._redraw_points)
+        self.ws.paths_changed.connect(self._redraw_paths)
+        self.ws.selection_changed.connect(self.map.set_selected)
+        self.ws.playhead_changed.connect(self._on_playhead)
+        self.ws.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.map.point_clicked.connect(self._on_click)
+        self.map.point_hovered.connect(self._on_hover)
+        self.map.path_requested.connect(self._on_path_requested)
+        self.timeline.position_changed.connect(self.ws.set_playhead)
+        self.tsne.progress.connect(self._on_tsne_progress)
+        self.tsne.finished.connect(self._on_tsne_finished)
+        self.tsne.failed.connect(lambda m: self._show_error(f"t-SNE failed: {m}"))
+        self.cancel_button.clicked.connect(self._cancel_tsne)
+        self.decoder.progress.connect(self._on_decoded)
+        self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
+        self.colour_by.currentTextChanged.connect(lambda _: self._redraw_points(fit=False))
+        self.lerp_action.triggered.connect(lambda: self._set_method("lerp"))
+        self.geo_action.triggered.connect(lambda: self._set_method("geodesic"))
+        self.both_action.triggered.connect(lambda: self._set_method("both"))
+
+    # --- opening ----------------------------------------------------------------------------------
+    def choose_file(self) -> None:
+        start = self.settings.value("last_folder", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, "Checkpoints (*.safetensors)")
+        if path:
+            self.open_checkpoint(path)
+
+    def open_checkpoint(self, path) -> bool:
+        """Open a checkpoint; a bad file shows a one-line message and the current workspace stays."""
+        self.tsne.cancel()
+        try:
+            self.ws.open(path)
+        except ExplorerError as e:
+            self._show_error(str(e))
+            return False
+        self.settings.setValue("last_folder", str(Path(path).resolve().parent))
+        self._remember_recent(Path(path).resolve())
+        ck = self.ws.ckpt
+        self.setWindowTitle(f"latent-explorer — {Path(path).name} ({ck.modality['name']}, {ck.n_items} latents)")
+        self.colour_by.blockSignals(True)
+        self.colour_by.clear()
+        self.colour_by.addItems(["(none)"] + list(ck.labels))
+        if ck.labels:
+            self.colour_by.setCurrentIndex(1)
+        self.colour_by.blockSignals(False)
+        self._install_preview()
+        self._redraw_points()
+        self.statusBar().showMessage(f"opened {path}", 5000)
+        if self.tsne_action.isChecked():
+            self.use_projection("tsne")
+        self.map_ready.emit()  # drawn: PCA at once, t-SNE (if asked for) follows in the background
+        self._request_decode()
+        return True
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [p for p in (self.settings.value("recent", []) or []) if p != str(path)]
+        recent = [str(path)] + recent[:9]
+        self.settings.setValue("recent", recent)
+        self.recent_menu.clear()
+        for p in recent:
+            self.recent_menu.addAction(p, lambda p=p: self.open_checkpoint(p))
+
+    def _install_preview(self) -> None:
+        layout = self.preview_holder.layout()
+        if self.preview is not None:
+            layout.removeWidget(self.preview)
+            self.preview.deleteLater()
+        mod = self.ws.ckpt.modality
+        if mod["name"] == "image":
+            self.preview = ImagePreview(tuple(mod["resolution"]))
+            self.preview.resolution.currentIndexChanged.connect(lambda _: self._request_decode())
+        else:
+            self.preview = None
+            self.quality.setText(f"The {mod['name']} preview is not part of this version yet.")
+            return
+        layout.addWidget(self.preview)
+
+    def dragEnterEvent(self, ev) -> None:
+        if ev.mimeData().hasUrls():
+            ev.acceptProposedAction()
+
+    def dropEvent(self, ev) -> None:
+        urls = ev.mimeData().urls()
+        if urls:
+            self.open_checkpoint(urls[0].toLocalFile())
+
+    # --- the map ----------------------------------------------------------------------------------------
+    def use_projection(self, method: str) -> None:
+        if self.ws.latents is None:
+            return
+        if method == "pca":
+            self.tsne.cancel()
+            self._set_busy(False)
+            from explorer.core.projection import pca
+
+            self.ws.set_projection(pca(self.ws.latents))
+            return
+        cached = load_cached(self.ws.latents, "tsne", TSNE_PARAMS)
+        if cached is not None:
+            self.ws.set_projection(cached)
+            self.map_ready.emit()
+            return
+        self._set_busy(True, "t-SNE")
+        self.tsne.start(_tsne_job, self.ws.latents)
+
+    def _on_tsne_progress(self, value) -> None:
+        done, total, layout = value
+        self.progress.setMaximum(total)
+        self.progress.setValue(done)
+        if not isinstance(layout, np.ndarray):  # the finished map
+            return
+        if done > 0:
+            self.map.set_points(layout, self._colours(), fit=True)
+
+    def _on_tsne_finished(self, value) -> None:
+        projection = value[2]
+        self._set_busy(False)
+        self.ws.set_projection(projection)
+        try:
+            save_cached(self.ws.latents, projection)
+        except ExplorerError as e:
+            self.statusBar().showMessage(f"could not cache the map: {e}", 5000)
+        self.map_ready.emit()
+
+    def _cancel_tsne(self) -> None:
+        self.tsne.cancel()
+        self._set_busy(False)
+        self.pca_action.setChecked(True)
+        self.ws.set_projection(self.ws.projection)  # back to the last finished map
+        self.statusBar().showMessage("t-SNE cancelled; showing PCA", 5000)
+
+    def _set_busy(self, busy: bool, what: str = "") -> None:
+        self.progress.setVisible(busy)
+        self.cancel_button.setVisible(busy)
+        self.progress.setFormat(f"{what} %p%")
+        self.progress.setValue(0)
+
+    def _colours(self):
+        key = self.colour_by.currentText()
+        labels = self.ws.ckpt.labels if self.ws.ckpt else {}
+        if key not in labels:
+            self.legend.setText("")
+            return None
+        rgb, legend = label_colours(labels[key])
+        self.legend.setText(" ".join(f"<span style='color:{c}'>●</span> {t}" for t, c in legend[:12]))
+        return rgb
+
+    def _redraw_points(self, fit: bool = True) -> None:
+        if self.ws.projection is None:
+            return
+        self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit)
+        self.map.set_selected(self.ws.selected)
+        self._redraw_paths()
+        if self.ws.projection.method != "tsne" or not self.tsne.busy:
+            pass
+
+    def _toggle_graph(self, on: bool) -> None:
+        if on and self.ws.latents is not None:
+            graph = self.ws.ensure_graph()
+            self.map.set_edges(*graph.edges())
+            self.statusBar().showMessage(graph.describe(), 5000)
+        self.map.set_edges_visible(on)
+
+    def _set_k(self, k: int) -> None:
+        if self.ws.latents is None:
+            return
+        graph = self.ws.ensure_graph(k)
+        self.map.set_edges(*graph.edges())
+        self.statusBar().showMessage(graph.describe(), 5000)
+
+    def _set_method(self, method: str) -> None:
+        self.ws.method = "lerp" if method == "both" else method
+        self._compare = method == "both"
+        entry = next(iter(self.ws.paths.values()), None)
+        if entry is not None:
+            self._on_path_requested(entry.a, entry.b)
+
+    # --- interaction ------------------------------------------------------------------------------------
+    def _on_click(self, index: int) -> None:
+        self.ws.select(index)
+        if not self.ws.paths:
+            self._request_decode()
+
+    def _on_path_requested(self, a: int, b: int) -> None:
+        methods = ("lerp", "geodesic") if getattr(self, "_compare", False) else (self.ws.method,)
+        self.ws.make_path(a, b, methods)
+        self.timeline.frames = self.ws.frames
+        self.timeline.set_position(0.0)
+
+    def _redraw_paths(self) -> None:
+        self.map.set_paths({m: e.xy for m, e in self.ws.paths.items()}, self.ws.current)
+        self.map.set_playhead(self.ws.playhead_xy())
+        self._show_quality()
+
+    def _show_quality(self) -> None:
+        from explorer.core.quality import off_manifold
+
+        if not self.ws.paths:
+            self.quality.setText("Drag from one point to another to see what lies between them.")
+            return
+        lines = []
+        for m, e in self.ws.paths.items():
+            off = off_manifold(e.path.latents, self.ws.latents, min(10, len(self.ws.latents)))
+            lines.append(f"<b>{m}</b>: {self.ws.ckpt.names[e.a]} → {self.ws.ckpt.names[e.b]}, "
+                         f"length {e.path.length:.3g}, {len(e.path.nodes) - 2} items between, "
+                         f"off-manifold mean {off.mean():.3g} (max {off.max():.3g})"
+                         + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
+        self.quality.setText("<br>".join(lines))
+
+    def _on_playhead(self, t: float) -> None:
+        self.map.set_playhead(self.ws.playhead_xy())
+        self._request_decode()
+
+    def _request_decode(self) -> None:
+        z = self.ws.playhead_latent()
+        if z is None or self.preview is None:
+            return
+        self.decoder.start(_decode_job, self.ws.pipeline, z[None], self.preview.decode_resolution())
+
+    def _on_decoded(self, value) -> None:
+        level, signal = value
+        if self.preview is None:
+            return
+        where = f"path {self.ws.current}, t = {self.ws.playhead:.2f}" if self.ws.paths else \
+            (self.ws.ckpt.names[self.ws.selected] if self.ws.selected >= 0 else "")
+        self.preview.show_signal(signal, f"{where} ({level})")
+        if level == "fine":
+            self.preview_ready.emit()
+
+    def _on_hover(self, index: int) -> None:
+        if index < 0 or self.ws.ckpt is None:
+            QToolTip.hideText()
+            return
+        text = f"<b>{self.ws.ckpt.names[index]}</b>"
+        labels = {k: v[index] for k, v in self.ws.ckpt.labels.items()}
+        if labels:
+            text += "<br>" + ", ".join(f"{k}: {v}" for k, v in list(labels.items())[:4])
+        if self.ws.modality == "image":
+            text += "<br>" + self._thumbnail_html(index)
+        from PySide6.QtGui import QCursor
+
+        QToolTip.showText(QCursor.pos(), text, self.map)
+        self.hover_text = text
+
+    def _thumbnail_html(self, index: int) -> str:
+        from PIL import Image
+
+        pixels = self.ws.pipeline.signal(self.ws.latents[index : index + 1])[0]
+        img = Image.fromarray((np.clip(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, 0, 1) * 255).astype(np.uint8))
+        img = img.resize((96, 96), Image.Resampling.NEAREST)
+        buf = io.BytesIO()
+        img.save(buf, format="PNG")
+        return f"<img src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+
+    def _show_error(self, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        self.last_error = message
+
+    def shutdown(self) -> None:
+        """Stop background work before the window goes (also on application quit)."""
+        self.timeline.play.setChecked(False)
+        for runner in (self.tsne, self.decoder):
+            runner.cancel()
+        for runner in (self.tsne, self.decoder):
+            runner.wait(10_000)
+
+    def closeEvent(self, ev) -> None:
+        self.shutdown()
+        super().closeEvent(ev)

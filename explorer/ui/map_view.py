@@ -1,0 +1,188 @@
+"""The latent map: every latent a point (coloured by a label), the k-NN graph, paths, the playhead.
+
+Drag from one point to another to ask for a path; hover a point for its name and a thumbnail;
+click to select. Hit-testing uses a k-d tree over the projected points, so it stays instant
+with 100 000 points; edges are drawn only while few enough are in view to help.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPen
+from scipy.spatial import cKDTree
+
+PICK_PIXELS = 10
+MAX_EDGES_DRAWN = 20_000
+"""Beyond this many edges in view, an even sample of them is drawn (zoom in to see every one)."""
+def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> QPen:
+    """A pen whose width is in screen pixels at any zoom."""
+    pen = QPen(colour, width, style)
+    pen.setCosmetic(True)
+    return pen
+
+
+PATH_COLOURS = {"lerp": "#D55E00", "geodesic": "#0072B2", "walk": "#009E73"}
+
+
+class _MapViewBox(pg.ViewBox):
+    """Pans and zooms as usual, except that a drag starting on a point draws a path request."""
+
+    def __init__(self, owner: "MapView") -> None:
+        super().__init__(lockAspect=True)
+        self.owner = owner
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
+            return super().mouseDragEvent(ev, axis)
+        if ev.isStart():
+            self.owner._drag_from = self.owner.point_at(self.mapSceneToView(ev.buttonDownScenePos()))
+        if self.owner._drag_from < 0:
+            return super().mouseDragEvent(ev, axis)
+        ev.accept()
+        here = self.mapSceneToView(ev.scenePos())
+        self.owner._show_rubber(self.owner._drag_from, here)
+        if ev.isFinish():
+            target = self.owner.point_at(here)
+            start, self.owner._drag_from = self.owner._drag_from, -1
+            self.owner._rubber.setData([], [])
+            if target >= 0 and target != start:
+                self.owner.path_requested.emit(start, target)
+
+    def mouseClickEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            i = self.owner.point_at(self.mapSceneToView(ev.scenePos()))
+            if i >= 0:
+                ev.accept()
+                self.owner.point_clicked.emit(i)
+                return
+        super().mouseClickEvent(ev)
+
+
+class MapView(pg.PlotWidget):
+    point_clicked = Signal(int)
+    point_hovered = Signal(int)
+    path_requested = Signal(int, int)
+
+    def __init__(self, parent=None) -> None:
+        self._box = _MapViewBox(self)
+        super().__init__(parent, viewBox=self._box, background="w")
+        self.setMouseTracking(True)
+        self.hideAxis("left")
+        self.hideAxis("bottom")
+        self._drag_from = -1
+        self.xy = np.zeros((0, 2), np.float32)
+        self._tree: cKDTree | None = None
+        self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(150, 150, 150, 90), 1), connect="pairs")
+        self._edges_ij: tuple[np.ndarray, np.ndarray] | None = None
+        self.show_edges = False
+        self._groups: list[pg.ScatterPlotItem] = []
+        self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
+        self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
+        self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
+        self._paths: dict[str, pg.PlotDataItem] = {}
+        self._playhead = pg.ScatterPlotItem(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
+        for item in (self._edges, self._ghosts, self._selected, self._rubber, self._playhead):
+            self.addItem(item)
+        self._edges.setVisible(False)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._box.sigRangeChanged.connect(self._update_edges)
+        self._hovered = -1
+        self.edges_in_view = 0
+
+    # --- data ---------------------------------------------------------------------------------------
+    def set_points(self, xy: np.ndarray, rgb: np.ndarray | None = None, fit: bool = True) -> None:
+        self.xy = np.asarray(xy, dtype=np.float64)
+        self._tree = cKDTree(self.xy) if len(self.xy) else None
+        # one item per colour, each with a single brush: per-point brush lists in pyqtgraph 0.14 with
+        # PySide6 6.12 corrupt the reference count of None and crash the app after a few redraws
+        for item in self._groups:
+            self.removeItem(item)
+        self._groups = []
+        rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
+        colours, which = np.unique(rgb, axis=0, return_inverse=True)
+        for c, colour in enumerate(colours):
+            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == c], size=6, pxMode=True, pen=None,
+                                      brush=QBrush(QColor(int(colour[0]), int(colour[1]), int(colour[2]), 220)))
+            self.addItem(item)
+            self._groups.append(item)
+        self._update_edges()
+        if fit:
+            self._box.autoRange(padding=0.05)
+
+    def set_edges(self, i: np.ndarray | None, j: np.ndarray | None) -> None:
+        self._edges_ij = None if i is None else (np.asarray(i), np.asarray(j))
+        self._update_edges()
+
+    def set_edges_visible(self, visible: bool) -> None:
+        self.show_edges = visible
+        self._update_edges()
+
+    def _update_edges(self, *_) -> None:
+        if not self.show_edges or self._edges_ij is None or not len(self.xy):
+            self._edges.setVisible(False)
+            return
+        i, j = self._edges_ij
+        (x0, x1), (y0, y1) = self._box.viewRange()
+        a, b = self.xy[i], self.xy[j]
+        inside = ((a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)) | \
+                 ((b[:, 0] >= x0) & (b[:, 0] <= x1) & (b[:, 1] >= y0) & (b[:, 1] <= y1))
+        idx = np.flatnonzero(inside)
+        self.edges_in_view = len(idx)
+        if len(idx) > MAX_EDGES_DRAWN:  # a hairball at this zoom: an even sample, all of them once zoomed in
+            idx = idx[np.linspace(0, len(idx) - 1, MAX_EDGES_DRAWN).astype(int)]
+        seg = np.empty((2 * len(idx), 2))
+        seg[0::2], seg[1::2] = a[idx], b[idx]
+        self._edges.setData(seg[:, 0], seg[:, 1])
+        self._edges.setVisible(True)
+
+    @property
+    def edges_drawn(self) -> int:
+        return len(self._edges.xData) // 2 if self._edges.isVisible() and self._edges.xData is not None else 0
+
+    def set_selected(self, index: int) -> None:
+        self._selected.setData(pos=self.xy[[index]] if 0 <= index < len(self.xy) else np.zeros((0, 2)))
+
+    def set_paths(self, paths: dict[str, np.ndarray], current: str = "") -> None:
+        for item in self._paths.values():
+            self.removeItem(item)
+        self._paths = {}
+        for name, xy in paths.items():
+            colour = QColor(PATH_COLOURS.get(name, "#444444"))
+            pen = cosmetic(colour, 3 if name == current else 2)
+            item = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=pen, symbol="o", symbolSize=4, symbolBrush=colour,
+                                   symbolPen=None)
+            self.addItem(item)
+            self._paths[name] = item
+        self._playhead.setZValue(10)
+
+    def set_ghosts(self, xy: np.ndarray | None) -> None:
+        self._ghosts.setData(pos=np.zeros((0, 2)) if xy is None else xy)
+
+    def set_playhead(self, xy: np.ndarray | None) -> None:
+        self._playhead.setData(pos=np.zeros((0, 2)) if xy is None else np.asarray(xy).reshape(1, 2))
+
+    # --- picking ------------------------------------------------------------------------------------
+    def point_at(self, pos: QPointF) -> int:
+        """The point within PICK_PIXELS of a view position, or -1."""
+        if self._tree is None:
+            return -1
+        px, py = self._box.viewPixelSize()
+        d, i = self._tree.query([pos.x(), pos.y()])
+        dx, dy = (self.xy[i] - [pos.x(), pos.y()]) / [max(px, 1e-12), max(py, 1e-12)]
+        return int(i) if np.hypot(dx, dy) <= PICK_PIXELS else -1
+
+    def view_to_widget(self, xy):
+        """Viewport pixel position (``QPoint``) of a map position (for tests and tooltips)."""
+        scene = self._box.mapViewToScene(QPointF(float(xy[0]), float(xy[1])))
+        return self.mapFromScene(scene)
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        i = self.point_at(self._box.mapSceneToView(scene_pos))
+        if i != self._hovered:
+            self._hovered = i
+            self.point_hovered.emit(i)
+
+    def _show_rubber(self, start: int, here: QPointF) -> None:
+        a = self.xy[start]
+        self._rubber.setData([a[0], here.x()], [a[1], here.y()])

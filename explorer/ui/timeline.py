@@ -1,0 +1,68 @@
+"""The timeline: a slider for the playhead along the current path, Play/Pause, frame rate, loop and ping-pong."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
+
+STEPS = 1000
+
+
+class Timeline(QWidget):
+    position_changed = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.play = QPushButton("Play")
+        self.play.setCheckable(True)
+        self.play.setToolTip("Play or pause the path (P)")
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, STEPS)
+        self.slider.setToolTip("Scrub along the path")
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(12)
+        self.fps.setSuffix(" fps")
+        self.mode = QComboBox()
+        self.mode.addItems(["Loop", "Ping-pong", "Once"])
+        self.frames = 64
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 0, 4, 0)
+        for w in (self.play, self.slider, QLabel("Speed"), self.fps, self.mode):
+            layout.addWidget(w, 1 if w is self.slider else 0)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._tick)
+        self._direction = 1
+        self.play.toggled.connect(self._on_play)
+        self.slider.valueChanged.connect(lambda v: self.position_changed.emit(v / STEPS))
+        self.fps.valueChanged.connect(lambda _: self._timer.setInterval(int(1000 / self.fps.value())))
+
+    def position(self) -> float:
+        return self.slider.value() / STEPS
+
+    def set_position(self, t: float) -> None:
+        self.slider.setValue(int(round(t * STEPS)))
+
+    def toggle(self) -> None:
+        self.play.toggle()
+
+    def _on_play(self, on: bool) -> None:
+        self.play.setText("Pause" if on else "Play")
+        if on:
+            self._timer.start(int(1000 / self.fps.value()))
+        else:
+            self._timer.stop()
+
+    def _tick(self) -> None:
+        step = STEPS / max(1, self.frames - 1)
+        v = self.slider.value() + self._direction * step
+        mode = self.mode.currentText()
+        if v > STEPS or v < 0:
+            if mode == "Loop":
+                v = 0 if v > STEPS else STEPS
+            elif mode == "Ping-pong":
+                self._direction *= -1
+                v = min(STEPS, max(0, self.slider.value() + self._direction * step))
+            else:
+                v = min(STEPS, max(0, v))
+                self.play.setChecked(False)
+        self.slider.setValue(int(round(v)))

@@ -1,0 +1,124 @@
+"""The one state object of an open checkpoint: views read it and write to it, and hold no data of their own."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from explorer.core.checkpoint import Checkpoint, load_checkpoint
+from explorer.core.graph import LatentGraph, knn_graph
+from explorer.core.paths import LatentPath, make_path
+from explorer.core.pipeline import DecodePipeline
+from explorer.core.projection import Projection, pca, place
+
+
+@dataclass
+class PathEntry:
+    path: LatentPath
+    xy: np.ndarray
+    """``[T, 2]`` frames placed on the current map."""
+    a: int
+    b: int
+
+
+class Workspace(QObject):
+    checkpoint_changed = Signal()
+    projection_changed = Signal()
+    graph_changed = Signal()
+    selection_changed = Signal(int)
+    paths_changed = Signal()
+    playhead_changed = Signal(float)
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ckpt: Checkpoint | None = None
+        self.pipeline: DecodePipeline | None = None
+        self.latents: np.ndarray | None = None
+        self.projection: Projection | None = None
+        self.graph: LatentGraph | None = None
+        self.k = 10
+        self.selected = -1
+        self.method = "lerp"
+        self.paths: dict[str, PathEntry] = {}
+        self.current = ""
+        self.playhead = 0.0
+        self.frames = 64
+
+    # --- opening ---------------------------------------------------------------------------------
+    def open(self, path) -> None:
+        """Load a checkpoint; on any error the current one stays (the caller shows the message)."""
+        ckpt = load_checkpoint(path)
+        pipeline = DecodePipeline(ckpt)
+        self.ckpt, self.pipeline = ckpt, pipeline
+        self.latents = ckpt.latents.numpy()
+        self.projection = pca(self.latents)
+        self.graph = None
+        self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
+        self.checkpoint_changed.emit()
+        self.projection_changed.emit()
+        self.paths_changed.emit()
+
+    @property
+    def modality(self) -> str:
+        return self.ckpt.modality["name"] if self.ckpt else ""
+
+    def set_projection(self, projection: Projection) -> None:
+        self.projection = projection
+        for entry in self.paths.values():
+            entry.xy = place(projection, self.latents, entry.path.latents)
+        self.projection_changed.emit()
+        self.paths_changed.emit()
+
+    def ensure_graph(self, k: int | None = None) -> LatentGraph:
+        if k is not None and k != self.k:
+            self.k, self.graph = k, None
+        if self.graph is None:
+            self.graph = knn_graph(self.latents, self.k)
+            self.graph_changed.emit()
+        return self.graph
+
+    # --- interaction ------------------------------------------------------------------------------
+    def select(self, index: int) -> None:
+        self.selected = index
+        self.selection_changed.emit(index)
+
+    def make_path(self, a: int, b: int, methods: tuple[str, ...] | None = None) -> None:
+        """Paths from item a to item b with each method (the current method by default); the first is current."""
+        methods = methods or (self.method,)
+        self.paths = {}
+        for m in methods:
+            graph = self.ensure_graph() if m == "geodesic" else None
+            path = make_path(m, self.latents, a, b, self.frames, graph)
+            if path.note:
+                self.message.emit(path.note)
+            self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b)
+        self.current = methods[0]
+        self.playhead = 0.0
+        self.paths_changed.emit()
+        self.playhead_changed.emit(0.0)
+
+    def set_playhead(self, t: float) -> None:
+        self.playhead = float(min(1.0, max(0.0, t)))
+        self.playhead_changed.emit(self.playhead)
+
+    def playhead_latent(self) -> np.ndarray | None:
+        """The latent under the playhead of the current path (interpolated between frames), else the selection."""
+        entry = self.paths.get(self.current)
+        if entry is None:
+            return None if self.selected < 0 else self.latents[self.selected]
+        z = entry.path.latents
+        s = self.playhead * (len(z) - 1)
+        i = min(int(s), len(z) - 2)
+        f = s - i
+        return ((1 - f) * z[i] + f * z[i + 1]).astype(np.float32)
+
+    def playhead_xy(self) -> np.ndarray | None:
+        entry = self.paths.get(self.current)
+        if entry is None:
+            return None
+        s = self.playhead * (len(entry.xy) - 1)
+        i = min(int(s), len(entry.xy) - 2)
+        f = s - i
+        return (1 - f) * entry.xy[i] + f * entry.xy[i + 1]

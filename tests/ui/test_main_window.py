@@ -1,0 +1,154 @@
+"""The real window, driven as a user would: open, drag between points, scrub, hover, bad files."""
+import gc
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from explorer.core.shipped import DEFAULT_CHECKPOINT
+
+
+def _send(widget, kind, pos: QPoint, buttons) -> None:
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    ev = QMouseEvent(kind, QPointF(pos), QPointF(widget.mapToGlobal(pos)), button, buttons,
+                     Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def drag(map_view, a: int, b: int) -> None:
+    """Press on point a, move in steps, release on point b: a real mouse drag on the map."""
+    vp = map_view.viewport()
+    start = map_view.view_to_widget(map_view.xy[a])
+    end = map_view.view_to_widget(map_view.xy[b])
+    _send(vp, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
+    for t in np.linspace(0, 1, 8)[1:]:
+        p = QPoint(int(start.x() + t * (end.x() - start.x())), int(start.y() + t * (end.y() - start.y())))
+        _send(vp, QEvent.Type.MouseMove, p, Qt.MouseButton.LeftButton)
+    _send(vp, QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
+
+
+def far_apart(window) -> tuple[int, int]:
+    xy = window.map.xy
+    return int(np.argmin(xy[:, 0])), int(np.argmax(xy[:, 0]))
+
+
+@pytest.fixture
+def window(qtbot):
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)  # the t-SNE map has its own test
+    qtbot.addWidget(w)
+    w.resize(1100, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
+    yield w
+    w.shutdown()
+
+
+def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
+    assert window.map.xy.shape == (window.ws.ckpt.n_items, 2)
+    assert "Trouser" in window.legend.text()  # coloured by class, with a legend
+    assert "fashion-mnist" in window.windowTitle()
+
+
+@pytest.mark.parametrize("mode", ["lerp", "geodesic"])
+def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window, qtbot, mode):
+    (window.lerp_action if mode == "lerp" else window.geo_action).trigger()
+    a, b = far_apart(window)
+    before = window.preview.pixels.copy()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, a, b)
+    entry = window.ws.paths[mode]
+    assert (entry.a, entry.b) == (a, b) and entry.path.method == mode
+    assert len(window.map._paths[mode].xData) == window.ws.frames  # drawn through every frame
+    start = window.preview.pixels.copy()
+    assert not np.array_equal(start, before)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.timeline.set_position(1.0)  # scrub to the end: the preview follows
+    assert not np.array_equal(window.preview.pixels, start)
+    assert mode in window.quality.text() and "off-manifold" in window.quality.text()
+    if mode == "geodesic":
+        assert len(entry.path.nodes) > 2  # it goes through the data
+
+
+def test_both_paths_can_be_compared(window, qtbot):
+    window.both_action.trigger()
+    a, b = far_apart(window)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, a, b)
+    assert set(window.ws.paths) == {"lerp", "geodesic"} and set(window.map._paths) == {"lerp", "geodesic"}
+    assert window.quality.text().count("off-manifold") == 2
+
+
+def test_hover_shows_name_and_thumbnail(window, qtbot):
+    i = far_apart(window)[0]
+    window._on_hover(i)
+    assert window.ws.ckpt.names[i] in window.hover_text and "data:image/png;base64," in window.hover_text
+
+
+def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x80\x04 this is a pickle, not a checkpoint")
+    names = window.ws.ckpt.names
+    assert not window.open_checkpoint(bad)
+    assert "bad.safetensors" in window.last_error and "\n" not in window.last_error
+    assert window.ws.ckpt.names is names and window.isVisible()  # the workspace stayed
+
+
+def test_the_graph_can_be_shown_with_adjustable_k(window):
+    window.graph_action.setChecked(True)
+    assert window.map.edges_drawn > 0
+    window._set_k(3)
+    assert window.ws.graph.k == 3 and window.map.edges_drawn > 0
+    window.graph_action.setChecked(False)
+    assert window.map.edges_drawn == 0
+
+
+def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w.open_checkpoint(tmp_path.parent / "missing.safetensors")  # a message, nothing else
+    from explorer.core.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    small = tmp_path / "small.safetensors"
+    ckpt.latents, ckpt.names = ckpt.latents[:300], ckpt.names[:300]
+    ckpt.labels = {k: v[:300] for k, v in ckpt.labels.items()}
+    save_checkpoint(ckpt, small)
+    updates = []
+    w.tsne.progress.connect(lambda v: updates.append(v[0]))
+    with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
+        assert w.open_checkpoint(small)
+        assert w.ws.projection.method == "pca"  # usable at once
+        assert w.progress.isVisible() and w.cancel_button.isVisible()
+    assert w.ws.projection.method == "tsne" and len(updates) > 3 and not w.progress.isVisible()
+    w.open_checkpoint(small)  # reopening: the cached map, at once
+    assert w.ws.projection.method == "tsne" and not w.tsne.busy
+    w.shutdown()
+
+
+def test_redrawing_the_map_does_not_corrupt_reference_counts(qtbot):
+    """PySide6 6.10+ with pyqtgraph 0.14 lost a reference to None per point and redraw, then crashed."""
+    from explorer.ui.map_view import MapView
+
+    m = MapView()
+    qtbot.addWidget(m)
+    xy = np.random.default_rng(0).normal(size=(5000, 2))
+    rgb = (np.random.default_rng(1).integers(0, 4, (5000, 3)) * 60).astype(np.uint8)
+    m.set_points(xy, rgb)
+    gc.collect()
+    before = sys.getrefcount(None)
+    for _ in range(5):
+        m.set_points(xy, rgb)
+        m.set_paths({"lerp": xy[:10]}, "lerp")
+    gc.collect()
+    assert sys.getrefcount(None) - before > -1000
