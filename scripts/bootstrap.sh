@@ -11,7 +11,11 @@ ROOT=$(pwd)
 MODE=${1:-app}
 [ $# -gt 0 ] && shift
 
-APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm sweethome3d-furniture)
+# data: Fashion-MNIST, the soundfont and its synthesiser, the furniture catalogue;
+# app: PortAudio for sound, Mesa/EGL for the 3-D view, Qt's xcb needs, and Xvfb for the GUI tests
+APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm sweethome3d-furniture
+              libportaudio2 xvfb xauth libgl1-mesa-dri libegl1 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
+              libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0)
 
 missing_apt() {
   local p
@@ -53,8 +57,13 @@ fi
 case "$MODE" in
   setup) ;;
   app)
-    # The desktop app is not built yet: until it is, show the shipped default checkpoint.
-    exec "$VENV/bin/latent-explorer" info "${1:-checkpoints/fashion-mnist.safetensors}"
+    # the desktop app on the shipped default checkpoint (or the checkpoint given); without a
+    # display (a server, CI), say so instead of failing inside Qt
+    if [ -z "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ]; then
+      echo "no display: run this in a desktop session, or under Xvfb: xvfb-run -a bash scripts/bootstrap.sh app" >&2
+      exit 1
+    fi
+    exec "$VENV/bin/latent-explorer" "$@"
     ;;
   test)
     export QT_QPA_PLATFORM=offscreen

@@ -32,6 +32,6 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_test_one():
 
 
 def test_every_subcommand_has_help():
-    for cmd in ([], ["train"], ["info"], ["eval"]):
+    for cmd in ([], ["train"], ["info"], ["eval"], ["bench"], ["data"]):
         proc = subprocess.run([sys.executable, "-m", "explorer", *cmd, "--help"], capture_output=True, text=True, cwd=ROOT)
         assert proc.returncode == 0 and "usage: latent-explorer" in proc.stdout

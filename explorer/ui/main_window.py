@@ -27,7 +27,8 @@ from explorer.core.shipped import shipped_checkpoints
 from explorer.errors import ExplorerError
 from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
-from explorer.ui.previews import ImagePreview
+from explorer.ui.audio_out import AudioOut
+from explorer.ui.previews import AudioPreview, ImagePreview
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
 from explorer.ui.workspace import Workspace
@@ -41,14 +42,15 @@ def _tsne_job(latents):
         yield done, total, layout
 
 
-def _decode_job(pipeline, z, resolution):
-    """Coarse then fine signal of one latent (image)."""
-    if resolution == tuple(pipeline.resolution()):
-        for level, signal in pipeline.stream(z):
-            if level != "progress":
-                yield level, signal[0]
-        return
-    yield "fine", pipeline.signal(z, resolution)[0]
+def _decode_job(pipeline, z, requests):
+    """Coarse then fine signal of one latent for every ``(part, resolution)`` asked for; yields ``(part, level, signal)``."""
+    for part, resolution in requests:
+        if resolution is None or tuple(resolution) == tuple(pipeline.resolution(part)):
+            for level, signal in pipeline.stream(z, part=part):
+                if level != "progress":
+                    yield part, level, signal[0]
+        else:
+            yield part, "fine", pipeline.signal(z, resolution, part=part)[0]
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +68,8 @@ class MainWindow(QMainWindow):
         self.map = MapView()
         self.preview_holder = QWidget()
         QVBoxLayout(self.preview_holder).setContentsMargins(0, 0, 0, 0)
-        self.preview: ImagePreview | None = None
+        self.previews: dict = {}
+        self.audio_out = AudioOut()
         self.quality = QLabel("")
         self.quality.setWordWrap(True)
         self.quality.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -149,6 +152,8 @@ class MainWindow(QMainWindow):
         tools.addWidget(self.colour_by)
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
         self.addAction(play)
+        sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
+        self.addAction(sound)
 
     def _connect(self) -> None:
         self.ws.projection_changed.connect(self._redraw_points)
@@ -213,20 +218,31 @@ class MainWindow(QMainWindow):
         for p in recent:
             self.recent_menu.addAction(p, lambda p=p: self.open_checkpoint(p))
 
+    @property
+    def preview(self):
+        """The first preview panel (the only one unless the checkpoint is audio-visual)."""
+        return next(iter(self.previews.values()), None)
+
     def _install_preview(self) -> None:
         layout = self.preview_holder.layout()
-        if self.preview is not None:
-            layout.removeWidget(self.preview)
-            self.preview.deleteLater()
+        for w in self.previews.values():
+            layout.removeWidget(w)
+            w.deleteLater()
+        self.previews = {}
         mod = self.ws.ckpt.modality
-        if mod["name"] == "image":
-            self.preview = ImagePreview(tuple(mod["resolution"]))
-            self.preview.resolution.currentIndexChanged.connect(lambda _: self._request_decode())
-        else:
-            self.preview = None
-            self.quality.setText(f"The {mod['name']} preview is not part of this version yet.")
-            return
-        layout.addWidget(self.preview)
+        parts = mod.get("parts") or {None: mod}
+        for key, info in parts.items():
+            if info["name"] == "image":
+                w = ImagePreview(tuple(info["resolution"]))
+                w.resolution.currentIndexChanged.connect(lambda _: self._request_decode())
+            elif info["name"] == "audio":
+                w = AudioPreview()
+                w.play_requested.connect(self.play_sound)
+            else:
+                self.quality.setText(f"The {info['name']} preview is not part of this version yet.")
+                continue
+            self.previews[key] = w
+            layout.addWidget(w, 1)
 
     def dragEnterEvent(self, ev) -> None:
         if ev.mimeData().hasUrls():
@@ -364,21 +380,39 @@ class MainWindow(QMainWindow):
         self.map.set_playhead(self.ws.playhead_xy())
         self._request_decode()
 
-    def _request_decode(self) -> None:
-        z = self.ws.playhead_latent()
-        if z is None or self.preview is None:
+    def _request_decode(self, z=None) -> None:
+        z = self.ws.playhead_latent() if z is None else z
+        if z is None or not self.previews:
             return
-        self.decoder.start(_decode_job, self.ws.pipeline, z[None], self.preview.decode_resolution())
+        requests = [(key, w.decode_resolution()) for key, w in self.previews.items()]
+        self._pending_parts = set(self.previews)
+        self.decoder.start(_decode_job, self.ws.pipeline, z[None], requests)
 
     def _on_decoded(self, value) -> None:
-        level, signal = value
-        if self.preview is None:
+        part, level, signal = value
+        w = self.previews.get(part)
+        if w is None:
             return
         where = f"path {self.ws.current}, t = {self.ws.playhead:.2f}" if self.ws.paths else \
             (self.ws.ckpt.names[self.ws.selected] if self.ws.selected >= 0 else "")
-        self.preview.show_signal(signal, f"{where} ({level})")
+        w.show_signal(signal, f"{where} ({level})")
         if level == "fine":
-            self.preview_ready.emit()
+            self._pending_parts.discard(part)
+            if isinstance(w, AudioPreview) and w.on_hover.isChecked() and getattr(self, "_hover_decode", False):
+                self.play_sound()
+            if not self._pending_parts:
+                self._hover_decode = False
+                self.preview_ready.emit()
+
+    def play_sound(self) -> None:
+        """Play the decoded sound (Space); without an audio device, say so once in the status bar."""
+        audio = next((w for w in self.previews.values() if isinstance(w, AudioPreview)), None)
+        if audio is None or audio.wave is None:
+            return
+        reason = self.audio_out.play(audio.wave, audio.sample_rate, audio.volume.value() / 100)
+        if reason:
+            self.statusBar().showMessage(reason, 10000)
+            self.last_error = reason
 
     def _on_hover(self, index: int) -> None:
         if index < 0 or self.ws.ckpt is None:
@@ -390,6 +424,10 @@ class MainWindow(QMainWindow):
             text += "<br>" + ", ".join(f"{k}: {v}" for k, v in list(labels.items())[:4])
         if self.ws.modality == "image":
             text += "<br>" + self._thumbnail_html(index)
+        if any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values()) \
+                and not self.ws.paths:
+            self._hover_decode = True
+            self._request_decode(self.ws.latents[index])
         from PySide6.QtGui import QCursor
 
         QToolTip.showText(QCursor.pos(), text, self.map)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 
 class ImagePreview(QWidget):
@@ -46,4 +47,64 @@ class ImagePreview(QWidget):
         img = self.pixels[..., 0] if self.pixels.shape[-1] == 1 else self.pixels
         self.item.setImage((np.clip(img, 0, 1) * 255).astype(np.uint8), levels=(0, 255), autoLevels=False)
         self.box.autoRange(padding=0)
+        self.caption.setText(caption)
+
+
+class AudioPreview(QWidget):
+    """Waveform and spectrogram of the decoded clip, a Play button (Space), volume, play on hover."""
+
+    modality = "audio"
+    play_requested = Signal()
+
+    def __init__(self, sample_rate: int = 16000, parent=None) -> None:
+        super().__init__(parent)
+        self.sample_rate = sample_rate
+        self.wave_plot = pg.PlotWidget(background="w")
+        self.wave_plot.setMouseEnabled(x=False, y=False)
+        self.wave_plot.setYRange(-1, 1)
+        self.wave_plot.setLabel("bottom", "time", units="s")
+        self.wave_curve = self.wave_plot.plot(pen=pg.mkPen("#0072B2"))
+        self.spec_view = pg.PlotWidget(background="w")
+        self.spec_view.setMouseEnabled(x=False, y=False)
+        self.spec_view.setLabel("bottom", "time", units="s")
+        self.spec_view.setLabel("left", "frequency", units="Hz")
+        self.spec_image = pg.ImageItem(axisOrder="row-major")
+        self.spec_image.setColorMap(pg.colormap.get("viridis"))
+        self.spec_view.addItem(self.spec_image)
+        self.play = QPushButton("Play (Space)")
+        self.play.clicked.connect(self.play_requested)
+        self.volume = QSlider(Qt.Orientation.Horizontal)
+        self.volume.setRange(0, 100)
+        self.volume.setValue(80)
+        self.volume.setMaximumWidth(120)
+        self.on_hover = QCheckBox("Play on hover")
+        self.caption = QLabel("")
+        row = QHBoxLayout()
+        for w in (self.play, QLabel("Volume"), self.volume, self.on_hover):
+            row.addWidget(w)
+        row.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.wave_plot, 1)
+        layout.addWidget(self.spec_view, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.caption)
+        self.wave: np.ndarray | None = None
+
+    def decode_resolution(self):
+        return None
+
+    def show_signal(self, wave: np.ndarray, caption: str = "") -> None:
+        """``wave [n]`` in [-1, 1] at ``sample_rate``."""
+        import torch
+
+        from explorer.modalities.spectrogram import log_spectrogram
+
+        self.wave = np.asarray(wave, dtype=np.float32)
+        t = np.arange(len(self.wave)) / self.sample_rate
+        self.wave_curve.setData(t, self.wave)
+        spec = log_spectrogram(torch.from_numpy(self.wave)[None], 512, 128)[0].numpy()  # [F, frames]
+        self.spec_image.setImage(spec, autoLevels=False, levels=(max(spec.max() - 9.0, spec.min()), spec.max()))
+        self.spec_image.setRect(0, 0, len(self.wave) / self.sample_rate, self.sample_rate / 2)
+        self.spec_view.autoRange(padding=0)
         self.caption.setText(caption)

@@ -5,7 +5,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared helpers of tests/conftest.py
 
+import importlib.util  # noqa: E402
+
 import pytest  # noqa: E402
+
+# the shared helpers of tests/conftest.py, for "from conftest import ..." in these tests
+_spec = importlib.util.spec_from_file_location("_shared_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
+_shared = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shared)
+ROOT, run_cli, write_image_folder = _shared.ROOT, _shared.run_cli, _shared.write_image_folder
 
 
 @pytest.fixture(autouse=True)

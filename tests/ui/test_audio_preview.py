@@ -1,0 +1,103 @@
+"""Sound in the window: waveform and spectrogram of the decode, playback through a real ALSA (file) device."""
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import soundfile
+
+from conftest import ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def audio_checkpoint(tmp_path_factory):
+    from test_audio_data import write_clips
+
+    folder = write_clips(tmp_path_factory.mktemp("clips") / "clips")
+    out = tmp_path_factory.mktemp("ckpt") / "audio.safetensors"
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--audio-target", "spectrogram",
+            "--preset", "tiny", "--steps", "20", "--out", str(out))
+    return out
+
+
+def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot, audio_checkpoint):
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.previews import AudioPreview
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        assert w.open_checkpoint(audio_checkpoint)
+    p = w.preview
+    assert isinstance(p, AudioPreview) and p.wave.shape == (16000,)
+    xs, ys = p.wave_curve.getData()
+    assert len(xs) == 16000 and abs(xs[-1] - 1.0) < 1e-3  # one second
+    assert p.spec_image.image.shape == (257, 126)
+    first = p.wave.copy()
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        w._on_path_requested(0, w.ws.ckpt.n_items - 1)
+        w.timeline.set_position(1.0)
+    assert not np.allclose(p.wave, first)
+    w.shutdown()
+
+
+PLAY_SCRIPT = textwrap.dedent("""
+    import os, sys, numpy as np
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    from explorer.ui.main_window import MainWindow
+    w = MainWindow(); w.pca_action.setChecked(True); w.show()
+    done = []
+    w.preview_ready.connect(lambda: done.append(1))
+    w.open_checkpoint(sys.argv[1])
+    while not done:
+        app.processEvents()
+    w.preview.volume.setValue(50)
+    w.play_sound()
+    w.audio_out.wait()
+    np.save(sys.argv[2], w.preview.wave)
+    print("STATUS:" + w.statusBar().currentMessage())
+    w.shutdown()
+""")
+
+
+def _play(tmp_path, ckpt, asound: str):
+    conf = tmp_path / "asound.conf"
+    conf.write_text(asound)
+    script = tmp_path / "play.py"
+    script.write_text(PLAY_SCRIPT)
+    env = os.environ | {"ALSA_CONFIG_PATH": str(conf), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, str(script), str(ckpt), str(tmp_path / "wave.npy")], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=300)
+
+
+def test_play_sends_the_decoded_samples_to_the_audio_device(tmp_path, audio_checkpoint):
+    out = tmp_path / "played.wav"
+    proc = _play(tmp_path, audio_checkpoint, f"""
+        pcm.!default {{
+            type file
+            slave.pcm {{ type null }}
+            file "{out}"
+            format "wav"
+        }}
+    """)
+    assert proc.returncode == 0, proc.stderr
+    played, sr = soundfile.read(out)
+    wave = np.load(tmp_path / "wave.npy") * 0.5  # the volume slider at 50 %
+    assert sr == 16000
+    # the device got exactly the decoded clip (16-bit), after some leading silence
+    k = int(np.argmax(np.correlate(played, wave, "valid")))
+    assert np.abs(played[k : k + 16000] - wave).max() < 1e-3
+
+
+def test_without_an_audio_device_the_app_says_so_and_goes_on(tmp_path, audio_checkpoint):
+    # a default device on a sound card that is not there (as on a server or in CI)
+    proc = _play(tmp_path, audio_checkpoint, "pcm.!default { type hw\n card 99 }\n")
+    assert proc.returncode == 0, proc.stderr
+    status = proc.stdout.split("STATUS:")[-1].strip()
+    assert status.startswith("no audio output") and "\\n" not in status
