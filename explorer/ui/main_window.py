@@ -28,7 +28,7 @@ from explorer.errors import ExplorerError
 from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
-from explorer.ui.previews import AudioPreview, ImagePreview
+from explorer.ui.previews import AudioPreview, ImagePreview, MeshPreview
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
 from explorer.ui.workspace import Workspace
@@ -45,6 +45,11 @@ def _tsne_job(latents):
 def _decode_job(pipeline, z, requests):
     """Coarse then fine signal of one latent for every ``(part, resolution)`` asked for; yields ``(part, level, signal)``."""
     for part, resolution in requests:
+        if pipeline.parts[part].name == "shape":  # SDF grids: the panel meshes them at its iso level
+            z1 = z.reshape(-1)
+            yield part, "coarse", pipeline.sdf_grid(z1, pipeline.preview_resolution(part)[0], part=part)
+            yield part, "fine", pipeline.sdf_grid(z1, pipeline.resolution(part)[0], part=part)
+            continue
         if resolution is None or tuple(resolution) == tuple(pipeline.resolution(part)):
             for level, signal in pipeline.stream(z, part=part):
                 if level != "progress":
@@ -70,6 +75,7 @@ class MainWindow(QMainWindow):
         QVBoxLayout(self.preview_holder).setContentsMargins(0, 0, 0, 0)
         self.previews: dict = {}
         self.audio_out = AudioOut()
+        self.mesh_preview, self.mesh_error = self._make_mesh_preview()
         self.quality = QLabel("")
         self.quality.setWordWrap(True)
         self.quality.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -218,6 +224,22 @@ class MainWindow(QMainWindow):
         for p in recent:
             self.recent_menu.addAction(p, lambda p=p: self.open_checkpoint(p))
 
+    def _make_mesh_preview(self):
+        """The 3-D panel exists from the start (vispy wants its canvas in the layout before the window
+        is shown); without OpenGL it is None and the reason is kept."""
+        from PySide6.QtGui import QGuiApplication, QOpenGLContext
+
+        platform = QGuiApplication.platformName()
+        if platform in ("offscreen", "minimal") or not QOpenGLContext().create():
+            return None, f"the 3-D view needs OpenGL, which Qt's {platform} platform does not have; run under a desktop or Xvfb"
+        try:
+            w = MeshPreview()
+        except Exception as e:  # no GL context (e.g. Qt's offscreen platform): say why, once
+            return None, f"the 3-D view needs OpenGL ({e.__class__.__name__}: {str(e).splitlines()[0] if str(e) else ''})"
+        self.preview_holder.layout().addWidget(w, 1)
+        w.hide()
+        return w, ""
+
     @property
     def preview(self):
         """The first preview panel (the only one unless the checkpoint is audio-visual)."""
@@ -226,6 +248,9 @@ class MainWindow(QMainWindow):
     def _install_preview(self) -> None:
         layout = self.preview_holder.layout()
         for w in self.previews.values():
+            if w is self.mesh_preview:
+                w.hide()
+                continue
             layout.removeWidget(w)
             w.deleteLater()
         self.previews = {}
@@ -238,6 +263,14 @@ class MainWindow(QMainWindow):
             elif info["name"] == "audio":
                 w = AudioPreview()
                 w.play_requested.connect(self.play_sound)
+            elif info["name"] == "shape" and self.mesh_preview is not None:
+                self.mesh_preview.show()
+                self.previews[key] = self.mesh_preview
+                continue
+            elif info["name"] == "shape":
+                self.quality.setText(self.mesh_error)
+                self._show_error(self.mesh_error)
+                continue
             else:
                 self.quality.setText(f"The {info['name']} preview is not part of this version yet.")
                 continue

@@ -108,3 +108,64 @@ class AudioPreview(QWidget):
         self.spec_image.setRect(0, 0, len(self.wave) / self.sample_rate, self.sample_rate / 2)
         self.spec_view.autoRange(padding=0)
         self.caption.setText(caption)
+
+
+class MeshPreview(QWidget):
+    """The marching-cubes mesh of the decoded SDF in a vispy view: orbit camera, lit shading, an
+    iso-level slider (re-meshes the last SDF grid without decoding again)."""
+
+    modality = "shape"
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        from vispy import scene
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        # the canvas is created with its parent and put in the layout before the window is shown
+        self.canvas = scene.SceneCanvas(keys=None, show=False, parent=self, bgcolor="white")
+        layout.addWidget(self.canvas.native, 1)
+        self.view = self.canvas.central_widget.add_view()
+        self.view.camera = scene.TurntableCamera(fov=35, distance=3.6, elevation=20, azimuth=35)
+        self.mesh = scene.visuals.Mesh(shading="smooth", color=(0.55, 0.68, 0.88, 1.0), parent=self.view.scene)
+        self.iso = QSlider(Qt.Orientation.Horizontal)
+        self.iso.setRange(-50, 50)
+        self.iso.setValue(0)
+        self.iso_label = QLabel("iso level 0.000")
+        self.caption = QLabel("")
+        row = QHBoxLayout()
+        row.addWidget(self.iso_label)
+        row.addWidget(self.iso, 1)
+        layout.addLayout(row)
+        layout.addWidget(self.caption)
+        self.iso.valueChanged.connect(self._remesh)
+        self.sdf: np.ndarray | None = None
+        self.vertices = np.zeros((0, 3), np.float32)
+        self.faces = np.zeros((0, 3), np.int64)
+
+    def decode_resolution(self):
+        return None
+
+    def level(self) -> float:
+        return self.iso.value() / 500.0  # -0.1 .. 0.1, DeepSDF's clamp range
+
+    def show_signal(self, sdf: np.ndarray, caption: str = "") -> None:
+        """``sdf [R, R, R]`` on ``grid_coords(R)``: meshed here at the slider's level."""
+        self.sdf = np.asarray(sdf, dtype=np.float32)
+        self.caption.setText(caption)
+        self._remesh()
+
+    def _remesh(self, *_) -> None:
+        from explorer.modalities.sdf import sdf_to_mesh
+
+        self.iso_label.setText(f"iso level {self.level():+.3f}")
+        if self.sdf is None:
+            return
+        self.vertices, self.faces = sdf_to_mesh(self.sdf, self.level())
+        if len(self.faces):
+            self.mesh.set_data(vertices=self.vertices, faces=self.faces)
+        else:
+            self.mesh.set_data(vertices=np.zeros((3, 3), np.float32), faces=np.array([[0, 1, 2]]))
+        self.mesh.visible = bool(len(self.faces))
+        self.caption.setText(self.caption.text().split(" — ")[0] + f" — {len(self.faces)} triangles")
+        self.canvas.update()
