@@ -10,6 +10,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
@@ -29,6 +30,8 @@ from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
 from explorer.ui.previews import AudioPreview, ImagePreview, MeshPreview
+from explorer.ui.persist import checkpoint_key, load_workspace, save_workspace
+from explorer.ui.side_panel import SidePanel
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
 from explorer.ui.workspace import Workspace
@@ -103,11 +106,24 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.legend)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.cancel_button)
+        self.side = SidePanel()
+        dock = QDockWidget("Bookmarks and paths", self)
+        dock.setObjectName("bookmarks")
+        dock.setWidget(self.side)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.splitter = split
+        self.workspace_key = ""
+        self._walk_seed = 0
         self.tsne = TaskRunner(self)
         self.decoder = TaskRunner(self)
         self.colour_by = QComboBox()
         self._build_actions()
         self._connect()
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+            self.restoreState(self.settings.value("window_state"))
+            self.splitter.restoreState(self.settings.value("splitter"))
 
     # --- construction -----------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -156,6 +172,13 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addWidget(QLabel(" Colour by "))
         tools.addWidget(self.colour_by)
+        tools.addSeparator()
+        self.walk_action = QAction("LLE walk", self, shortcut="W", triggered=self.walk_from_selection,
+                                   toolTip="Walk the manifold's locally linear regions from the selected point "
+                                           "(GEM sampling) (W)")
+        tools.addAction(self.walk_action)
+        self.addAction(QAction("Bookmark", self, shortcut="Ctrl+D", triggered=self.bookmark_here))
+        self.addAction(QAction("Save path", self, shortcut="Ctrl+S", triggered=self.save_current_path))
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
         self.addAction(play)
         sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
@@ -178,6 +201,12 @@ class MainWindow(QMainWindow):
         self.decoder.progress.connect(self._on_decoded)
         self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
         self.colour_by.currentTextChanged.connect(lambda _: self._redraw_points(fit=False))
+        self.colour_by.activated.connect(lambda _: self.save_workspace())
+        self.side.add_bookmark.clicked.connect(self.bookmark_here)
+        self.side.save_path.clicked.connect(self.save_current_path)
+        self.side.bookmark_activated.connect(self.go_to_bookmark)
+        self.side.path_activated.connect(self.restore_path)
+        self.side.changed.connect(self.save_workspace)
         self.lerp_action.triggered.connect(lambda: self._set_method("lerp"))
         self.geo_action.triggered.connect(lambda: self._set_method("geodesic"))
         self.both_action.triggered.connect(lambda: self._set_method("both"))
@@ -208,6 +237,11 @@ class MainWindow(QMainWindow):
             self.colour_by.setCurrentIndex(1)
         self.colour_by.blockSignals(False)
         self._install_preview()
+        self.workspace_key = checkpoint_key(path)
+        saved = load_workspace(self.workspace_key)
+        self.side.load(saved.get("bookmarks", []), saved.get("paths", []))
+        if saved.get("colour_by") in ck.labels:
+            self.colour_by.setCurrentText(saved["colour_by"])
         self._redraw_points()
         self.statusBar().showMessage(f"opened {path}", 5000)
         if self.tsne_action.isChecked():
@@ -389,8 +423,80 @@ class MainWindow(QMainWindow):
         self.timeline.frames = self.ws.frames
         self.timeline.set_position(0.0)
 
+    # --- walks, bookmarks, saved paths -------------------------------------------------------------
+    def walk_from_selection(self) -> None:
+        if self.ws.latents is None:
+            return
+        start = self.ws.selected if self.ws.selected >= 0 else 0
+        self._walk_seed += 1
+        self.ws.walk(start, steps=32, seed=self._walk_seed)
+        self.ws.paths["walk"].seed = self._walk_seed
+        self.timeline.frames = 33
+        self.timeline.set_position(0.0)
+        self.statusBar().showMessage(f"LLE walk of 32 steps from {self.ws.ckpt.names[start]} (seed {self._walk_seed})", 5000)
+
+    def bookmark_here(self) -> None:
+        if self.ws.latents is None:
+            return
+        n = len(self.side.entries("bookmark")) + 1
+        if self.ws.paths:
+            z = self.ws.playhead_latent()
+            entry = {"name": f"bookmark {n}: {self.ws.current} t={self.ws.playhead:.2f}",
+                     "latent": [float(v) for v in z]}
+        else:
+            i = max(self.ws.selected, 0)
+            entry = {"name": f"bookmark {n}: {self.ws.ckpt.names[i]}", "index": i}
+        self.side.add("bookmark", entry)
+
+    def go_to_bookmark(self, entry: dict) -> None:
+        if "index" in entry:
+            self.ws.paths = {}
+            self.ws.paths_changed.emit()
+            self.ws.select(int(entry["index"]))
+            self._request_decode()
+            return
+        from explorer.core.projection import place
+
+        z = np.asarray(entry["latent"], np.float32)
+        self.map.set_playhead(place(self.ws.projection, self.ws.latents, z[None])[0])
+        self._request_decode(z)
+
+    def save_current_path(self) -> None:
+        entry = self.ws.paths.get(self.ws.current)
+        if entry is None:
+            self.statusBar().showMessage("no path to save: drag from one point to another first", 5000)
+            return
+        names = self.ws.ckpt.names
+        saved = {"name": f"{self.ws.current}: {names[entry.a]} → {names[entry.b]}", "method": self.ws.current,
+                 "a": entry.a, "b": entry.b, "frames": len(entry.path.latents), "k": self.ws.k}
+        if self.ws.current == "walk":
+            saved |= {"name": f"walk from {names[entry.a]} (seed {getattr(entry, 'seed', 0)})",
+                      "seed": getattr(entry, "seed", 0), "steps": len(entry.path.latents) - 1}
+        self.side.add("path", saved)
+
+    def restore_path(self, saved: dict) -> None:
+        if saved["method"] == "walk":
+            self.ws.walk(int(saved["a"]), int(saved["steps"]), int(saved["seed"]))
+            self.ws.paths["walk"].seed = int(saved["seed"])
+            return
+        self.ws.frames = int(saved.get("frames", self.ws.frames))
+        if saved.get("k", self.ws.k) != self.ws.k:
+            self.ws.ensure_graph(int(saved["k"]))
+        self.ws.make_path(int(saved["a"]), int(saved["b"]), (saved["method"],))
+
+    def save_workspace(self) -> None:
+        if not self.workspace_key:
+            return
+        data = {"bookmarks": self.side.entries("bookmark"), "paths": self.side.entries("path"),
+                "colour_by": self.colour_by.currentText()}
+        reason = save_workspace(self.workspace_key, data)
+        if reason:
+            self._show_error(reason)
+
     def _redraw_paths(self) -> None:
         self.map.set_paths({m: e.xy for m, e in self.ws.paths.items()}, self.ws.current)
+        walk = self.ws.paths.get("walk")
+        self.map.set_ghosts(walk.xy[1:] if walk is not None else None)
         self.map.set_playhead(self.ws.playhead_xy())
         self._show_quality()
 
@@ -403,6 +509,10 @@ class MainWindow(QMainWindow):
         lines = []
         for m, e in self.ws.paths.items():
             off = off_manifold(e.path.latents, self.ws.latents, min(10, len(self.ws.latents)))
+            if m == "walk":
+                lines.append(f"<b>LLE walk</b> from {self.ws.ckpt.names[e.a]}: {len(e.path.latents) - 1} steps, "
+                             f"length {e.path.length:.3g}, off-manifold mean {off.mean():.3g} (max {off.max():.3g})")
+                continue
             lines.append(f"<b>{m}</b>: {self.ws.ckpt.names[e.a]} → {self.ws.ckpt.names[e.b]}, "
                          f"length {e.path.length:.3g}, {len(e.path.nodes) - 2} items between, "
                          f"off-manifold mean {off.mean():.3g} (max {off.max():.3g})"
@@ -490,4 +600,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, ev) -> None:
         self.shutdown()
+        self.save_workspace()
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("window_state", self.saveState())
+        self.settings.setValue("splitter", self.splitter.saveState())
         super().closeEvent(ev)

@@ -99,6 +99,20 @@ class Workspace(QObject):
         self.paths_changed.emit()
         self.playhead_changed.emit(0.0)
 
+    def walk(self, start: int, steps: int = 32, seed: int = 0) -> None:
+        """GEM's LLE-region walk from item ``start``: the walk becomes the current path, its samples ghost points."""
+        from explorer.core.paths import LatentPath
+        from explorer.core.walk import lle_walk
+
+        z = lle_walk(self.latents, start, steps, k=min(10, len(self.latents) - 1), seed=seed)
+        length = float(np.linalg.norm(np.diff(z, axis=0), axis=1).sum())
+        path = LatentPath(z, "walk", [start], length)
+        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, z), start, start)}
+        self.current = "walk"
+        self.playhead = 0.0
+        self.paths_changed.emit()
+        self.playhead_changed.emit(0.0)
+
     def set_playhead(self, t: float) -> None:
         self.playhead = float(min(1.0, max(0.0, t)))
         self.playhead_changed.emit(self.playhead)

@@ -152,3 +152,58 @@ def test_redrawing_the_map_does_not_corrupt_reference_counts(qtbot):
         m.set_paths({"lerp": xy[:10]}, "lerp")
     gc.collect()
     assert sys.getrefcount(None) - before > -1000
+
+
+def test_lle_walk_draws_ghost_samples_that_can_be_previewed(window, qtbot):
+    window.ws.select(5)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.walk_action.trigger()
+    entry = window.ws.paths["walk"]
+    assert entry.path.latents.shape[0] == 33 and np.allclose(entry.path.latents[0], window.ws.latents[5])
+    assert len(window.map._ghosts.data) == 32
+    first = window.preview.pixels.copy()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.timeline.set_position(1.0)
+    assert not np.array_equal(first, window.preview.pixels)
+    assert "LLE walk" in window.quality.text()
+
+
+def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(window, qtbot):
+    window.ws.select(7)
+    window.bookmark_here()
+    a, b = far_apart(window)
+    window.geo_action.trigger()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, a, b)
+    window.timeline.set_position(0.25)
+    window.bookmark_here()
+    window.save_current_path()
+    geodesic = window.ws.paths["geodesic"].path.latents.copy()
+    window.close()  # saves the workspace and the layout
+
+    from explorer.ui.main_window import MainWindow
+
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    with qtbot.waitSignal(again.preview_ready, timeout=60_000):
+        again.open_checkpoint(DEFAULT_CHECKPOINT)
+    marks = again.side.entries("bookmark")
+    assert len(marks) == 2 and marks[0]["index"] == 7 and len(marks[1]["latent"]) == again.ws.latents.shape[1]
+    paths = again.side.entries("path")
+    assert len(paths) == 1 and (paths[0]["a"], paths[0]["b"], paths[0]["method"]) == (a, b, "geodesic")
+    again.restore_path(paths[0])
+    assert np.allclose(again.ws.paths["geodesic"].path.latents, geodesic)  # the same path exactly
+    with qtbot.waitSignal(again.preview_ready, timeout=60_000):
+        again.go_to_bookmark(marks[1])
+    again.shutdown()
+
+
+def test_a_damaged_workspace_file_is_set_aside(window, qtbot, tmp_path):
+    from explorer.ui.persist import load_workspace, workspace_dir
+
+    path = workspace_dir() / f"{window.workspace_key}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("{ not json")
+    assert load_workspace(window.workspace_key) == {}
+    assert path.with_suffix(".unreadable.json").exists()

@@ -1,0 +1,52 @@
+"""What a user made in a checkpoint's workspace (bookmarks, saved paths, map settings), kept between runs.
+
+One JSON file per checkpoint, keyed by a hash of the checkpoint file, under
+``$XDG_DATA_HOME/latent-explorer/workspaces``; written to a temporary name and renamed, so a crash
+never leaves a half-written file; an unreadable file is set aside, not fatal.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from explorer.core.atomic import atomic_write_bytes
+from explorer.errors import ExplorerError
+
+
+def workspace_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "latent-explorer" / "workspaces"
+
+
+def checkpoint_key(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:32]
+
+
+def load_workspace(key: str) -> dict:
+    path = workspace_dir() / f"{key}.json"
+    try:
+        data = json.loads(path.read_text())
+        return data if isinstance(data, dict) else {}
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError):
+        try:
+            path.rename(path.with_suffix(".unreadable.json"))
+        except OSError:
+            pass
+        return {}
+
+
+def save_workspace(key: str, data: dict) -> str | None:
+    """Write the workspace; return a one-line reason if it could not be saved (the app goes on)."""
+    try:
+        atomic_write_bytes(workspace_dir() / f"{key}.json", json.dumps(data, indent=1).encode())
+    except ExplorerError as e:
+        return f"could not save the workspace: {e}"
+    return None

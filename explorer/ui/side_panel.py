@@ -1,0 +1,73 @@
+"""Bookmarks (named points) and saved paths of the open checkpoint, in a side panel."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+
+
+class SidePanel(QWidget):
+    bookmark_activated = Signal(dict)
+    path_activated = Signal(dict)
+    changed = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.bookmarks = QListWidget()
+        self.paths = QListWidget()
+        for lst in (self.bookmarks, self.paths):
+            lst.itemChanged.connect(lambda _: self.changed.emit())
+        self.add_bookmark = QPushButton("Bookmark")
+        self.add_bookmark.setToolTip("Bookmark the selected point or the playhead (Ctrl+D)")
+        self.remove_bookmark = QPushButton("Remove")
+        self.save_path = QPushButton("Save path")
+        self.save_path.setToolTip("Keep the current path (Ctrl+S)")
+        self.remove_path = QPushButton("Remove")
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>Bookmarks</b> (double-click to go, F2 to rename)"))
+        layout.addWidget(self.bookmarks, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.add_bookmark)
+        row.addWidget(self.remove_bookmark)
+        layout.addLayout(row)
+        layout.addWidget(QLabel("<b>Saved paths</b>"))
+        layout.addWidget(self.paths, 1)
+        row = QHBoxLayout()
+        row.addWidget(self.save_path)
+        row.addWidget(self.remove_path)
+        layout.addLayout(row)
+        self.bookmarks.itemDoubleClicked.connect(lambda it: self.bookmark_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.paths.itemDoubleClicked.connect(lambda it: self.path_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
+        self.remove_bookmark.clicked.connect(lambda: self._remove(self.bookmarks))
+        self.remove_path.clicked.connect(lambda: self._remove(self.paths))
+
+    def _remove(self, lst: QListWidget) -> None:
+        for it in lst.selectedItems():
+            lst.takeItem(lst.row(it))
+        self.changed.emit()
+
+    @staticmethod
+    def _add(lst: QListWidget, entry: dict) -> None:
+        it = QListWidgetItem(entry["name"])
+        it.setData(Qt.ItemDataRole.UserRole, entry)
+        it.setFlags(it.flags() | Qt.ItemFlag.ItemIsEditable)
+        lst.addItem(it)
+
+    def add(self, kind: str, entry: dict) -> None:
+        self._add(self.bookmarks if kind == "bookmark" else self.paths, entry)
+        self.changed.emit()
+
+    def entries(self, kind: str) -> list[dict]:
+        lst = self.bookmarks if kind == "bookmark" else self.paths
+        out = []
+        for i in range(lst.count()):
+            it = lst.item(i)
+            out.append(dict(it.data(Qt.ItemDataRole.UserRole)) | {"name": it.text()})
+        return out
+
+    def load(self, bookmarks: list[dict], paths: list[dict]) -> None:
+        for lst, entries in ((self.bookmarks, bookmarks), (self.paths, paths)):
+            lst.blockSignals(True)
+            lst.clear()
+            for e in entries:
+                self._add(lst, e)
+            lst.blockSignals(False)
