@@ -13,7 +13,7 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from scipy.spatial import cKDTree
 
 PICK_PIXELS = 10
-MAX_EDGES_DRAWN = 20_000
+MAX_EDGES_DRAWN = 12_000
 """Beyond this many edges in view, an even sample of them is drawn (zoom in to see every one)."""
 def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> QPen:
     """A pen whose width is in screen pixels at any zoom."""
@@ -73,7 +73,7 @@ class MapView(pg.PlotWidget):
         self._drag_from = -1
         self.xy = np.zeros((0, 2), np.float32)
         self._tree: cKDTree | None = None
-        self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(150, 150, 150, 90), 1), connect="pairs")
+        self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(205, 205, 205), 1), connect="pairs")
         self._edges_ij: tuple[np.ndarray, np.ndarray] | None = None
         self.show_edges = False
         self._groups: list[pg.ScatterPlotItem] = []
@@ -86,7 +86,12 @@ class MapView(pg.PlotWidget):
             self.addItem(item)
         self._edges.setVisible(False)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
-        self._box.sigRangeChanged.connect(self._update_edges)
+        # edges move with the view as they are; which ones to draw is decided once the view rests
+        from PySide6.QtCore import QTimer
+
+        self._edge_timer = QTimer(self, singleShot=True, interval=150)
+        self._edge_timer.timeout.connect(self._update_edges)
+        self._box.sigRangeChanged.connect(lambda *_: self._edge_timer.start())
         self._hovered = -1
         self.edges_in_view = 0
 

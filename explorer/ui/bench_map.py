@@ -1,0 +1,49 @@
+"""Pan and zoom frame time of the latent map with many points (for ``latent-explorer bench``)."""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+
+def map_frame_ms(n: int = 100_000, frames: int = 30, classes: int = 10, edges: bool = True) -> tuple[float, str]:
+    """Median milliseconds to pan or zoom and repaint a map of ``n`` points (k-NN edges shown when ``edges``)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen" if not os.environ.get("DISPLAY") else "xcb")
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.ui.map_view import MapView
+    from explorer.ui.palette import label_colours
+
+    app = QApplication.instance() or QApplication([])
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(classes, 2)) * 6
+    labels = rng.integers(classes, size=n)
+    xy = centres[labels] + rng.normal(size=(n, 2))
+    view = MapView()
+    view.resize(900, 700)
+    view.show()
+    rgb, _ = label_colours([f"class {c}" for c in labels])
+    view.set_points(xy, rgb)
+    detail = f"{n} points"
+    if edges:
+        from explorer.core.graph import knn_graph
+
+        graph = knn_graph(xy.astype(np.float32), 10)
+        view.set_edges(*graph.edges())
+        view.set_edges_visible(True)
+        detail += f", {len(graph.edges()[0])} k-NN edges (up to 12 000 drawn)"
+    app.processEvents()
+    times = []
+    for i in range(frames):
+        t = time.perf_counter()
+        if i % 2:
+            view._box.translateBy(x=0.3, y=0.1)
+        else:
+            view._box.scaleBy((0.97, 0.97) if i % 4 == 0 else (1 / 0.97, 1 / 0.97))
+        view.viewport().repaint()
+        app.processEvents()
+        times.append((time.perf_counter() - t) * 1000)
+    view.close()
+    platform = app.platformName()
+    return float(np.median(times)), f"{detail}; {platform} platform"
