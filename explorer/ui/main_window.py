@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +38,17 @@ from explorer.ui.workspace import Workspace
 TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 
 
-def _tsne_job(latents):
+def _tsne_job(latents, params):
     """Yields partial maps; the last value is the finished ``Projection``."""
-    for done, total, layout in tsne_steps_in_process(latents, **TSNE_PARAMS):
+    for done, total, layout in tsne_steps_in_process(latents, **params):
         yield done, total, layout
+
+
+def _thumbnail_job(pipeline, z, part):
+    """A small picture of one decoded signal for the hover tooltip: ``(index, PNG bytes)`` later."""
+    from explorer.ui.thumbnails import thumbnail_png
+
+    return thumbnail_png(pipeline, z, part)
 
 
 def _decode_job(pipeline, z, requests):
@@ -65,6 +71,7 @@ class MainWindow(QMainWindow):
     preview_ready = Signal()
     """Emitted whenever the preview shows a freshly decoded fine signal."""
     map_ready = Signal()
+    tooltip_shown = Signal(str)
 
     def __init__(self) -> None:
         super().__init__()
@@ -116,6 +123,8 @@ class MainWindow(QMainWindow):
         self._walk_seed = 0
         self.tsne = TaskRunner(self)
         self.decoder = TaskRunner(self)
+        self.thumbs = TaskRunner(self)
+        self.thumbs.finished.connect(self._on_thumbnail)
         self.colour_by = QComboBox()
         self._build_actions()
         self._connect()
@@ -144,6 +153,14 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             proj.addAction(a)
         self.tsne_action.setChecked(True)
+        self.tsne_params = dict(TSNE_PARAMS)
+        perp_menu = view.addMenu("t-SNE perplexity")
+        pgroup = QActionGroup(self)
+        for perp in (5, 15, 30, 50, 100):
+            a = perp_menu.addAction(str(perp), lambda perp=perp: self._set_perplexity(perp))
+            a.setCheckable(True)
+            a.setChecked(perp == TSNE_PARAMS["perplexity"])
+            pgroup.addAction(a)
         view.addSeparator()
         self.graph_action = view.addAction("Show k-NN &graph")
         self.graph_action.setCheckable(True)
@@ -331,13 +348,18 @@ class MainWindow(QMainWindow):
 
             self.ws.set_projection(pca(self.ws.latents))
             return
-        cached = load_cached(self.ws.latents, "tsne", TSNE_PARAMS)
+        cached = load_cached(self.ws.latents, "tsne", self.tsne_params)
         if cached is not None:
             self.ws.set_projection(cached)
             self.map_ready.emit()
             return
         self._set_busy(True, "t-SNE")
-        self.tsne.start(_tsne_job, self.ws.latents)
+        self.tsne.start(_tsne_job, self.ws.latents, dict(self.tsne_params))
+
+    def _set_perplexity(self, perplexity: float) -> None:
+        self.tsne_params["perplexity"] = float(perplexity)
+        if self.tsne_action.isChecked():
+            self.use_projection("tsne")
 
     def _on_tsne_progress(self, value) -> None:
         done, total, layout = value
@@ -559,32 +581,38 @@ class MainWindow(QMainWindow):
 
     def _on_hover(self, index: int) -> None:
         if index < 0 or self.ws.ckpt is None:
+            self._hover_index = -1
+            self.thumbs.cancel()
             QToolTip.hideText()
             return
         text = f"<b>{self.ws.ckpt.names[index]}</b>"
         labels = {k: v[index] for k, v in self.ws.ckpt.labels.items()}
         if labels:
             text += "<br>" + ", ".join(f"{k}: {v}" for k, v in list(labels.items())[:4])
-        if self.ws.modality == "image":
-            text += "<br>" + self._thumbnail_html(index)
+        self.hover_text = text
+        self._hover_index = index
+        self.thumbs.start(_thumbnail_job, self.ws.pipeline, self.ws.latents[index], self._thumb_part())
         if any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values()) \
                 and not self.ws.paths:
             self._hover_decode = True
             self._request_decode(self.ws.latents[index])
+        self._show_tooltip(text)
+
+    def _thumb_part(self):
+        parts = self.ws.ckpt.modality.get("parts")
+        return None if not parts else ("image" if "image" in parts else next(iter(parts)))
+
+    def _show_tooltip(self, text: str) -> None:
         from PySide6.QtGui import QCursor
 
         QToolTip.showText(QCursor.pos(), text, self.map)
-        self.hover_text = text
+        self.tooltip_shown.emit(text)
 
-    def _thumbnail_html(self, index: int) -> str:
-        from PIL import Image
-
-        pixels = self.ws.pipeline.signal(self.ws.latents[index : index + 1])[0]
-        img = Image.fromarray((np.clip(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, 0, 1) * 255).astype(np.uint8))
-        img = img.resize((96, 96), Image.Resampling.NEAREST)
-        buf = io.BytesIO()
-        img.save(buf, format="PNG")
-        return f"<img src='data:image/png;base64,{base64.b64encode(buf.getvalue()).decode()}'>"
+    def _on_thumbnail(self, png: bytes) -> None:
+        if getattr(self, "_hover_index", -1) < 0:
+            return
+        self.hover_text += f"<br><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+        self._show_tooltip(self.hover_text)
 
     def _show_error(self, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
@@ -593,9 +621,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
-        for runner in (self.tsne, self.decoder):
+        for runner in (self.tsne, self.decoder, self.thumbs):
             runner.cancel()
-        for runner in (self.tsne, self.decoder):
+        for runner in (self.tsne, self.decoder, self.thumbs):
             runner.wait(10_000)
 
     def closeEvent(self, ev) -> None:

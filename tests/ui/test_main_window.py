@@ -88,8 +88,29 @@ def test_both_paths_can_be_compared(window, qtbot):
 
 def test_hover_shows_name_and_thumbnail(window, qtbot):
     i = far_apart(window)[0]
-    window._on_hover(i)
-    assert window.ws.ckpt.names[i] in window.hover_text and "data:image/png;base64," in window.hover_text
+    pos = window.map.view_to_widget(window.map.xy[i])
+    with qtbot.waitSignal(window.tooltip_shown, timeout=30_000,
+                          check_params_cb=lambda text: "data:image/png;base64," in text) as blocker:
+        _send(window.map.viewport(), QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
+    assert window.ws.ckpt.names[i] in blocker.args[0] and "class:" in blocker.args[0]
+
+
+def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from explorer.core.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    ckpt.latents, ckpt.names = ckpt.latents[:50], ckpt.names[:50]
+    ckpt.labels = {k: v[:50] for k, v in ckpt.labels.items()}
+    save_checkpoint(ckpt, tmp_path / "fifty.safetensors")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "fifty.safetensors"))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(ev)
+    assert window.ws.ckpt.n_items == 50 and window.map.xy.shape == (50, 2)
 
 
 def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, tmp_path):

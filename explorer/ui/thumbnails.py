@@ -1,0 +1,54 @@
+"""Small pictures of decoded signals for hover tooltips: images as they are, sounds as spectrograms,
+shapes as a depth image of a coarse SDF grid. Qt-free (PNG bytes), run in a worker thread."""
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+SIZE = 96
+
+
+def _png(gray_or_rgb: np.ndarray, size: int = SIZE) -> bytes:
+    from PIL import Image
+
+    arr = np.clip(gray_or_rgb, 0, 1)
+    img = Image.fromarray((arr * 255).astype(np.uint8))
+    w, h = img.size
+    scale = size / max(w, h)
+    img = img.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def depth_image(sdf: np.ndarray) -> np.ndarray:
+    """Grey picture of an SDF grid seen along its first axis: nearer surface is brighter."""
+    inside = sdf < 0
+    hit = inside.any(axis=0)
+    first = inside.argmax(axis=0)
+    depth = 1.0 - 0.75 * first / sdf.shape[0]
+    return np.where(hit, depth, 0.0)[::-1]
+
+
+def thumbnail_png(pipeline, z: np.ndarray, part=None) -> bytes:
+    plug = pipeline.parts[part]
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    if plug.name == "image":
+        pixels = pipeline.signal(z, part=part)[0]
+        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+    if plug.name == "shape":
+        return _png(depth_image(pipeline.sdf_grid(z[0], 24, part=part)))
+    # sound: the log spectrogram, low frequencies at the bottom
+    if getattr(plug, "target", "waveform") == "spectrogram":
+        res = pipeline.resolution(part)
+        spec = pipeline.values(z, part=part)[0, :, 0].numpy().reshape(res)
+    else:
+        import torch
+
+        from explorer.modalities.spectrogram import log_spectrogram
+
+        wave = pipeline.signal(z, part=part)[0]
+        spec = log_spectrogram(torch.from_numpy(wave)[None], 512, 128)[0].numpy()
+    lo, hi = np.percentile(spec, 5), np.percentile(spec, 99.5)
+    return _png(((spec - lo) / max(hi - lo, 1e-6))[::-1])
