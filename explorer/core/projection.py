@@ -81,6 +81,9 @@ def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: i
 
 
 def _tsne_child(conn, latents, kwargs) -> None:
+    import warnings
+
+    warnings.filterwarnings("ignore", message="Loky-backed parallel loops")  # sklearn, inside a child process
     try:
         for done, total, value in tsne_steps(latents, **kwargs):
             if isinstance(value, Projection):

@@ -40,6 +40,11 @@ class SidePanel(QWidget):
         self.remove_bookmark.clicked.connect(lambda: self._remove(self.bookmarks))
         self.remove_path.clicked.connect(lambda: self._remove(self.paths))
 
+    def sizeHint(self):
+        from PySide6.QtCore import QSize
+
+        return QSize(230, 400)
+
     def _remove(self, lst: QListWidget) -> None:
         for it in lst.selectedItems():
             lst.takeItem(lst.row(it))
