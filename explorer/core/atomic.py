@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from explorer.errors import ExplorerError
@@ -34,3 +35,26 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+@contextmanager
+def atomic_path(path: str | Path):
+    """A temporary file name beside ``path`` for writers that need a file name (ffmpeg); renamed over
+    ``path`` when the block ends normally, removed when it raises (cancel, full disk, a crash)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+        os.close(fd)
+    except OSError as e:
+        raise ExplorerError(f"could not write {path}: {e.strerror or e}") from e
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise ExplorerError(f"could not write {path}: {e.strerror or e}") from e
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,121 @@
+"""Export: every format read back and checked, as a user would open the file."""
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import soundfile
+
+from explorer.core.checkpoint import load_checkpoint
+from explorer.core.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT
+
+from conftest import run_cli
+
+NOTES = CHECKPOINT_DIR / "notes.safetensors"
+
+
+def test_gif_has_every_frame_at_the_requested_resolution(tmp_path):
+    out = tmp_path / "p.gif"
+    run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "5", "--frames", "12", "--resolution", "56",
+            "--fps", "10", "--out", str(out))
+    from PIL import Image
+
+    with Image.open(out) as im:
+        assert im.n_frames == 12 and im.size == (56, 56)  # decoded at 56, not upscaled from 28
+        assert im.info["duration"] == 100 and im.info["loop"] == 0
+    out2 = tmp_path / "pp.gif"
+    run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "5", "--frames", "12", "--pingpong",
+            "--out", str(out2))
+    with Image.open(out2) as im:
+        assert im.n_frames == 12 + 10  # forwards, then back without repeating the ends
+
+
+def test_mp4_and_contact_strip(tmp_path):
+    import imageio_ffmpeg
+    from PIL import Image
+
+    run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "train-00000", "--to", "3", "--path", "geodesic",
+            "--frames", "10", "--out", str(tmp_path / "p.mp4"))
+    frames, _ = imageio_ffmpeg.count_frames_and_secs(str(tmp_path / "p.mp4"))
+    assert frames == 10
+    run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "3", "--frames", "6", "--out", str(tmp_path / "s.png"))
+    with Image.open(tmp_path / "s.png") as im:
+        assert im.size == (6 * 28, 28)
+
+
+def test_wav_crossfades_without_clicks_and_morphs(tmp_path):
+    out = tmp_path / "a.wav"
+    run_cli("export", str(NOTES), "--from", "0", "--to", "100", "--frames", "5", "--crossfade-ms", "50", "--out", str(out))
+    wave, sr = soundfile.read(out)
+    fade = int(0.05 * sr)
+    assert sr == 16000 and len(wave) == 5 * 16000 - 4 * fade and soundfile.info(out).subtype == "PCM_16"
+    # no click: no jump between samples larger than the clips' own largest jump
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.core.bundle import build_path
+
+    ckpt = load_checkpoint(NOTES)
+    path, _ = build_path(ckpt, "lerp", 0, 100, 5)
+    clips = DecodePipeline(ckpt).signal(path.latents)
+    inner = max(np.abs(np.diff(c)).max() for c in clips)
+    assert np.abs(np.diff(wave)).max() <= inner + 2 / 32768
+    morph = tmp_path / "m.wav"
+    run_cli("walk", str(NOTES), "--start", "3", "--steps", "6", "--morph", "--float", "--out", str(morph))
+    wave, sr = soundfile.read(morph)
+    assert len(wave) == 16000 and soundfile.info(morph).subtype == "FLOAT"
+
+
+def test_the_json_bundle_regenerates_the_same_latents(tmp_path):
+    from explorer.core.bundle import regenerate
+    from explorer.core.export import checkpoint_sha256
+
+    out = tmp_path / "p.json"
+    run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "42", "--path", "geodesic", "--frames", "20",
+            "--k", "8", "--out", str(out))
+    bundle = json.loads(out.read_text())
+    assert bundle["params"] == bundle["params"] | {"method": "geodesic", "from": 0, "to": 42, "frames": 20, "k": 8}
+    assert len(bundle["latents"]) == 20 and len(bundle["map"]["xy"]) == 20
+    assert {"off_manifold_mean", "smoothness_mean"} <= set(bundle["quality"]["total"])
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    again = regenerate(bundle, ckpt, checkpoint_sha256(DEFAULT_CHECKPOINT))
+    assert np.array_equal(again.astype(np.float64), np.array(bundle["latents"]).astype(np.float32).astype(np.float64))
+    walk = tmp_path / "w.json"
+    run_cli("walk", str(DEFAULT_CHECKPOINT), "--start", "9", "--steps", "10", "--seed", "4", "--out", str(walk))
+    b = json.loads(walk.read_text())
+    assert np.allclose(regenerate(b, ckpt, checkpoint_sha256(DEFAULT_CHECKPOINT)), np.array(b["latents"]), atol=0)
+
+
+def test_nothing_is_overwritten_or_left_half_written(tmp_path, monkeypatch):
+    out = tmp_path / "p.gif"
+    out.write_bytes(b"mine")
+    proc = run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "5", "--out", str(out), check=False)
+    assert proc.returncode == 1 and "--force" in proc.stderr and out.read_bytes() == b"mine"
+    proc = run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "nope", "--out", str(tmp_path / "x.gif"),
+                   check=False)
+    assert proc.returncode == 1 and "no item is called 'nope'" in proc.stderr
+    proc = run_cli("export", str(NOTES), "--from", "0", "--to", "1", "--out", str(tmp_path / "x.gif"), check=False)
+    assert proc.returncode == 1 and "export .wav" in proc.stderr
+    # cancel after two frames: no file, no temporary file
+    from explorer.core.export import export_steps
+    from explorer.core.pipeline import DecodePipeline
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    gen = export_steps(DecodePipeline(ckpt), ckpt.latents[:8].numpy(), tmp_path / "c.mp4")
+    next(gen), next(gen)
+    gen.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.gif"]
+    # a full disk while writing: a one-line error, the old file kept, no temporary left
+    import errno
+    import os
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    from explorer.core.export import export
+    from explorer.errors import ExplorerError
+
+    with pytest.raises(ExplorerError, match="No space left"):
+        export(DecodePipeline(ckpt), ckpt.latents[:3].numpy(), out, force=True)
+    with pytest.raises(ExplorerError, match="No space left"):
+        export(DecodePipeline(ckpt), ckpt.latents[:3].numpy(), tmp_path / "d.mp4")
+    assert out.read_bytes() == b"mine" and sorted(p.name for p in tmp_path.iterdir()) == ["p.gif"]
