@@ -143,6 +143,7 @@ class MainWindow(QMainWindow):
         examples = file.addMenu("&Examples")
         for path in shipped_checkpoints():
             examples.addAction(path.stem, lambda p=path: self.open_checkpoint(p))
+        file.addAction("&Export path…", self.open_export, "Ctrl+E")
         file.addSeparator()
         file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         view = bar.addMenu("&View")
@@ -505,6 +506,19 @@ class MainWindow(QMainWindow):
         if saved.get("k", self.ws.k) != self.ws.k:
             self.ws.ensure_graph(int(saved["k"]))
         self.ws.make_path(int(saved["a"]), int(saved["b"]), (saved["method"],))
+
+    def open_export(self):
+        """File ▸ Export: the current path or walk (drag one first)."""
+        if not self.ws.paths:
+            self.statusBar().showMessage("nothing to export yet: drag from one point to another, or walk (W)", 6000)
+            return None
+        from explorer.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self)
+        dialog.exported.connect(lambda p: self.statusBar().showMessage(f"exported {p}", 8000))
+        dialog.show()
+        self.export_dialog = dialog
+        return dialog
 
     def save_workspace(self) -> None:
         if not self.workspace_key:

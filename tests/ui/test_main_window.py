@@ -228,3 +228,41 @@ def test_a_damaged_workspace_file_is_set_aside(window, qtbot, tmp_path):
     path.write_text("{ not json")
     assert load_workspace(window.workspace_key) == {}
     assert path.with_suffix(".unreadable.json").exists()
+
+
+def test_export_from_the_dialog_with_progress_cancel_and_remembered_settings(window, qtbot, tmp_path):
+    from PIL import Image
+
+    a, b = far_apart(window)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, a, b)
+    dialog = window.open_export()
+    out = tmp_path / "exported.gif"
+    dialog.file.setText(str(out))
+    dialog.frames.setValue(10)
+    dialog.resolution.setValue(56)
+    with qtbot.waitSignal(dialog.exported, timeout=120_000):
+        dialog.export_button.click()
+    with Image.open(out) as im:
+        assert im.n_frames == 10 and im.size == (56, 56)
+    assert dialog.progress.value() == 10
+    # an existing file needs a yes
+    dialog.confirm_overwrite = lambda path: False
+    before = out.stat().st_mtime_ns
+    dialog.export_button.click()
+    assert out.stat().st_mtime_ns == before
+    # cancel a long export: no file and no temporary file appear
+    long_out = tmp_path / "long.mp4"
+    dialog.file.setText(str(long_out))
+    dialog.frames.setValue(400)
+    dialog.resolution.setValue(128)
+    with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
+        dialog.export_button.click()
+    dialog.cancel_button.click()
+    assert "cancelled" in dialog.status.text()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["exported.gif"]
+    dialog.close()
+    # the folder and the settings are remembered
+    again = window.open_export()
+    assert again.file.text().startswith(str(tmp_path)) and again.resolution.value() == 128
+    again.close()

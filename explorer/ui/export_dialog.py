@@ -1,0 +1,173 @@
+"""File ▸ Export: the current path or walk to GIF, MP4, PNG, WAV, meshes or a JSON bundle, with progress and Cancel."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from explorer.core.export import FORMATS, ExportOptions, export_steps
+from explorer.ui.workers import TaskRunner
+
+
+def _export_job(pipeline, latents, out, options, bundle):
+    yield from export_steps(pipeline, latents, out, options, bundle, force=True)
+
+
+class ExportDialog(QDialog):
+    exported = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, window, parent=None) -> None:
+        super().__init__(parent or window)
+        self.window = window
+        self.setWindowTitle("Export path")
+        self.settings = QSettings("latent-explorer", "latent-explorer")
+        ws = window.ws
+        modality = ws.ckpt.modality["name"]
+        default_ext = {"audio": ".wav", "shape": ".gif", "audiovisual": ".mp4"}.get(modality, ".gif")
+        folder = Path(self.settings.value("export/folder", str(Path.home())))
+        stem = Path(ws.ckpt.path).stem if ws.ckpt.path else "path"
+        self.file = QLineEdit(str(folder / f"{stem}-{ws.current}{self.settings.value('export/ext', default_ext)}"))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 2000)
+        self.frames.setValue(int(self.settings.value("export/frames", 32)))
+        self.frames.setEnabled(ws.current != "walk")
+        self.resolution = QSpinBox()
+        self.resolution.setRange(0, 1024)
+        self.resolution.setSpecialValueText("as trained")
+        self.resolution.setValue(int(self.settings.value("export/resolution", 0)))
+        self.fps = QDoubleSpinBox()
+        self.fps.setRange(1, 60)
+        self.fps.setValue(float(self.settings.value("export/fps", 12.0)))
+        self.crossfade = QDoubleSpinBox()
+        self.crossfade.setRange(0, 500)
+        self.crossfade.setSuffix(" ms")
+        self.crossfade.setValue(float(self.settings.value("export/crossfade", 50.0)))
+        self.morph = QCheckBox("one continuous sound along the path (.wav)")
+        self.pingpong = QCheckBox("forwards, then backwards (.gif, .mp4)")
+        form = QFormLayout()
+        row = QHBoxLayout()
+        row.addWidget(self.file, 1)
+        row.addWidget(browse)
+        form.addRow("File (" + " ".join(FORMATS) + ")", row)
+        form.addRow("Frames", self.frames)
+        form.addRow("Resolution", self.resolution)
+        form.addRow("Frame rate", self.fps)
+        form.addRow("Crossfade", self.crossfade)
+        form.addRow("", self.morph)
+        form.addRow("", self.pingpong)
+        self.progress = QProgressBar()
+        self.status = QLabel("")
+        self.export_button = QPushButton("Export")
+        self.export_button.setDefault(True)
+        self.cancel_button = QPushButton("Close")
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.export_button)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addLayout(buttons)
+        self.runner = TaskRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.failed.connect(self._on_failed)
+        self.export_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self._cancel_or_close)
+        self.confirm_overwrite = self._ask_overwrite
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", self.file.text(),
+                                              "GIF (*.gif);;MP4 (*.mp4);;PNG strip (*.png);;WAV (*.wav);;"
+                                              "Meshes (*.zip);;Path bundle (*.json)")
+        if path:
+            self.file.setText(path)
+
+    def _ask_overwrite(self, path: Path) -> bool:
+        return QMessageBox.question(self, "Overwrite?", f"{path.name} exists. Replace it?") == QMessageBox.StandardButton.Yes
+
+    def options(self) -> ExportOptions:
+        return ExportOptions(resolution=self.resolution.value() or None, fps=self.fps.value(),
+                             pingpong=self.pingpong.isChecked(), crossfade_ms=self.crossfade.value(),
+                             morph=self.morph.isChecked())
+
+    def start(self) -> None:
+        out = Path(self.file.text()).expanduser()
+        if out.suffix.lower() not in FORMATS:
+            self._on_failed(f"{out.name}: the extension picks the format; use one of {', '.join(FORMATS)}")
+            return
+        if out.exists() and not self.confirm_overwrite(out):
+            return
+        ws = self.window.ws
+        entry = ws.paths[ws.current]
+        latents = entry.path.latents
+        if ws.current != "walk" and self.frames.value() != len(latents):
+            from explorer.core.paths import make_path
+
+            graph = ws.ensure_graph() if ws.current == "geodesic" else None
+            latents = make_path(ws.current, ws.latents, entry.a, entry.b, self.frames.value(), graph).latents
+        bundle = None
+        if out.suffix.lower() == ".json":
+            from explorer.core.bundle import build_path, make_bundle
+            from explorer.core.export import checkpoint_sha256
+
+            if ws.current == "walk":
+                path, params = build_path(ws.ckpt, "walk", entry.a, steps=len(latents) - 1,
+                                          seed=getattr(entry, "seed", 0), k=min(10, len(ws.latents) - 1))
+            else:
+                path, params = build_path(ws.ckpt, ws.current, entry.a, entry.b, self.frames.value(), ws.k)
+            latents = path.latents
+            bundle = make_bundle(ws.ckpt, checkpoint_sha256(ws.ckpt.path), path, params)
+        for key, value in (("folder", str(out.parent)), ("ext", out.suffix), ("frames", self.frames.value()),
+                           ("resolution", self.resolution.value()), ("fps", self.fps.value()),
+                           ("crossfade", self.crossfade.value())):
+            self.settings.setValue(f"export/{key}", value)
+        self.progress.setMaximum(len(latents))
+        self.progress.setValue(0)
+        self.status.setText(f"exporting {len(latents)} frames…")
+        self.export_button.setEnabled(False)
+        self.cancel_button.setText("Cancel")
+        self.runner.start(_export_job, ws.pipeline, latents, out, self.options(), bundle)
+
+    def _on_progress(self, p) -> None:
+        self.progress.setValue(p.done)
+        if p.path is not None:
+            self.status.setText(f"wrote {p.path}")
+            self._done()
+            self.exported.emit(str(p.path))
+
+    def _on_failed(self, message: str) -> None:
+        self.status.setText(message)
+        self._done()
+        self.failed.emit(message)
+
+    def _done(self) -> None:
+        self.export_button.setEnabled(True)
+        self.cancel_button.setText("Close")
+
+    def _cancel_or_close(self) -> None:
+        if self.runner.busy and self.cancel_button.text() == "Cancel":
+            self.runner.cancel()
+            self.runner.wait(30_000)
+            self.status.setText("cancelled: nothing was written")
+            self._done()
+            return
+        self.close()
