@@ -44,6 +44,24 @@ def _tsne_job(latents, params):
         yield done, total, layout
 
 
+def _shipped_by_modality() -> list[tuple[Path, str]]:
+    """The shipped checkpoints with their modality (read from each file's header only)."""
+    import json
+    import struct
+
+    out = []
+    for path in shipped_checkpoints():
+        try:
+            with open(path, "rb") as f:
+                (n,) = struct.unpack("<Q", f.read(8))
+                meta = json.loads(json.loads(f.read(n))["__metadata__"]["latent_explorer"])
+            out.append((path, meta["modality"]["name"]))
+        except (OSError, ValueError, KeyError, struct.error):
+            continue
+    order = {"image": 0, "audio": 1, "shape": 2, "audiovisual": 3}
+    return sorted(out, key=lambda pm: (order.get(pm[1], 9), pm[0].name))
+
+
 def _thumbnail_job(pipeline, z, part):
     """A small picture of one decoded signal for the hover tooltip: ``(index, PNG bytes)`` later."""
     from explorer.ui.thumbnails import thumbnail_png
@@ -141,8 +159,8 @@ class MainWindow(QMainWindow):
         self.open_action = file.addAction("&Open…", self.choose_file, QKeySequence.StandardKey.Open)
         self.recent_menu = file.addMenu("Open &Recent")
         examples = file.addMenu("&Examples")
-        for path in shipped_checkpoints():
-            examples.addAction(path.stem, lambda p=path: self.open_checkpoint(p))
+        for path, modality in _shipped_by_modality():
+            examples.addAction(f"{path.stem} ({modality})", lambda p=path: self.open_checkpoint(p))
         file.addAction("&Export path…", self.open_export, "Ctrl+E")
         file.addSeparator()
         file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -162,6 +180,11 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(perp == TSNE_PARAMS["perplexity"])
             pgroup.addAction(a)
+        view.addSeparator()
+        self.hover_preview_action = view.addAction("Preview under the mouse")
+        self.hover_preview_action.setCheckable(True)
+        self.hover_preview_action.setShortcut("H")
+        self.hover_preview_action.setToolTip("While hovering a point, the preview shows it instead of the playhead (H)")
         view.addSeparator()
         self.graph_action = view.addAction("Show k-NN &graph")
         self.graph_action.setCheckable(True)
@@ -606,9 +629,9 @@ class MainWindow(QMainWindow):
         self.hover_text = text
         self._hover_index = index
         self.thumbs.start(_thumbnail_job, self.ws.pipeline, self.ws.latents[index], self._thumb_part())
-        if any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values()) \
-                and not self.ws.paths:
-            self._hover_decode = True
+        play_on_hover = any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values())
+        if self.hover_preview_action.isChecked() or (play_on_hover and not self.ws.paths):
+            self._hover_decode = play_on_hover
             self._request_decode(self.ws.latents[index])
         self._show_tooltip(text)
 

@@ -266,3 +266,15 @@ def test_export_from_the_dialog_with_progress_cancel_and_remembered_settings(win
     again = window.open_export()
     assert again.file.text().startswith(str(tmp_path)) and again.resolution.value() == 128
     again.close()
+
+
+def test_preview_can_follow_the_mouse_and_examples_list_every_modality(window, qtbot):
+    window.hover_preview_action.setChecked(True)
+    i = far_apart(window)[1]
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window._on_hover(i)
+    expected = window.ws.pipeline.signal(window.ws.latents[i : i + 1])[0]
+    assert np.allclose(window.preview.pixels, expected, atol=1e-6)
+    from explorer.ui.main_window import _shipped_by_modality
+
+    assert {m for _, m in _shipped_by_modality()} >= {"image", "audio"}
