@@ -10,7 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk")
+SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -105,6 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--seed", type=int, default=0)
     w.add_argument("--beta", type=float, default=0.1, help="noise, as a fraction of the typical neighbour spacing")
     export_options(w)
+
+    em = sub.add_parser("embed", help="fit a latent for a new signal (image, sound or mesh file)",
+                        description="Read FILE as the checkpoint's signal, fit a latent with the network frozen "
+                                    "(GEM 4.4: L_rec + L_LLE), report the fit and the nearest training items.")
+    em.add_argument("checkpoint", metavar="CKPT")
+    em.add_argument("file", metavar="FILE")
+    em.add_argument("--json", action="store_true")
+    em.add_argument("--steps", type=int, default=300, help="fitting steps (default 300)")
+    em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
+    em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
+    em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -430,6 +441,48 @@ def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _cmd_embed(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.embed import EmbedResult, embed_steps, read_signal
+    from explorer.core.pipeline import DecodePipeline
+
+    ckpt = load_checkpoint(args.checkpoint)
+    pipeline = DecodePipeline(ckpt, device=args.device)
+    observed = read_signal(pipeline, args.file)
+    bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)
+    result = None
+    for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle"):
+        if isinstance(step, EmbedResult):
+            result = step
+        else:
+            bar.update(1)
+    bar.close()
+    if args.out:
+        plug = pipeline.parts[result.part]
+        signal = pipeline.signal(result.latent[None], part=result.part)[0]
+        if plug.name == "shape":
+            import trimesh
+
+            from explorer.core.atomic import atomic_write_bytes
+
+            v, f = signal
+            atomic_write_bytes(args.out, trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1]))
+        else:
+            plug.write(args.out, signal)
+    out = {"file": args.file, "part": result.part, "metrics": result.metrics,
+           "neighbours": [{"index": i, "name": n, "distance": d} for i, n, d in result.neighbours],
+           "latent": [float(v) for v in result.latent]}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.file} embedded in {ckpt.path} ({args.steps} steps, {args.fit_loss})")
+        print("  fit: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+        print("  nearest training items: " + ", ".join(f"{n} ({d:.3g})" for _, n, d in result.neighbours))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import dataclasses
     import os
@@ -490,6 +543,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_bench(args)
         if args.command in ("export", "walk"):
             return _cmd_export(args, argv)
+        if args.command == "embed":
+            return _cmd_embed(args)
     except ExplorerError as e:
         if debug:
             traceback.print_exc()
