@@ -10,7 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed")
+SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed", "complete")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -66,6 +66,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
+    e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
+                   help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
+                        "completions next to a nearest-neighbour baseline)")
+    e.add_argument("--k", type=int, default=4, help="--completion: completions per image (default 4)")
 
     bn = sub.add_parser("bench", help="time the interactions of the performance budget on this machine",
                         description="Decode, mesh, graph, geodesic and t-SNE timings (medians) next to their budgets "
@@ -116,6 +120,19 @@ def _parser() -> argparse.ArgumentParser:
     em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
     em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
     em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    cp = sub.add_parser("complete", help="fill in the hidden part of a signal, K ways",
+                        description="Hide part of FILE with MASK and fit K latents on the visible part from different "
+                                    "starts (GEM 4.4); write the K completions into DIR.")
+    cp.add_argument("checkpoint", metavar="CKPT")
+    cp.add_argument("file", metavar="FILE")
+    cp.add_argument("--mask", required=True, metavar="MASK",
+                    help="images: an image, white where hidden, or left-half|right-half|top-half|bottom-half|centre; "
+                         "sounds: START:END in seconds; shapes: a half-space such as x>0")
+    cp.add_argument("--k", type=int, default=4, help="completions (default 4)")
+    cp.add_argument("--steps", type=int, default=300)
+    cp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    cp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -385,12 +402,23 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
-    result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                      held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle")
+    if args.completion:
+        from explorer.core.complete import completion_benchmark
+        from explorer.core.pipeline import DecodePipeline
+
+        if ckpt.modality["name"] != "image":
+            raise ExplorerError("--completion is measured on image checkpoints")
+        test = dataset if args.data else dataset.test()
+        result = completion_benchmark(DecodePipeline(ckpt, device=args.device), dataset.train().values,
+                                      test.values[: args.max_items], args.completion, args.k, args.fit_steps)
+        key = f"completion:{args.completion}"
+    else:
+        result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
+                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle")
+        key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.core.checkpoint import save_checkpoint
 
-        key = "eval" if not args.data else f"eval:{args.data}"
         ckpt.metrics[key] = result | {"command": "latent-explorer " + shlex.join(argv)}
         save_checkpoint(ckpt, ckpt.path)
     if args.json:
@@ -483,6 +511,55 @@ def _cmd_embed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_complete(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.complete import complete, half_space_mask, image_mask, time_mask
+    from explorer.core.embed import read_signal
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.data.folders import require_empty_folder
+
+    out = require_empty_folder(args.out)
+    ckpt = load_checkpoint(args.checkpoint)
+    pipeline = DecodePipeline(ckpt, device=args.device)
+    observed = read_signal(pipeline, args.file)
+    plug = pipeline.parts[observed.part]
+    res = pipeline.resolution(observed.part)
+    if plug.name == "image":
+        hidden = image_mask(args.mask, *res).reshape(-1)
+    elif plug.name == "audio":
+        hidden = time_mask(args.mask, res)
+    else:
+        hidden = half_space_mask(args.mask, observed.coords[0].numpy())
+    z = complete(pipeline, observed.values, observed.coords, hidden, args.k, args.steps, part=observed.part)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = Path(args.file).stem
+    for j, zj in enumerate(z):
+        signal = pipeline.signal(zj[None], part=observed.part)[0]
+        if plug.name == "shape":
+            import trimesh
+
+            from explorer.core.atomic import atomic_write_bytes
+
+            atomic_write_bytes(out / f"{stem}-completion-{j}.ply",
+                               trimesh.Trimesh(*signal, process=False).export(file_type="ply"))
+        else:
+            plug.write(out / f"{stem}-completion-{j}.{'png' if plug.name == 'image' else 'wav'}", signal)
+    if plug.name == "image":  # what the manifold saw: the hidden part greyed out
+        seen = observed.values[0].numpy().copy()
+        seen[hidden] = 0.0
+        plug.write(out / f"{stem}-visible.png", plug.to_signal(torch_tensor(seen), res))
+    print(f"wrote {args.k} completions of {args.file} to {out}", file=sys.stderr)
+    return 0
+
+
+def torch_tensor(a):
+    import torch
+
+    return torch.from_numpy(a)
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import dataclasses
     import os
@@ -545,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_export(args, argv)
         if args.command == "embed":
             return _cmd_embed(args)
+        if args.command == "complete":
+            return _cmd_complete(args)
     except ExplorerError as e:
         if debug:
             traceback.print_exc()

@@ -52,3 +52,35 @@ def test_embedding_a_note_lands_among_its_instrument(tmp_path):
                              "--json", "--steps", "150").stdout)
     assert out["metrics"]["lsd"] < 12
     assert sum(n["name"].startswith("flute/") for n in out["neighbours"]) >= 3
+
+
+def test_completion_writes_k_different_fills_that_keep_the_visible_part(tmp_path):
+    from PIL import Image
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.pipeline import DecodePipeline
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    pixels = DecodePipeline(ckpt).signal(ckpt.latents[3:4].numpy())[0][..., 0]
+    Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "item.png")
+    mask = np.zeros((28, 28), np.uint8)
+    mask[:, 14:] = 255  # hide the right half
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    run_cli("complete", str(DEFAULT_CHECKPOINT), str(tmp_path / "item.png"), "--mask", str(tmp_path / "mask.png"),
+            "--k", "3", "--steps", "100", "--out", str(tmp_path / "out"))
+    outs = [np.asarray(Image.open(tmp_path / "out" / f"item-completion-{j}.png"), np.float32) / 255 for j in range(3)]
+    assert (tmp_path / "out" / "item-visible.png").exists()
+    for o in outs:  # the visible half is reproduced
+        assert np.abs(o[:, :14] - pixels[:, :14]).mean() < 0.12
+    assert max(np.abs(outs[0] - o)[:, 14:].mean() for o in outs[1:]) > 0.005  # different starts, different fills
+    proc = run_cli("complete", str(DEFAULT_CHECKPOINT), str(tmp_path / "item.png"), "--mask", "everything",
+                   "--out", str(tmp_path / "o2"), check=False)
+    assert proc.returncode == 1 and "unknown mask" in proc.stderr
+
+
+@fashion_mnist_installed
+def test_completion_quality_is_measured_against_a_nearest_neighbour_baseline():
+    out = json.loads(run_cli("eval", str(DEFAULT_CHECKPOINT), "--completion", "left-half", "--max-items", "2",
+                             "--fit-steps", "30", "--k", "2", "--json").stdout)
+    assert out["items"] == 2 and out["k"] == 2
+    assert out["gem_psnr_best_of_k"] >= out["gem_psnr_first"] > 0 and out["nearest_neighbour_psnr"] > 0
