@@ -38,6 +38,10 @@ def image_mask(spec: str, h: int, w: int) -> np.ndarray:
     """A preset name, or an image file (white where hidden) resized to the signal's grid."""
     if spec in PRESET_MASKS:
         return preset_image_mask(spec, h, w)
+    from pathlib import Path
+
+    if not Path(spec).is_file():
+        raise ExplorerError(f"--mask {spec}: neither a mask image nor one of {', '.join(PRESET_MASKS)} (unknown mask)")
     from PIL import Image, UnidentifiedImageError
 
     try:
