@@ -69,7 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
-    e.add_argument("--k", type=int, default=4, help="--completion: completions per image (default 4)")
+    e.add_argument("--k", type=int, default=4, help="--completion/--hallucination: fits per item (default 4)")
+    e.add_argument("--hallucination", action="store_true",
+                   help="audio-visual checkpoints on av-notes data: fit one part alone, decode the other, and count "
+                        "how often the proposed partner matches (pitch of the sound, key in the picture)")
 
     bn = sub.add_parser("bench", help="time the interactions of the performance budget on this machine",
                         description="Decode, mesh, graph, geodesic and t-SNE timings (medians) next to their budgets "
@@ -402,7 +405,16 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
-    if args.completion:
+    if args.hallucination:
+        from explorer.core.hallucinate import match_rate
+        from explorer.core.pipeline import DecodePipeline
+
+        if ckpt.modality["name"] != "audiovisual" or "key" not in ckpt.labels:
+            raise ExplorerError("--hallucination is measured on audio-visual checkpoints of av-notes data")
+        test = dataset if args.data else dataset.test()
+        result = match_rate(DecodePipeline(ckpt, device=args.device), test, args.max_items, args.k, args.fit_steps)
+        key = "hallucination"
+    elif args.completion:
         from explorer.core.complete import completion_benchmark
         from explorer.core.pipeline import DecodePipeline
 
