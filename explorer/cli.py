@@ -644,6 +644,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("latent-explorer: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. "| head"): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as e:  # a bug: one line unless --debug
         if debug:
             raise

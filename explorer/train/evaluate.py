@@ -34,8 +34,14 @@ def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, re
         pred = decode_values(model, z[j : j + 1], grid)[0].cpu().numpy().reshape((resolution,) * 3)
         true = dataset.exact(int(pick[j]), grid.numpy()).reshape((resolution,) * 3)
         rows.append(modality.grid_metrics(pred, true))
-    out = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
-    return out | {"grid_items": len(rows), "grid_resolution": resolution}
+    out = {}
+    for k in rows[0]:
+        vals = np.array([r[k] for r in rows], dtype=np.float64)
+        finite = vals[np.isfinite(vals)]
+        out[k] = float(finite.mean()) if len(finite) else None
+    # a decode with no surface at all has no Chamfer distance: counted, not averaged in as infinity
+    empty = sum(not np.isfinite(r.get("chamfer", 0.0)) for r in rows)
+    return out | {"grid_items": len(rows), "grid_resolution": resolution, "empty_surfaces": int(empty)}
 
 
 def _check_shape(info: dict, data: SignalSet, where: str = "") -> None:
