@@ -119,3 +119,24 @@ def test_nothing_is_overwritten_or_left_half_written(tmp_path, monkeypatch):
     with pytest.raises(ExplorerError, match="No space left"):
         export(DecodePipeline(ckpt), ckpt.latents[:3].numpy(), tmp_path / "d.mp4")
     assert out.read_bytes() == b"mine" and sorted(p.name for p in tmp_path.iterdir()) == ["p.gif"]
+
+
+def test_shape_paths_export_as_closed_meshes_and_rendered_frames(tmp_path):
+    import trimesh
+    from PIL import Image
+
+    shape = CHECKPOINT_DIR / "furniture.safetensors"
+    out = tmp_path / "m.zip"
+    run_cli("export", str(shape), "--from", "0", "--to", "1", "--frames", "3", "--resolution", "40", "--out", str(out))
+    with zipfile.ZipFile(out) as z:
+        names = sorted(z.namelist())
+        assert names == ["frame-0000.ply", "frame-0001.ply", "frame-0002.ply"]
+        for name in names:
+            mesh = trimesh.load(z.open(name), file_type="ply", process=False)
+            assert len(mesh.faces) > 100 and mesh.is_watertight and np.abs(mesh.vertices).max() <= 1.0
+    run_cli("export", str(shape), "--from", "0", "--to", "1", "--frames", "3", "--resolution", "40",
+            "--out", str(tmp_path / "m.gif"))
+    with Image.open(tmp_path / "m.gif") as im:
+        assert im.n_frames == 3 and im.size == (256, 256)
+        frame = np.asarray(im.convert("RGB"))
+        assert (frame < 200).any(-1).mean() > 0.01  # the shape is drawn, not a blank picture
