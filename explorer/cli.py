@@ -401,7 +401,8 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
     if args.data:
-        res = ckpt.modality["resolution"][0]
+        info = ckpt.modality.get("parts", {}).get("image", ckpt.modality)  # audio-visual: the picture's size
+        res = info["resolution"][0] if ckpt.modality["name"] in ("image", "audiovisual") else None
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])

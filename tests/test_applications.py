@@ -84,3 +84,18 @@ def test_completion_quality_is_measured_against_a_nearest_neighbour_baseline():
                              "--fit-steps", "30", "--k", "2", "--json").stdout)
     assert out["items"] == 2 and out["k"] == 2
     assert out["gem_psnr_best_of_k"] >= out["gem_psnr_first"] > 0 and out["nearest_neighbour_psnr"] > 0
+
+
+def test_hallucination_is_counted_on_the_audiovisual_checkpoint(tmp_path):
+    import shutil
+
+    import pytest
+
+    if shutil.which("fluidsynth") is None:
+        pytest.skip("Debian package fluidsynth is not installed (scripts/bootstrap.sh installs it)")
+    av = CHECKPOINT_DIR / "av-notes.safetensors"
+    run_cli("data", "build", "av-notes", "--count", "1", "--out", str(tmp_path / "av"))  # the piano's 25 pairs
+    out = json.loads(run_cli("eval", str(av), "--data", str(tmp_path / "av"), "--hallucination", "--max-items", "2",
+                             "--fit-steps", "20", "--k", "2", "--json").stdout)
+    assert out["items"] == 2 and 0 <= out["image_to_sound_pitch_match"] <= out["image_to_sound_pitch_match_any_of_k"] <= 1
+    assert 0 <= out["sound_to_image_key_match"] <= out["sound_to_image_key_match_any_of_k"] <= 1

@@ -140,3 +140,21 @@ def test_shape_paths_export_as_closed_meshes_and_rendered_frames(tmp_path):
         assert im.n_frames == 3 and im.size == (256, 256)
         frame = np.asarray(im.convert("RGB"))
         assert (frame < 200).any(-1).mean() > 0.01  # the shape is drawn, not a blank picture
+
+
+def test_audiovisual_mp4_carries_picture_and_sound(tmp_path):
+    import imageio_ffmpeg
+
+    av = CHECKPOINT_DIR / "av-notes.safetensors"
+    out = tmp_path / "av.mp4"
+    run_cli("export", str(av), "--from", "0", "--to", "30", "--frames", "8", "--fps", "8", "--out", str(out))
+    meta = next(imageio_ffmpeg.read_frames(str(out)))
+    assert meta["codec"] == "h264" and abs(meta["duration"] - 1.0) < 0.15
+    assert imageio_ffmpeg.count_frames_and_secs(str(out))[0] == 8
+    # the sound track: ffmpeg decodes it back to samples
+    import subprocess
+
+    pcm = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(out), "-vn", "-f", "s16le",
+                          "-ac", "1", "-ar", "16000", "-"], capture_output=True, check=True).stdout
+    sound = np.frombuffer(pcm, np.int16)
+    assert 0.9 * 16000 < len(sound) < 1.2 * 16000 and np.abs(sound).max() > 1000

@@ -13,7 +13,9 @@ import pytest  # noqa: E402
 _spec = importlib.util.spec_from_file_location("_shared_conftest", Path(__file__).resolve().parents[1] / "conftest.py")
 _shared = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_shared)
-ROOT, run_cli, write_image_folder = _shared.ROOT, _shared.run_cli, _shared.write_image_folder
+# every helper, so that "from conftest import X" means the same whichever conftest Python finds first
+globals().update({k: v for k, v in vars(_shared).items() if not k.startswith("_") and k not in globals()
+                  and not hasattr(v, "_pytestfixturefunction") and not getattr(v, "_fixture_function_marker", None)})
 
 
 @pytest.fixture(autouse=True)

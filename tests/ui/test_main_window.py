@@ -278,3 +278,19 @@ def test_preview_can_follow_the_mouse_and_examples_list_every_modality(window, q
     from explorer.ui.main_window import _shipped_by_modality
 
     assert {m for _, m in _shipped_by_modality()} >= {"image", "audio"}
+
+
+def test_an_audiovisual_checkpoint_shows_picture_and_sound_together(qtbot):
+    from explorer.core.shipped import CHECKPOINT_DIR
+    from explorer.ui.main_window import MainWindow
+    from explorer.ui.previews import AudioPreview, ImagePreview
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.preview_ready, timeout=120_000):
+        assert w.open_checkpoint(CHECKPOINT_DIR / "av-notes.safetensors")
+    assert isinstance(w.previews["image"], ImagePreview) and isinstance(w.previews["audio"], AudioPreview)
+    assert w.previews["image"].pixels.shape == (48, 48, 1) and w.previews["audio"].wave.shape == (16000,)
+    w.shutdown()
