@@ -99,8 +99,9 @@ def _tsne_child(conn, latents, kwargs) -> None:
 def tsne_steps_in_process(latents, **kwargs) -> Iterator[tuple[int, int, np.ndarray | Projection]]:
     """``tsne_steps`` run in a child process, yielding the same values; closing the generator stops the child.
 
-    For callers with threads of their own (the app): openTSNE's compiled optimiser is not safe to
-    run beside other Python threads (it corrupts reference counts), so it gets a process.
+    For callers with a GUI thread (the app): t-SNE of thousands of points keeps a core busy for tens
+    of seconds, and in a process of its own it neither competes with the GUI thread for the GIL nor
+    can it take the app down if it fails.
     """
     import multiprocessing as mp
 
