@@ -96,12 +96,14 @@ def _tsne_child(conn, latents, kwargs) -> None:
         conn.close()
 
 
-def tsne_steps_in_process(latents, **kwargs) -> Iterator[tuple[int, int, np.ndarray | Projection]]:
+def tsne_steps_in_process(latents, heartbeat: float | None = None, **kwargs
+                          ) -> Iterator[tuple[int, int, np.ndarray | Projection] | None]:
     """``tsne_steps`` run in a child process, yielding the same values; closing the generator stops the child.
 
     For callers with a GUI thread (the app): t-SNE of thousands of points keeps a core busy for tens
     of seconds, and in a process of its own it neither competes with the GUI thread for the GIL nor
-    can it take the app down if it fails.
+    can it take the app down if it fails. With ``heartbeat`` (seconds), ``None`` is yielded while
+    the child has nothing new, so a caller that cancels between yields is heard within that time.
     """
     import multiprocessing as mp
 
@@ -112,6 +114,11 @@ def tsne_steps_in_process(latents, **kwargs) -> Iterator[tuple[int, int, np.ndar
     child.close()
     try:
         while True:
+            if heartbeat is not None and not parent.poll(heartbeat):
+                if not proc.is_alive() and not parent.poll(0):
+                    raise ExplorerError("the t-SNE process stopped unexpectedly")
+                yield None
+                continue
             try:
                 done, total, kind, value, params = parent.recv()
             except EOFError:

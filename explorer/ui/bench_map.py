@@ -47,3 +47,39 @@ def map_frame_ms(n: int = 100_000, frames: int = 30, classes: int = 10, edges: b
     view.close()
     platform = app.platformName()
     return float(np.median(times)), f"{detail}; {platform} platform"
+
+
+STARTUP_SCRIPT = """
+import time, sys
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from explorer.ui.main_window import MainWindow
+from explorer.core.shipped import DEFAULT_CHECKPOINT
+w = MainWindow(); w.show()
+ready = []
+w.map_ready.connect(lambda: ready.append(time.perf_counter()))
+w.open_checkpoint(DEFAULT_CHECKPOINT)
+while not ready:
+    app.processEvents()
+app.processEvents()
+print(f"{(ready[0] - t0) * 1000:.1f}")
+w.shutdown()
+"""
+
+
+def startup_ms(repeats: int = 3) -> float:
+    """Median milliseconds from the start of a fresh interpreter's script to the default checkpoint's
+    map drawn (imports, window, checkpoint, PCA map)."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen" if not env.get("DISPLAY") else "xcb")
+    times = []
+    for _ in range(repeats):
+        out = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT], capture_output=True, text=True, env=env, timeout=300)
+        if out.returncode != 0:
+            raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "the app did not start")
+        times.append(float(out.stdout.strip().splitlines()[-1]))
+    return float(np.median(times))

@@ -40,8 +40,7 @@ TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 
 def _tsne_job(latents, params):
     """Yields partial maps; the last value is the finished ``Projection``."""
-    for done, total, layout in tsne_steps_in_process(latents, **params):
-        yield done, total, layout
+    yield from tsne_steps_in_process(latents, heartbeat=0.2, **params)  # None: still working (a cancel is heard)
 
 
 def _shipped_by_modality() -> list[tuple[Path, str]]:

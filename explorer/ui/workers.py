@@ -30,11 +30,13 @@ class _Job(QObject):
         try:
             result = self.fn(*self.args)
             if hasattr(result, "__next__"):
-                for last in result:
+                for value in result:
                     if self.cancelled.is_set():
                         result.close()
                         return
-                    self.progress.emit(self.serial, last)
+                    if value is not None:  # None: a heartbeat, only for the cancel check above
+                        last = value
+                        self.progress.emit(self.serial, value)
             else:
                 last = result
         except ExplorerError as e:
@@ -48,7 +50,8 @@ class _Job(QObject):
 
 
 class TaskRunner(QObject):
-    """One task at a time; a new ``start`` supersedes the running one."""
+    """One task at a time; a new ``start`` supersedes the running one. A generator may yield ``None``
+    while it waits, so that a cancel is heard without a value being sent."""
 
     progress = Signal(object)
     finished = Signal(object)

@@ -294,3 +294,16 @@ def test_an_audiovisual_checkpoint_shows_picture_and_sound_together(qtbot):
     assert isinstance(w.previews["image"], ImagePreview) and isinstance(w.previews["audio"], AudioPreview)
     assert w.previews["image"].pixels.shape == (48, 48, 1) and w.previews["audio"].wave.shape == (16000,)
     w.shutdown()
+
+
+def test_closing_while_tsne_runs_stops_it(qtbot):
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()  # t-SNE of all 10 000 latents starts in the background
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.tsne.progress, timeout=120_000):
+        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
+    assert w.tsne.busy
+    w.close()
+    assert not w.tsne.busy  # stopped at its next heartbeat, not at the end of the optimisation
