@@ -94,3 +94,13 @@ def test_data_build_writes_pngs_and_labels_that_train_reads_back(tmp_path):
     assert np.allclose(back.labels["rotation"], built.labels["rotation"])
     proc = run_cli("data", "build", "sprites", "--out", str(out), "--count", "3", check=False)
     assert proc.returncode == 1 and "not empty" in proc.stderr
+
+
+def test_a_checkpoints_missing_training_folder_is_named_with_what_to_do(tmp_path):
+    import pytest
+
+    from explorer.data import reload_dataset
+    from explorer.errors import ExplorerError
+
+    with pytest.raises(ExplorerError, match="not on this machine.*model card.*--data DIR"):
+        reload_dataset({"spec": str(tmp_path / "gone")}, "shape")

@@ -56,6 +56,10 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
 
 def reload_dataset(source: dict, modality: str) -> SignalSet:
     """Rebuild the dataset a checkpoint was trained on, from the ``source`` stored in it."""
+    spec = source.get("spec", "")
+    if spec not in BUILTIN and not Path(spec).is_dir():
+        raise ExplorerError(f"this checkpoint was trained on the folder {spec}, which is not on this machine: "
+                            "rebuild it there (its model card gives the command) or pass --data DIR")
     return load_dataset(source["spec"], modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
                         resolution=source.get("resolution"), seed=source.get("seed", 0))
 
