@@ -70,6 +70,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
     e.add_argument("--k", type=int, default=4, help="--completion/--hallucination: fits per item (default 4)")
+    e.add_argument("--paths", type=int, metavar="N",
+                   help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "
+                        "distance, interpolationMSE (to the nearest training signal) and smoothness")
     e.add_argument("--hallucination", action="store_true",
                    help="audio-visual checkpoints on av-notes data: fit one part alone, decode the other, and count "
                         "how often the proposed partner matches (pitch of the sound, key in the picture)")
@@ -406,7 +409,17 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
-    if args.hallucination:
+    if args.paths:
+        from explorer.core.pipeline import DecodePipeline
+        from explorer.core.quality import compare_paths
+
+        if "parts" in ckpt.modality or ckpt.modality["name"] == "shape":
+            raise ExplorerError("--paths compares decoded frames on a shared grid: image or audio checkpoints")
+        pipeline = DecodePipeline(ckpt, device=args.device)
+        signals = pipeline.plug.prepare(dataset).train().values
+        result = compare_paths(pipeline, signals, args.paths)
+        key = "paths"
+    elif args.hallucination:
         from explorer.core.hallucinate import match_rate
         from explorer.core.pipeline import DecodePipeline
 

@@ -213,3 +213,15 @@ def test_tsne_in_a_child_process_yields_the_same_and_can_be_stopped():
     gen = tsne_steps_in_process(z, iterations=500, every=25)
     next(gen)
     gen.close()  # the child is terminated, nothing hangs
+
+
+def test_lerp_and_geodesic_are_compared_over_random_pairs(tiny_checkpoint):
+    import json
+
+    from conftest import run_cli
+
+    out = json.loads(run_cli("eval", str(tiny_checkpoint), "--paths", "3", "--json").stdout)
+    assert out["pairs"] == 3 and set(out) >= {"lerp", "geodesic", "graph"}
+    for m in ("lerp", "geodesic"):
+        assert out[m]["off_manifold_mean"] >= 0 and out[m]["interpolation_mse_mean"] > 0
+    assert out["geodesic"]["length_mean"] >= out["lerp"]["length_mean"] - 1e-6  # a straight line is shortest

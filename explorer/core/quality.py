@@ -77,3 +77,30 @@ def path_report(pipeline, path, signals: np.ndarray | None = None, truth: np.nda
         per_frame["ground_truth_mse"] = ground_truth_error(decoded, truth)
     return {"method": path.method, "frames": len(path.latents), "length": path.length, "note": path.note,
             "per_frame": {k: v.tolist() for k, v in per_frame.items()}, "total": summarize(per_frame)}
+
+
+def compare_paths(pipeline, signals: np.ndarray, pairs: int = 50, frames: int = 32, k: int = 10, seed: int = 0) -> dict:
+    """Lerp against geodesic over random pairs of training items: mean off-manifold distance,
+    interpolationMSE and smoothness of each (Yadlin & Botchan's comparison, on this checkpoint)."""
+    from explorer.core.graph import knn_graph
+    from explorer.core.paths import make_path
+
+    z = pipeline.ckpt.latents.numpy()
+    graph = knn_graph(z, k)
+    rng = np.random.default_rng(seed)
+    rows = {"lerp": [], "geodesic": []}
+    fell_back = 0
+    for _ in range(pairs):
+        a, b = (int(i) for i in rng.choice(len(z), 2, replace=False))
+        for method in rows:
+            path = make_path(method, z, a, b, frames, graph)
+            fell_back += method == "geodesic" and path.method != "geodesic"
+            decoded = pipeline.values(path.latents).numpy()
+            rows[method].append((off_manifold(path.latents, z, k).mean(), interpolation_mse(decoded, signals)[0].mean(),
+                                 smoothness(decoded).mean(), path.length))
+    out = {"pairs": pairs, "frames": frames, "k": k, "graph": graph.describe(), "geodesic_fell_back_to_lerp": fell_back}
+    for method, r in rows.items():
+        r = np.asarray(r)
+        out[method] = {"off_manifold_mean": float(r[:, 0].mean()), "interpolation_mse_mean": float(r[:, 1].mean()),
+                       "smoothness_mean": float(r[:, 2].mean()), "length_mean": float(r[:, 3].mean())}
+    return out
