@@ -217,6 +217,10 @@ class MainWindow(QMainWindow):
                                    toolTip="Walk the manifold's locally linear regions from the selected point "
                                            "(GEM sampling) (W)")
         tools.addAction(self.walk_action)
+        self.generate_action = QAction("Generate", self, shortcut="Ctrl+G", triggered=self.generate,
+                                       toolTip="New samples: an LLE walk from a random training item (Ctrl+G); "
+                                               "scrub to preview, Ctrl+D to keep one, Ctrl+E to export them")
+        tools.addAction(self.generate_action)
         self.addAction(QAction("Bookmark", self, shortcut="Ctrl+D", triggered=self.bookmark_here))
         self.addAction(QAction("Save path", self, shortcut="Ctrl+S", triggered=self.save_current_path))
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
@@ -469,10 +473,18 @@ class MainWindow(QMainWindow):
         self.timeline.set_position(0.0)
 
     # --- walks, bookmarks, saved paths -------------------------------------------------------------
-    def walk_from_selection(self) -> None:
+    def generate(self) -> None:
+        """GEM sampling from a random training item (seeded per press, so a session is reproducible)."""
         if self.ws.latents is None:
             return
-        start = self.ws.selected if self.ws.selected >= 0 else 0
+        rng = np.random.default_rng(1000 + self._walk_seed)
+        self.walk_from_selection(int(rng.integers(len(self.ws.latents))))
+
+    def walk_from_selection(self, start: int | None = None) -> None:
+        if self.ws.latents is None:
+            return
+        if start is None or start is False:  # a triggered action passes False
+            start = self.ws.selected if self.ws.selected >= 0 else 0
         self._walk_seed += 1
         self.ws.walk(start, steps=32, seed=self._walk_seed)
         self.ws.paths["walk"].seed = self._walk_seed

@@ -307,3 +307,28 @@ def test_closing_while_tsne_runs_stops_it(qtbot):
     assert w.tsne.busy
     w.close()
     assert not w.tsne.busy  # stopped at its next heartbeat, not at the end of the optimisation
+
+
+def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.generate_action.trigger()
+    walk = window.ws.paths["walk"]
+    samples = walk.path.latents[1:]
+    assert len(window.map._ghosts.data) == len(samples) == 32
+    # new: not training latents
+    d = np.linalg.norm(samples[:, None] - window.ws.latents[None], axis=-1).min(1)
+    assert (d > 1e-3).all()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.timeline.set_position(0.5)
+    window.bookmark_here()
+    kept = window.side.entries("bookmark")[-1]
+    assert "walk" in kept["name"] and len(kept["latent"]) == window.ws.latents.shape[1]
+    dialog = window.open_export()
+    dialog.file.setText(str(tmp_path / "samples.png"))
+    with qtbot.waitSignal(dialog.exported, timeout=120_000):
+        dialog.export_button.click()
+    from PIL import Image
+
+    with Image.open(tmp_path / "samples.png") as im:
+        assert im.size == (33 * 28, 28)
+    dialog.close()
