@@ -27,4 +27,5 @@ def _private_settings(tmp_path, monkeypatch):
     from PySide6.QtCore import QSettings
 
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):  # Qt caches XDG_CONFIG_HOME
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
