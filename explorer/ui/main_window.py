@@ -61,6 +61,12 @@ def _shipped_by_modality() -> list[tuple[Path, str]]:
     return sorted(out, key=lambda pm: (order.get(pm[1], 9), pm[0].name))
 
 
+def _embed_job(pipeline, observed, steps):
+    from explorer.core.embed import embed_steps
+
+    yield from embed_steps(pipeline, observed, steps)
+
+
 def _thumbnail_job(pipeline, z, part):
     """A small picture of one decoded signal for the hover tooltip: ``(index, PNG bytes)`` later."""
     from explorer.ui.thumbnails import thumbnail_png
@@ -88,6 +94,7 @@ class MainWindow(QMainWindow):
     preview_ready = Signal()
     """Emitted whenever the preview shows a freshly decoded fine signal."""
     map_ready = Signal()
+    embed_ready = Signal(dict)
     tooltip_shown = Signal(str)
 
     def __init__(self) -> None:
@@ -141,6 +148,10 @@ class MainWindow(QMainWindow):
         self.tsne = TaskRunner(self)
         self.decoder = TaskRunner(self)
         self.thumbs = TaskRunner(self)
+        self.embedder = TaskRunner(self)
+        self.embedder.progress.connect(self._on_embed_progress)
+        self.embedder.failed.connect(lambda m: (self._set_busy(False), self._show_error(f"embedding failed: {m}")))
+        self.embedded: list[dict] = []
         self.thumbs.finished.connect(self._on_thumbnail)
         self.colour_by = QComboBox()
         self._build_actions()
@@ -161,6 +172,7 @@ class MainWindow(QMainWindow):
         for path, modality in _shipped_by_modality():
             examples.addAction(f"{path.stem} ({modality})", lambda p=path: self.open_checkpoint(p))
         file.addAction("&Export path…", self.open_export, "Ctrl+E")
+        file.addAction("E&mbed a signal…", self.choose_embed_file, "Ctrl+M")
         file.addSeparator()
         file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         view = bar.addMenu("&View")
@@ -361,8 +373,59 @@ class MainWindow(QMainWindow):
 
     def dropEvent(self, ev) -> None:
         urls = ev.mimeData().urls()
-        if urls:
-            self.open_checkpoint(urls[0].toLocalFile())
+        if not urls:
+            return
+        path = urls[0].toLocalFile()
+        if path.lower().endswith(".safetensors") or self.ws.ckpt is None:
+            self.open_checkpoint(path)
+        else:  # an image, sound or mesh: embed it in the open checkpoint
+            self.embed_file(path)
+
+    # --- embedding a user's file (GEM 4.4) ---------------------------------------------------------------
+    def choose_embed_file(self) -> None:
+        if self.ws.ckpt is None:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Embed a signal", self.settings.value("last_folder", str(Path.home())),
+                                              "Signals (*.png *.jpg *.jpeg *.wav *.flac *.ogg *.obj *.ply *.stl *.off)")
+        if path:
+            self.embed_file(path)
+
+    def embed_file(self, path: str, steps: int = 300) -> None:
+        """Fit a latent for the file in a worker (progress in the status bar, Cancel), then show it."""
+        from explorer.core.embed import read_signal
+
+        try:
+            observed = read_signal(self.ws.pipeline, path)
+        except ExplorerError as e:
+            self._show_error(str(e))
+            return
+        self._embed_name = Path(path).name
+        self._set_busy(True, "embedding")
+        self.progress.setMaximum(steps)
+        self.embedder.start(_embed_job, self.ws.pipeline, observed, steps)
+
+    def _on_embed_progress(self, value) -> None:
+        from explorer.core.embed import EmbedResult
+
+        if not isinstance(value, EmbedResult):
+            self.progress.setValue(value.step)
+            return
+        self._set_busy(False)
+        from explorer.core.projection import place
+
+        z = value.latent.astype(np.float32)
+        self.embedded.append({"name": self._embed_name, "latent": z, "metrics": value.metrics,
+                              "neighbours": value.neighbours})
+        self.map.set_embedded(place(self.ws.projection, self.ws.latents, np.stack([e["latent"] for e in self.embedded])),
+                              [n for n, *_ in value.neighbours], self.ws.projection.xy)
+        self.ws.paths = {}
+        self.ws.paths_changed.emit()
+        self.quality.setText(f"<b>{self._embed_name}</b> embedded: "
+                             + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
+                             + "<br>nearest training items: "
+                             + ", ".join(f"{name} ({d:.3g})" for _, name, d in value.neighbours))
+        self._request_decode(z)
+        self.embed_ready.emit(self.embedded[-1])
 
     # --- the map ----------------------------------------------------------------------------------------
     def use_projection(self, method: str) -> None:
@@ -408,6 +471,11 @@ class MainWindow(QMainWindow):
         self.map_ready.emit()
 
     def _cancel_tsne(self) -> None:
+        if self.embedder.busy:
+            self.embedder.cancel()
+            self._set_busy(False)
+            self.statusBar().showMessage("embedding cancelled", 5000)
+            return
         self.tsne.cancel()
         self._set_busy(False)
         self.pca_action.setChecked(True)
@@ -669,9 +737,9 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
-        for runner in (self.tsne, self.decoder, self.thumbs):
+        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
             runner.cancel()
-        for runner in (self.tsne, self.decoder, self.thumbs):
+        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
             runner.wait(10_000)
 
     def closeEvent(self, ev) -> None:

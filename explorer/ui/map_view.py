@@ -79,10 +79,14 @@ class MapView(pg.PlotWidget):
         self._groups: list[pg.ScatterPlotItem] = []
         self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
         self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
+        self._embedded = pg.ScatterPlotItem(size=18, symbol="star", pen=cosmetic(QColor("black"), 1.5),
+                                            brush=QBrush(QColor("#CC79A7")))
+        self._neighbours = pg.ScatterPlotItem(size=12, pen=cosmetic(QColor("#CC79A7"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
         self._playhead = pg.ScatterPlotItem(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
-        for item in (self._edges, self._ghosts, self._selected, self._rubber, self._playhead):
+        for item in (self._edges, self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
+                     self._playhead):
             self.addItem(item)
         self._edges.setVisible(False)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -160,6 +164,11 @@ class MapView(pg.PlotWidget):
             self.addItem(item)
             self._paths[name] = item
         self._playhead.setZValue(10)
+
+    def set_embedded(self, xy: np.ndarray, neighbours: list[int], all_xy: np.ndarray) -> None:
+        """Embedded signals as stars; the last one's nearest training items ringed."""
+        self._embedded.setData(pos=np.asarray(xy).reshape(-1, 2))
+        self._neighbours.setData(pos=np.asarray(all_xy)[neighbours] if len(neighbours) else np.zeros((0, 2)))
 
     def set_ghosts(self, xy: np.ndarray | None) -> None:
         self._ghosts.setData(pos=np.zeros((0, 2)) if xy is None else xy)

@@ -333,3 +333,28 @@ def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot,
     with Image.open(tmp_path / "samples.png") as im:
         assert im.size == (33 * 28, 28)
     dialog.close()
+
+
+def test_dropping_an_image_embeds_it_with_its_neighbours_and_reconstruction(window, qtbot, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    pixels = window.ws.pipeline.signal(window.ws.latents[11:12])[0][..., 0]
+    Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "mine.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "mine.png"))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.embed_ready, timeout=120_000) as blocker:
+        window.dropEvent(ev)
+        assert window.progress.isVisible()  # fitting shows progress (and Cancel)
+    entry = blocker.args[0]
+    assert entry["name"] == "mine.png" and entry["metrics"]["psnr"] > 20
+    assert window.ws.ckpt.n_items == 10_000  # still the same checkpoint
+    assert len(window.map._embedded.data) == 1 and len(window.map._neighbours.data) == 5
+    assert "mine.png" in window.quality.text() and "nearest training items" in window.quality.text()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        pass
+    recon = window.ws.pipeline.signal(entry["latent"][None])[0]
+    assert np.allclose(window.preview.pixels, recon, atol=1e-6)  # the preview shows the reconstruction
