@@ -636,6 +636,9 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as e:
             print(f"latent-explorer: error: the desktop app cannot start: {e}", file=sys.stderr)
             return 1
+        except ExplorerError as e:
+            print(f"latent-explorer: error: {e}", file=sys.stderr)
+            return 1
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:

@@ -35,3 +35,13 @@ def test_every_subcommand_has_help():
     for cmd in ([], ["train"], ["info"], ["eval"], ["bench"], ["data"]):
         proc = subprocess.run([sys.executable, "-m", "explorer", *cmd, "--help"], capture_output=True, text=True, cwd=ROOT)
         assert proc.returncode == 0 and "usage: latent-explorer" in proc.stdout
+
+
+def test_the_app_without_a_display_says_so_in_one_line():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    proc = subprocess.run([sys.executable, "-m", "explorer"], capture_output=True, text=True, cwd=ROOT, env=env,
+                          timeout=120)
+    assert proc.returncode == 1 and proc.stderr.strip().startswith("latent-explorer: error: no display")
+    assert len(proc.stderr.strip().splitlines()) == 1

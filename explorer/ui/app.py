@@ -18,7 +18,15 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def run(argv: list[str]) -> int:
+    import os
+
+    from explorer.errors import ExplorerError
+
     args = parse(argv)
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                                                 or os.environ.get("QT_QPA_PLATFORM")):
+        raise ExplorerError("no display to open the window on: run it in a desktop session, or under Xvfb "
+                            "(xvfb-run -a latent-explorer ...)")
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
