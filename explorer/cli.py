@@ -575,15 +575,11 @@ def _cmd_complete(args: argparse.Namespace) -> int:
     if plug.name == "image":  # what the manifold saw: the hidden part greyed out
         seen = observed.values[0].numpy().copy()
         seen[hidden] = 0.0
-        plug.write(out / f"{stem}-visible.png", plug.to_signal(torch_tensor(seen), res))
+        import torch
+
+        plug.write(out / f"{stem}-visible.png", plug.to_signal(torch.from_numpy(seen), res))
     print(f"wrote {args.k} completions of {args.file} to {out}", file=sys.stderr)
     return 0
-
-
-def torch_tensor(a):
-    import torch
-
-    return torch.from_numpy(a)
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:

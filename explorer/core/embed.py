@@ -9,15 +9,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from explorer.data.audio_folder import AUDIO_SUFFIXES
 from explorer.data.dataset import SignalSet
+from explorer.data.image_folder import IMAGE_SUFFIXES
+from explorer.data.shapes import MESH_SUFFIXES
 from explorer.errors import ExplorerError
 from explorer.modalities import plug_parts
 from explorer.models import part_field
 from explorer.train.fitting import FitPart, FitProgress, fit_parts
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
-AUDIO_SUFFIXES = {".wav", ".flac", ".ogg"}
-MESH_SUFFIXES = {".obj", ".ply", ".stl", ".off"}
 
 
 @dataclass

@@ -504,8 +504,6 @@ class MainWindow(QMainWindow):
         self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit)
         self.map.set_selected(self.ws.selected)
         self._redraw_paths()
-        if self.ws.projection.method != "tsne" or not self.tsne.busy:
-            pass
 
     def _toggle_graph(self, on: bool) -> None:
         if on and self.ws.latents is not None:

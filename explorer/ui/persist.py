@@ -6,7 +6,6 @@ never leaves a half-written file; an unreadable file is set aside, not fatal.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -21,11 +20,9 @@ def workspace_dir() -> Path:
 
 
 def checkpoint_key(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()[:32]
+    from explorer.core.export import checkpoint_sha256
+
+    return checkpoint_sha256(path)[:32]
 
 
 def load_workspace(key: str) -> dict:
