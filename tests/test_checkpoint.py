@@ -181,3 +181,17 @@ def test_debug_shows_the_traceback_that_is_otherwise_hidden(tmp_path):
     assert "Traceback" not in run_cli("info", str(bad), check=False).stderr
     proc = run_cli("info", str(bad), "--debug", check=False)
     assert proc.returncode == 1 and "Traceback" in proc.stderr and "bad.safetensors" in proc.stderr
+
+
+def test_peek_metadata_reads_the_header_only_and_names_bad_files(tmp_path, tiny_checkpoint):
+    import pytest
+
+    from explorer.core.checkpoint import load_checkpoint, peek_metadata
+    from explorer.errors import ExplorerError
+
+    meta = peek_metadata(tiny_checkpoint)
+    assert meta["modality"] == load_checkpoint(tiny_checkpoint).modality
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{not json")
+    with pytest.raises(ExplorerError, match="bad.safetensors"):
+        peek_metadata(bad)

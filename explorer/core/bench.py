@@ -5,6 +5,7 @@ numbers are for people (and for notes that quote them), not for tests.
 """
 from __future__ import annotations
 
+import functools
 import statistics
 import time
 from collections.abc import Callable
@@ -51,14 +52,15 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+@functools.cache
 def _checkpoints() -> dict[str, object]:
-    from explorer.core.checkpoint import load_checkpoint
+    """The first shipped checkpoint of each modality, opened once for all the benches of a run."""
+    from explorer.core.checkpoint import load_checkpoint, peek_metadata
 
-    out = {}
+    first: dict[str, object] = {}
     for path in shipped_checkpoints():
-        ckpt = load_checkpoint(path)
-        out.setdefault(ckpt.modality["name"], ckpt)
-    return out
+        first.setdefault(peek_metadata(path)["modality"]["name"], path)
+    return {name: load_checkpoint(path) for name, path in first.items()}
 
 
 def _fresh(ckpt, n: int = 1, seed: list = [0]) -> np.ndarray:  # noqa: B006 - a counter on purpose

@@ -120,6 +120,10 @@ def read_header(raw: bytes, path: Path) -> dict:
         end = info.get("data_offsets", [0, 0])[1] if isinstance(info, dict) else 0
         if end > body:
             raise ExplorerError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
+    return _our_metadata(header, path)
+
+
+def _our_metadata(header: dict, path: Path) -> dict:
     meta = header.get("__metadata__") or {}
     if META_KEY not in meta:
         raise ExplorerError(f"{path} is a safetensors file but not a latent-explorer checkpoint (no metadata)")
@@ -127,6 +131,23 @@ def read_header(raw: bytes, path: Path) -> dict:
         return json.loads(meta[META_KEY])
     except json.JSONDecodeError as e:
         raise ExplorerError(f"{path}: checkpoint metadata is corrupt ({e.msg})") from e
+
+
+def peek_metadata(path: str | Path) -> dict:
+    """A checkpoint's metadata (modality, names, metrics, ...) from its header alone, without reading the
+    tensors or checking them: for menus and lists; open it with ``load_checkpoint`` to use it."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            if n > 100_000_000:
+                raise ExplorerError(f"{path} is not a latent-explorer checkpoint (bad header size)")
+            header = json.loads(f.read(n))
+    except (OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ExplorerError(f"{path} is not a readable latent-explorer checkpoint ({e.__class__.__name__})") from e
+    if not isinstance(header, dict):
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
+    return _our_metadata(header, path)
 
 
 def load_checkpoint(path: str | Path) -> Checkpoint:

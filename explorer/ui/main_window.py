@@ -45,17 +45,13 @@ def _tsne_job(latents, params):
 
 def _shipped_by_modality() -> list[tuple[Path, str]]:
     """The shipped checkpoints with their modality (read from each file's header only)."""
-    import json
-    import struct
+    from explorer.core.checkpoint import peek_metadata
 
     out = []
     for path in shipped_checkpoints():
         try:
-            with open(path, "rb") as f:
-                (n,) = struct.unpack("<Q", f.read(8))
-                meta = json.loads(json.loads(f.read(n))["__metadata__"]["latent_explorer"])
-            out.append((path, meta["modality"]["name"]))
-        except (OSError, ValueError, KeyError, struct.error):
+            out.append((path, peek_metadata(path)["modality"]["name"]))
+        except (ExplorerError, KeyError):
             continue
     order = {"image": 0, "audio": 1, "shape": 2, "audiovisual": 3}
     return sorted(out, key=lambda pm: (order.get(pm[1], 9), pm[0].name))
