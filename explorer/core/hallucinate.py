@@ -42,20 +42,16 @@ def midi_of(freq: float) -> float:
 
 def read_key(pixels: np.ndarray) -> int:
     """The key marked in an av-notes picture: the marker above the keyboard points at it."""
-    from explorer.data.av_notes import keyboard_layout
+    from explorer.data.av_notes import MARKER_TIP, MARKER_TOP, key_geometry
 
     img = np.asarray(pixels, np.float64)
     img = img[..., 0] if img.ndim == 3 else img
     s = img.shape[0]
-    rows = img[int(0.55 * s) : int(0.62 * s) + 1]
-    darkness = (1 - rows).sum(0)
-    x = (np.argmax(darkness) + 0.5) / img.shape[1] * s * 4  # in supersampled pixels, as drawn
-    layout = keyboard_layout()
-    n_white = sum(not b for *_, b in layout.values())
-    x0, key_w = 0.03 * s * 4, 0.94 * s * 4 / n_white
-    centres = {p: x0 + (a + b) / 2 * key_w for p, (a, b, _) in layout.items()}
+    rows = img[int(MARKER_TOP * s) : int(MARKER_TIP * s) + 1]
+    x = (np.argmax((1 - rows).sum(0)) + 0.5) / img.shape[1]  # the marker's column, as a fraction of the side
+    centres, _ = key_geometry()
     pitch = min(centres, key=lambda p: abs(centres[p] - x))
-    return list(layout).index(pitch)
+    return list(centres).index(pitch)
 
 
 def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 200) -> dict:

@@ -31,6 +31,20 @@ def keyboard_layout(pitches: range = PITCHES) -> dict[int, tuple[float, float, b
     return out
 
 
+KEYBOARD_LEFT, KEYBOARD_WIDTH = 0.03, 0.94
+"""Where the keyboard lies across the picture, as fractions of its side."""
+MARKER_TOP, MARKER_TIP = 0.55, 0.62
+"""The rows (fractions of the side) of the triangle that marks the played key from above."""
+
+
+def key_geometry(pitches: range = PITCHES) -> tuple[dict[int, float], float]:
+    """``({pitch: centre}, white key width)``, as fractions of the picture's side: shared by the
+    drawing and by ``explorer.core.hallucinate.read_key``, which reads the key back."""
+    layout = keyboard_layout(pitches)
+    key_w = KEYBOARD_WIDTH / sum(not black for *_, black in layout.values())
+    return {p: KEYBOARD_LEFT + (a + b) / 2 * key_w for p, (a, b, _) in layout.items()}, key_w
+
+
 def _glyph(draw, kind: str, cx: float, cy: float, r: float, ink: int) -> None:
     if kind == "disc":
         draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=ink)
@@ -70,8 +84,8 @@ def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITC
     draw = ImageDraw.Draw(img)
     _glyph(draw, glyph, s / 2, 0.29 * s, 0.2 * s, 25)
     layout = keyboard_layout(pitches)
-    n_white = sum(not black for _, _, black in layout.values())
-    x0, key_w = 0.03 * s, 0.94 * s / n_white
+    centres, key_w = key_geometry(pitches)
+    x0, key_w = KEYBOARD_LEFT * s, key_w * s
     top, bottom = 0.64 * s, 0.97 * s
     for p, (a, b, black) in layout.items():  # white keys first, then black keys over them
         if not black:
@@ -82,9 +96,9 @@ def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITC
         if black:
             shade = 180 if p == pitch else 40
             draw.rectangle([x0 + a * key_w, top, x0 + b * key_w, top + 0.6 * (bottom - top)], fill=shade)
-    a, b, _ = layout[pitch]
-    cx = x0 + (a + b) / 2 * key_w
-    draw.polygon([(cx - 0.6 * key_w, 0.55 * s), (cx + 0.6 * key_w, 0.55 * s), (cx, 0.62 * s)], fill=25)
+    cx = centres[pitch] * s
+    draw.polygon([(cx - 0.6 * key_w, MARKER_TOP * s), (cx + 0.6 * key_w, MARKER_TOP * s), (cx, MARKER_TIP * s)],
+                 fill=25)
     img = img.resize((size, size), Image.Resampling.BOX)
     return np.asarray(img, dtype=np.float32) / 255.0
 

@@ -23,18 +23,15 @@ class SidePanel(QWidget):
         self.save_path.setToolTip("Keep the current path (Ctrl+S)")
         self.remove_path = QPushButton("Remove")
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>Bookmarks</b> (double-click to go, F2 to rename)"))
-        layout.addWidget(self.bookmarks, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.add_bookmark)
-        row.addWidget(self.remove_bookmark)
-        layout.addLayout(row)
-        layout.addWidget(QLabel("<b>Saved paths</b>"))
-        layout.addWidget(self.paths, 1)
-        row = QHBoxLayout()
-        row.addWidget(self.save_path)
-        row.addWidget(self.remove_path)
-        layout.addLayout(row)
+        for title, lst, buttons in (("<b>Bookmarks</b> (double-click to go, F2 to rename)", self.bookmarks,
+                                     (self.add_bookmark, self.remove_bookmark)),
+                                    ("<b>Saved paths</b>", self.paths, (self.save_path, self.remove_path))):
+            layout.addWidget(QLabel(title))
+            layout.addWidget(lst, 1)
+            row = QHBoxLayout()
+            for b in buttons:
+                row.addWidget(b)
+            layout.addLayout(row)
         self.bookmarks.itemDoubleClicked.connect(lambda it: self.bookmark_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.paths.itemDoubleClicked.connect(lambda it: self.path_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.remove_bookmark.clicked.connect(lambda: self._remove(self.bookmarks))

@@ -1,5 +1,5 @@
 """Small pictures of decoded signals for hover tooltips: images as they are, sounds as spectrograms,
-shapes as a depth image of a coarse SDF grid. Qt-free (PNG bytes), run in a worker thread."""
+shapes as the export's software rendering of a coarse SDF grid. Qt-free (PNG bytes), run in a worker thread."""
 from __future__ import annotations
 
 import io
@@ -22,15 +22,6 @@ def _png(gray_or_rgb: np.ndarray, size: int = SIZE) -> bytes:
     return buf.getvalue()
 
 
-def depth_image(sdf: np.ndarray) -> np.ndarray:
-    """Grey picture of an SDF grid seen along its first axis: nearer surface is brighter."""
-    inside = sdf < 0
-    hit = inside.any(axis=0)
-    first = inside.argmax(axis=0)
-    depth = 1.0 - 0.75 * first / sdf.shape[0]
-    return np.where(hit, depth, 0.0)[::-1]
-
-
 def thumbnail_png(pipeline, z: np.ndarray, part=None) -> bytes:
     plug = pipeline.parts[part]
     z = np.asarray(z, np.float32).reshape(1, -1)
@@ -38,7 +29,9 @@ def thumbnail_png(pipeline, z: np.ndarray, part=None) -> bytes:
         pixels = pipeline.signal(z, part=part)[0]
         return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
     if plug.name == "shape":
-        return _png(depth_image(pipeline.sdf_grid(z[0], 24, part=part)))
+        from explorer.core.render import shade_sdf
+
+        return _png(shade_sdf(pipeline.sdf_grid(z[0], 24, part=part), SIZE))
     # sound: the log spectrogram, low frequencies at the bottom
     if getattr(plug, "target", "waveform") == "spectrogram":
         res = pipeline.resolution(part)

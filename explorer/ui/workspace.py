@@ -101,13 +101,10 @@ class Workspace(QObject):
 
     def walk(self, start: int, steps: int = 32, seed: int = 0) -> None:
         """GEM's LLE-region walk from item ``start``: the walk becomes the current path, its samples ghost points."""
-        from explorer.core.paths import LatentPath
-        from explorer.core.walk import lle_walk
+        from explorer.core.bundle import build_path
 
-        z = lle_walk(self.latents, start, steps, k=min(10, len(self.latents) - 1), seed=seed)
-        length = float(np.linalg.norm(np.diff(z, axis=0), axis=1).sum())
-        path = LatentPath(z, "walk", [start], length)
-        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, z), start, start)}
+        path, _ = build_path(self.ckpt, "walk", start, steps=steps, k=min(10, len(self.latents) - 1), seed=seed)
+        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start)}
         self.current = "walk"
         self.playhead = 0.0
         self.paths_changed.emit()

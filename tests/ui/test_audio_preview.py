@@ -1,5 +1,4 @@
 """Sound in the window: waveform and spectrogram of the decode, playback through a real ALSA (file) device."""
-import json
 import os
 import subprocess
 import sys
