@@ -28,9 +28,10 @@ def resolve_item(ckpt, spec: str | int) -> int:
     raise ExplorerError(f"no item is called {text!r} (give an index 0..{ckpt.n_items - 1} or a name)")
 
 
-def build_path(ckpt, method: str, a: int, b: int | None = None, frames: int = 64, k: int = 10,
+def build_path(ckpt, method: str, a, b=None, frames: int = 64, k: int = 10,
                steps: int = 32, seed: int = 0, beta: float = 0.1) -> tuple[LatentPath, dict]:
-    """The path and the parameters that regenerate it."""
+    """The path and the parameters that regenerate it; an end of a lerp or geodesic is an item's index
+    or a latent of its own (an embedded signal), kept in the parameters as a list of numbers."""
     z = ckpt.latents.numpy()
     if method == "walk":
         walk = lle_walk(z, a, steps, k=min(k, len(z) - 1), beta=beta, seed=seed)
@@ -38,20 +39,29 @@ def build_path(ckpt, method: str, a: int, b: int | None = None, frames: int = 64
         return LatentPath(walk, "walk", [a], length), {"method": "walk", "start": a, "steps": steps, "k": k,
                                                         "seed": seed, "beta": beta}
     graph = knn_graph(z, k) if method == "geodesic" else None
+    a, b = (np.asarray(e, np.float32) if isinstance(e, list) else e for e in (a, b))
     path = make_path(method, z, a, b, frames, graph)
-    params = {"method": method, "from": a, "to": b, "frames": frames}
+    params = {"method": method, "from": _param(a), "to": _param(b), "frames": frames}
     if graph is not None:
         params |= {"k": k, "graph": graph.describe()}
     return path, params
 
 
-def make_bundle(ckpt, ckpt_sha256: str, path: LatentPath, params: dict, quality: dict | None = None) -> dict:
+def _param(end):
+    return int(end) if np.ndim(end) == 0 else [float(v) for v in np.asarray(end).reshape(-1)]
+
+
+def make_bundle(ckpt, ckpt_sha256: str, path: LatentPath, params: dict, quality: dict | None = None,
+                names: dict | None = None) -> dict:
+    """``names``: what to call ends that are latents of their own, e.g. ``{"from": "mine.png"}``."""
     z = ckpt.latents.numpy()
+    names = names or {}
     xy = place(pca(z), z, path.latents)
     return {
         "latent_explorer_path": BUNDLE_VERSION,
         "checkpoint": {"file": str(ckpt.path.name) if ckpt.path else "", "sha256": ckpt_sha256},
-        "ends": {k: {"index": params[k], "name": ckpt.names[params[k]]} for k in ("from", "to", "start")
+        "ends": {k: {"latent": True, "name": names.get(k, "latent")} if isinstance(params[k], list)
+                 else {"index": params[k], "name": ckpt.names[params[k]]} for k in ("from", "to", "start")
                  if params.get(k) is not None},
         "params": params,
         "method_used": path.method,

@@ -6,12 +6,14 @@ the training signal closest on the visible part.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
 from explorer.errors import ExplorerError
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, run_fit_parts
+from explorer.train.fitting import FitPart, FitProgress, fit_parts, last_latents
 
 PRESET_MASKS = ("left-half", "right-half", "top-half", "bottom-half", "centre")
 
@@ -78,9 +80,10 @@ def half_space_mask(spec: str, points: np.ndarray) -> np.ndarray:
     return points[:, axis] > v if m.group(2) == ">" else points[:, axis] < v
 
 
-def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
-             steps: int = 300, part=None, seed: int = 0) -> np.ndarray:
-    """``[K, d]`` latents fitted to the visible part of ``values [1, P, C]`` from K random starts."""
+def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
+                   steps: int = 300, part=None, seed: int = 0) -> Iterator[FitProgress]:
+    """Fit K latents to the visible part of ``values [1, P, C]`` from K random starts: progress after
+    every step (close the generator to cancel); the last progress holds the ``[K, d]`` latents."""
     hidden = torch.as_tensor(np.asarray(hidden, bool)).reshape(1, -1)
     if bool(hidden.all()):
         raise ExplorerError("the mask hides the whole signal: nothing is left to complete from")
@@ -91,7 +94,13 @@ def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.nd
     targets = values.expand(k, -1, -1)
     c = coords if coords.ndim == 2 else coords.expand(k, -1, -1)
     fit = FitPart(field, targets, c, mask=(~hidden).expand(k, -1), loss_fn=plug.loss)
-    return run_fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed).cpu().numpy()
+    return fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed)
+
+
+def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
+             steps: int = 300, part=None, seed: int = 0) -> np.ndarray:
+    """``[K, d]`` latents fitted to the visible part of ``values [1, P, C]`` from K random starts."""
+    return last_latents(complete_steps(pipeline, values, coords, hidden, k, steps, part, seed))
 
 
 def hidden_psnr(pred: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> float:

@@ -74,6 +74,15 @@ def read_signal(pipeline, path: str | Path) -> Observed:
     return Observed(part, values, torch.from_numpy(pts)[None], exact=lambda q: mesh_sdf(q, v, f)[:, None])
 
 
+def observed_from_latent(pipeline, z: np.ndarray, part=None, shape_resolution: int = 32) -> Observed:
+    """A decoded latent as an observed signal (to complete or to hallucinate from): field values on the
+    part's trained grid; shapes on a ``shape_resolution``³ grid."""
+    plug = pipeline.parts[part]
+    res = (shape_resolution,) if plug.name == "shape" else tuple(pipeline.resolution(part))
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    return Observed(part, pipeline.values(z, res, part).clone(), plug.coords(res))
+
+
 @dataclass
 class EmbedResult:
     latent: np.ndarray

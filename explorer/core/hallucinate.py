@@ -4,22 +4,31 @@ the hallucinated partner matches can be counted: the pitch of a sound proposed f
 marked in a picture proposed for a sound."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import torch
 
 from explorer.errors import ExplorerError
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, run_fit_parts
+from explorer.train.fitting import FitPart, FitProgress, fit_parts, last_latents
 
 
-def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300, seed: int = 0) -> np.ndarray:
-    """``[K, d]`` latents fitted to ``values [1, P, C]`` of part ``given`` alone, from K random training latents."""
+def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300,
+                      seed: int = 0) -> Iterator[FitProgress]:
+    """Fit K latents to ``values [1, P, C]`` of part ``given`` alone, from K random training latents:
+    progress after every step (close to cancel); the last progress holds the ``[K, d]`` latents."""
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucination needs an audio-visual checkpoint (one latent, two fields)")
     plug = pipeline.parts[given]
     coords = plug.coords(pipeline.resolution(given))
     fit = FitPart(part_field(pipeline.model, given), values.expand(k, -1, -1), coords, loss_fn=plug.loss)
-    return run_fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed).cpu().numpy()
+    return fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed)
+
+
+def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300, seed: int = 0) -> np.ndarray:
+    """``[K, d]`` latents fitted to ``values [1, P, C]`` of part ``given`` alone, from K random training latents."""
+    return last_latents(hallucinate_steps(pipeline, given, values, k, steps, seed))
 
 
 def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0, hi: float = 600.0) -> float:

@@ -45,10 +45,23 @@ def resample_polyline(points: np.ndarray, frames: int) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def lerp_path(latents: np.ndarray, a: int, b: int, frames: int = 64) -> LatentPath:
+def end_latent(latents: np.ndarray, end) -> np.ndarray:
+    """A path end is a training item's index, or a latent of its own (an embedded signal, a completion)."""
+    return np.asarray(latents[end] if np.ndim(end) == 0 else end, dtype=np.float32).reshape(-1)
+
+
+def nearest_item(latents: np.ndarray, end) -> int:
+    """The end itself if it is an item, else the training item nearest to its latent."""
+    if np.ndim(end) == 0:
+        return int(end)
+    return int(np.argmin(((np.asarray(latents) - end_latent(latents, end)) ** 2).sum(1)))
+
+
+def lerp_path(latents: np.ndarray, a, b, frames: int = 64) -> LatentPath:
     z = np.asarray(latents, dtype=np.float32)
-    pts = z[[a, b]]
-    return LatentPath(resample_polyline(pts, frames), "lerp", [a, b], float(np.linalg.norm(pts[1] - pts[0])))
+    pts = np.stack([end_latent(z, a), end_latent(z, b)])
+    nodes = [int(e) for e in (a, b) if np.ndim(e) == 0]
+    return LatentPath(resample_polyline(pts, frames), "lerp", nodes, float(np.linalg.norm(pts[1] - pts[0])))
 
 
 def shortest_nodes(graph: LatentGraph, a: int, b: int) -> list[int] | None:
@@ -62,21 +75,24 @@ def shortest_nodes(graph: LatentGraph, a: int, b: int) -> list[int] | None:
     return nodes[::-1]
 
 
-def geodesic_path(latents: np.ndarray, graph: LatentGraph, a: int, b: int, frames: int = 64) -> LatentPath:
-    """Through the data along the graph; when a and b are not connected, the straight line, said so."""
+def geodesic_path(latents: np.ndarray, graph: LatentGraph, a, b, frames: int = 64) -> LatentPath:
+    """Through the data along the graph; when a and b are not connected, the straight line, said so.
+    An end that is a latent of its own joins the graph at its nearest training item."""
     z = np.asarray(latents, dtype=np.float32)
-    nodes = shortest_nodes(graph, a, b)
+    na, nb = nearest_item(z, a), nearest_item(z, b)
+    nodes = shortest_nodes(graph, na, nb)
     if nodes is None:
         path = lerp_path(z, a, b, frames)
-        path.note = (f"items {a} and {b} lie in different components of the {graph.describe()}; "
+        path.note = (f"items {na} and {nb} lie in different components of the {graph.describe()}; "
                      "showing the straight line instead (raise k to connect them)")
         return path
-    pts = z[nodes]
+    pts = [end_latent(z, a)] * (np.ndim(a) > 0) + list(z[nodes]) + [end_latent(z, b)] * (np.ndim(b) > 0)
+    pts = np.stack(pts)
     length = float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum())
     return LatentPath(resample_polyline(pts, frames), "geodesic", nodes, length)
 
 
-def make_path(method: str, latents: np.ndarray, a: int, b: int, frames: int = 64,
+def make_path(method: str, latents: np.ndarray, a, b, frames: int = 64,
               graph: LatentGraph | None = None) -> LatentPath:
     if method == "lerp":
         return lerp_path(latents, a, b, frames)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
@@ -134,6 +135,11 @@ def run_fit(*args, **kwargs) -> torch.Tensor:
 def run_fit_parts(*args, **kwargs) -> torch.Tensor:
     """``fit_parts`` to the end; returns the fitted latents ``[M, d]``."""
     return _last(fit_parts(*args, **kwargs))
+
+
+def last_latents(progresses: Iterator[FitProgress]) -> np.ndarray:
+    """The fitted latents of a fit run to its end, on the CPU as numpy."""
+    return _last(progresses).cpu().numpy()
 
 
 def _last(progresses: Iterator[FitProgress]) -> torch.Tensor:

@@ -123,7 +123,8 @@ class ExportDialog(QDialog):
             from explorer.core.paths import make_path
 
             graph = ws.ensure_graph() if ws.current == "geodesic" else None
-            latents = make_path(ws.current, ws.latents, entry.a, entry.b, self.frames.value(), graph).latents
+            latents = make_path(ws.current, ws.latents, ws.end(entry.a), ws.end(entry.b), self.frames.value(),
+                                graph).latents
         bundle = None
         if out.suffix.lower() == ".json":
             from explorer.core.bundle import build_path, make_bundle
@@ -133,9 +134,11 @@ class ExportDialog(QDialog):
                 path, params = build_path(ws.ckpt, "walk", entry.a, steps=len(latents) - 1,
                                           seed=getattr(entry, "seed", 0), k=min(10, len(ws.latents) - 1))
             else:
-                path, params = build_path(ws.ckpt, ws.current, entry.a, entry.b, self.frames.value(), ws.k)
+                path, params = build_path(ws.ckpt, ws.current, ws.end(entry.a), ws.end(entry.b), self.frames.value(),
+                                          ws.k)
             latents = path.latents
-            bundle = make_bundle(ws.ckpt, checkpoint_sha256(ws.ckpt.path), path, params)
+            names = {k: ws.item_name(i) for k, i in (("from", entry.a), ("to", entry.b)) if i >= ws.n_items}
+            bundle = make_bundle(ws.ckpt, checkpoint_sha256(ws.ckpt.path), path, params, names=names)
         for key, value in (("folder", str(out.parent)), ("ext", out.suffix), ("frames", self.frames.value()),
                            ("resolution", self.resolution.value()), ("fps", self.fps.value()),
                            ("crossfade", self.crossfade.value())):

@@ -147,7 +147,6 @@ class MainWindow(QMainWindow):
         self.embedder = TaskRunner(self)
         self.embedder.progress.connect(self._on_embed_progress)
         self.embedder.failed.connect(lambda m: (self._set_busy(False), self._show_error(f"embedding failed: {m}")))
-        self.embedded: list[dict] = []
         self.thumbs.finished.connect(self._on_thumbnail)
         self.colour_by = QComboBox()
         self._build_actions()
@@ -171,6 +170,17 @@ class MainWindow(QMainWindow):
         file.addAction("E&mbed a signal…", self.choose_embed_file, "Ctrl+M")
         file.addSeparator()
         file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        tools_menu = bar.addMenu("&Tools")
+        self.complete_action = tools_menu.addAction("&Complete a signal…", lambda: self.open_complete("complete"),
+                                                    "Ctrl+K")
+        self.complete_action.setToolTip("Hide part of a signal and let the manifold fill it in, K ways (GEM 4.4)")
+        self.hallucinate_action = tools_menu.addAction("&Hallucinate the other modality…",
+                                                       lambda: self.open_complete("hallucinate"), "Ctrl+Shift+K")
+        self.hallucinate_action.setToolTip("Audio-visual checkpoints: from a picture alone propose sounds, "
+                                           "from a sound alone propose pictures")
+        for a in (self.complete_action, self.hallucinate_action):
+            a.setEnabled(False)
+        tools_menu.addSeparator()
         view = bar.addMenu("&View")
         proj = QActionGroup(self)
         self.pca_action = view.addAction("PCA map", lambda: self.use_projection("pca"))
@@ -205,6 +215,7 @@ class MainWindow(QMainWindow):
             a.setChecked(k == self.ws.k)
             kgroup.addAction(a)
         tools = QToolBar("Path")
+        tools.setObjectName("path_toolbar")
         self.addToolBar(tools)
         group = QActionGroup(self)
         self.lerp_action = QAction("Lerp", self, checkable=True, shortcut="L",
@@ -229,6 +240,8 @@ class MainWindow(QMainWindow):
                                        toolTip="New samples: an LLE walk from a random training item (Ctrl+G); "
                                                "scrub to preview, Ctrl+D to keep one, Ctrl+E to export them")
         tools.addAction(self.generate_action)
+        tools_menu.addAction(self.walk_action)
+        tools_menu.addAction(self.generate_action)
         self.addAction(QAction("Bookmark", self, shortcut="Ctrl+D", triggered=self.bookmark_here))
         self.addAction(QAction("Save path", self, shortcut="Ctrl+S", triggered=self.save_current_path))
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
@@ -242,6 +255,9 @@ class MainWindow(QMainWindow):
         self.ws.selection_changed.connect(self.map.set_selected)
         self.ws.playhead_changed.connect(self._on_playhead)
         self.ws.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.ws.extra_changed.connect(self._on_extra_changed)
+        self.side.extra_activated.connect(lambda row: self.go_to_item(self.ws.n_items + row))
+        self.side.extra_removed.connect(self.remove_extra)
         self.map.point_clicked.connect(self._on_click)
         self.map.point_hovered.connect(self._on_hover)
         self.map.path_requested.connect(self._on_path_requested)
@@ -289,9 +305,13 @@ class MainWindow(QMainWindow):
             self.colour_by.setCurrentIndex(1)
         self.colour_by.blockSignals(False)
         self._install_preview()
+        audiovisual = "parts" in ck.modality
+        self.complete_action.setEnabled(not audiovisual)
+        self.hallucinate_action.setEnabled(audiovisual)
         self.workspace_key = checkpoint_key(path)
         saved = load_workspace(self.workspace_key)
         self.side.load(saved.get("bookmarks", []), saved.get("paths", []))
+        self._restore_extra(saved.get("embedded", []))
         if saved.get("colour_by") in ck.labels:
             self.colour_by.setCurrentText(saved["colour_by"])
         self._redraw_points()
@@ -407,21 +427,71 @@ class MainWindow(QMainWindow):
             self.progress.setValue(value.step)
             return
         self._set_busy(False)
-        from explorer.core.projection import place
-
-        z = value.latent.astype(np.float32)
-        self.embedded.append({"name": self._embed_name, "latent": z, "metrics": value.metrics,
-                              "neighbours": value.neighbours})
-        self.map.set_embedded(place(self.ws.projection, self.ws.latents, np.stack([e["latent"] for e in self.embedded])),
-                              [n for n, *_ in value.neighbours], self.ws.projection.xy)
-        self.ws.paths = {}
-        self.ws.paths_changed.emit()
+        i = self.ws.add_extra(self._embed_name, value.latent, "embedded", metrics=value.metrics,
+                              neighbours=[list(n) for n in value.neighbours])
+        self.map.set_neighbours([n for n, *_ in value.neighbours])
+        self.go_to_item(i)
         self.quality.setText(f"<b>{self._embed_name}</b> embedded: "
                              + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
                              + "<br>nearest training items: "
                              + ", ".join(f"{name} ({d:.3g})" for _, name, d in value.neighbours))
-        self._request_decode(z)
-        self.embed_ready.emit(self.embedded[-1])
+        self.embed_ready.emit(self.ws.extra[-1])
+
+    # --- extra points: embedded files and kept completions -----------------------------------------
+    def add_to_map(self, name: str, latent, kind: str, **info) -> int:
+        """A new star on the map (selectable, a path end, bookmarkable, saved with the workspace)."""
+        return self.ws.add_extra(name, latent, kind, **info)
+
+    def open_complete(self, mode: str):
+        """Tools ▸ Complete (one signal, part hidden) or Hallucinate (audio-visual: one modality alone)."""
+        if self.ws.ckpt is None:
+            return None
+        from explorer.ui.complete_dialog import CompleteDialog
+
+        dialog = CompleteDialog(self, mode)
+        dialog.show()
+        self.complete_dialog = dialog
+        return dialog
+
+    def preview_latent(self, z) -> None:
+        """Show a latent that is on no path (a completion) in the preview."""
+        self.ws.paths = {}
+        self.ws.paths_changed.emit()
+        self._request_decode(np.asarray(z, np.float32))
+
+    def go_to_item(self, i: int) -> None:
+        """Select item ``i`` (a training item or an extra point) and preview it."""
+        self.ws.paths = {}
+        self.ws.paths_changed.emit()
+        self.ws.select(i)
+        self._request_decode()
+
+    def remove_extra(self, row: int) -> None:
+        """Remove an extra point; saved paths that end at it go too, the others keep their ends."""
+        i = self.ws.n_items + row
+        kept = []
+        for p in self.side.entries("path"):
+            if i in (p.get("a"), p.get("b")):
+                continue
+            kept.append(p | {k: p[k] - 1 for k in ("a", "b") if isinstance(p.get(k), int) and p[k] > i})
+        self.side.load(self.side.entries("bookmark"), kept)
+        self.map.set_neighbours([])
+        self.ws.remove_extra(row)
+
+    def _restore_extra(self, saved: list) -> None:
+        d = self.ws.latents.shape[1]
+        self.ws.extra = [e | {"latent": np.asarray(e["latent"], np.float32)} for e in saved
+                         if isinstance(e, dict) and len(e.get("latent", ())) == d and "name" in e]
+        self.map.set_neighbours([])
+        self._on_extra_changed(save=False)
+
+    def _on_extra_changed(self, save: bool = True) -> None:
+        if self.ws.projection is not None:
+            self.map.set_extra(self.ws.extra_xy())
+            self.map.set_selected(self.ws.selected)
+        self.side.show_extra([f"{e['name']} ({e['kind']})" for e in self.ws.extra])
+        if save:
+            self.save_workspace()
 
     # --- the map ----------------------------------------------------------------------------------------
     def use_projection(self, method: str) -> None:
@@ -498,6 +568,7 @@ class MainWindow(QMainWindow):
         if self.ws.projection is None:
             return
         self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit)
+        self.map.set_extra(self.ws.extra_xy())
         self.map.set_selected(self.ws.selected)
         self._redraw_paths()
 
@@ -552,7 +623,8 @@ class MainWindow(QMainWindow):
         self.ws.paths["walk"].seed = self._walk_seed
         self.timeline.frames = 33
         self.timeline.set_position(0.0)
-        self.statusBar().showMessage(f"LLE walk of 32 steps from {self.ws.ckpt.names[start]} (seed {self._walk_seed})", 5000)
+        self.statusBar().showMessage(f"LLE walk of 32 steps from {self.ws.item_name(self.ws.paths['walk'].a)} "
+                                     f"(seed {self._walk_seed})", 5000)
 
     def bookmark_here(self) -> None:
         if self.ws.latents is None:
@@ -564,7 +636,9 @@ class MainWindow(QMainWindow):
                      "latent": [float(v) for v in z]}
         else:
             i = max(self.ws.selected, 0)
-            entry = {"name": f"bookmark {n}: {self.ws.ckpt.names[i]}", "index": i}
+            entry = {"name": f"bookmark {n}: {self.ws.item_name(i)}", "index": i}
+            if i >= self.ws.n_items:  # an extra point: kept by its latent, so removing the point keeps the bookmark
+                entry = {"name": entry["name"], "latent": [float(v) for v in self.ws.item_latent(i)]}
         self.side.add("bookmark", entry)
 
     def go_to_bookmark(self, entry: dict) -> None:
@@ -585,11 +659,11 @@ class MainWindow(QMainWindow):
         if entry is None:
             self.statusBar().showMessage("no path to save: drag from one point to another first", 5000)
             return
-        names = self.ws.ckpt.names
-        saved = {"name": f"{self.ws.current}: {names[entry.a]} → {names[entry.b]}", "method": self.ws.current,
+        name = self.ws.item_name
+        saved = {"name": f"{self.ws.current}: {name(entry.a)} → {name(entry.b)}", "method": self.ws.current,
                  "a": entry.a, "b": entry.b, "frames": len(entry.path.latents), "k": self.ws.k}
         if self.ws.current == "walk":
-            saved |= {"name": f"walk from {names[entry.a]} (seed {getattr(entry, 'seed', 0)})",
+            saved |= {"name": f"walk from {name(entry.a)} (seed {getattr(entry, 'seed', 0)})",
                       "seed": getattr(entry, "seed", 0), "steps": len(entry.path.latents) - 1}
         self.side.add("path", saved)
 
@@ -620,7 +694,8 @@ class MainWindow(QMainWindow):
         if not self.workspace_key:
             return
         data = {"bookmarks": self.side.entries("bookmark"), "paths": self.side.entries("path"),
-                "colour_by": self.colour_by.currentText()}
+                "colour_by": self.colour_by.currentText(),
+                "embedded": [e | {"latent": [float(v) for v in e["latent"]]} for e in self.ws.extra]}
         reason = save_workspace(self.workspace_key, data)
         if reason:
             self._show_error(reason)
@@ -642,11 +717,12 @@ class MainWindow(QMainWindow):
         for m, e in self.ws.paths.items():
             off = off_manifold(e.path.latents, self.ws.latents, min(10, len(self.ws.latents)))
             if m == "walk":
-                lines.append(f"<b>LLE walk</b> from {self.ws.ckpt.names[e.a]}: {len(e.path.latents) - 1} steps, "
+                lines.append(f"<b>LLE walk</b> from {self.ws.item_name(e.a)}: {len(e.path.latents) - 1} steps, "
                              f"length {e.path.length:.3g}, off-manifold mean {off.mean():.3g} (max {off.max():.3g})")
                 continue
-            lines.append(f"<b>{m}</b>: {self.ws.ckpt.names[e.a]} → {self.ws.ckpt.names[e.b]}, "
-                         f"length {e.path.length:.3g}, {len(e.path.nodes) - 2} items between, "
+            between = len(set(e.path.nodes) - {e.a, e.b})
+            lines.append(f"<b>{m}</b>: {self.ws.item_name(e.a)} → {self.ws.item_name(e.b)}, "
+                         f"length {e.path.length:.3g}, {between} items between, "
                          f"off-manifold mean {off.mean():.3g} (max {off.max():.3g})"
                          + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
         self.quality.setText("<br>".join(lines))
@@ -669,7 +745,7 @@ class MainWindow(QMainWindow):
         if w is None:
             return
         where = f"path {self.ws.current}, t = {self.ws.playhead:.2f}" if self.ws.paths else \
-            (self.ws.ckpt.names[self.ws.selected] if self.ws.selected >= 0 else "")
+            (self.ws.item_name(self.ws.selected) if self.ws.selected >= 0 else "")
         w.show_signal(signal, f"{where} ({level})")
         if level == "fine":
             self._pending_parts.discard(part)
@@ -695,17 +771,22 @@ class MainWindow(QMainWindow):
             self.thumbs.cancel()
             QToolTip.hideText()
             return
-        text = f"<b>{self.ws.ckpt.names[index]}</b>"
-        labels = {k: v[index] for k, v in self.ws.ckpt.labels.items()}
+        text = f"<b>{self.ws.item_name(index)}</b>"
+        if index < self.ws.n_items:
+            labels = {k: v[index] for k, v in self.ws.ckpt.labels.items()}
+        else:
+            extra = self.ws.extra[index - self.ws.n_items]
+            labels = {"": extra["kind"]} | {k: f"{v:.3g}" for k, v in extra.get("metrics", {}).items()
+                                             if isinstance(v, float)}
         if labels:
-            text += "<br>" + ", ".join(f"{k}: {v}" for k, v in list(labels.items())[:4])
+            text += "<br>" + ", ".join(f"{k}: {v}" if k else v for k, v in list(labels.items())[:4])
         self.hover_text = text
         self._hover_index = index
-        self.thumbs.start(_thumbnail_job, self.ws.pipeline, self.ws.latents[index], self._thumb_part())
+        self.thumbs.start(_thumbnail_job, self.ws.pipeline, self.ws.item_latent(index), self._thumb_part())
         play_on_hover = any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values())
         if self.hover_preview_action.isChecked() or (play_on_hover and not self.ws.paths):
             self._hover_decode = play_on_hover
-            self._request_decode(self.ws.latents[index])
+            self._request_decode(self.ws.item_latent(index))
         self._show_tooltip(text)
 
     def _thumb_part(self):

@@ -72,6 +72,9 @@ class MapView(pg.PlotWidget):
         self.hideAxis("bottom")
         self._drag_from = -1
         self.xy = np.zeros((0, 2), np.float32)
+        """The training items' positions; extra points (embedded, kept) follow them as items ``len(xy) + j``."""
+        self.extra_xy = np.zeros((0, 2))
+        self.all_xy = self.xy
         self._tree: cKDTree | None = None
         self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(205, 205, 205), 1), connect="pairs")
         self._edges_ij: tuple[np.ndarray, np.ndarray] | None = None
@@ -102,7 +105,7 @@ class MapView(pg.PlotWidget):
     # --- data ---------------------------------------------------------------------------------------
     def set_points(self, xy: np.ndarray, rgb: np.ndarray | None = None, fit: bool = True) -> None:
         self.xy = np.asarray(xy, dtype=np.float64)
-        self._tree = cKDTree(self.xy) if len(self.xy) else None
+        self._rebuild_tree()
         # one item per colour, each with a single brush: per-point brush lists in pyqtgraph 0.14 with
         # PySide6 6.12 corrupt the reference count of None and crash the app after a few redraws
         for item in self._groups:
@@ -118,6 +121,11 @@ class MapView(pg.PlotWidget):
         self._update_edges()
         if fit:
             self._box.autoRange(padding=0.05)
+
+    def _rebuild_tree(self) -> None:
+        # training items then extra points: what picking, selection and path requests index
+        self.all_xy = np.concatenate([self.xy, self.extra_xy]) if len(self.extra_xy) else self.xy
+        self._tree = cKDTree(self.all_xy) if len(self.all_xy) else None
 
     def set_edges(self, i: np.ndarray | None, j: np.ndarray | None) -> None:
         self._edges_ij = None if i is None else (np.asarray(i), np.asarray(j))
@@ -150,7 +158,8 @@ class MapView(pg.PlotWidget):
         return len(self._edges.xData) // 2 if self._edges.isVisible() and self._edges.xData is not None else 0
 
     def set_selected(self, index: int) -> None:
-        self._selected.setData(pos=self.xy[[index]] if 0 <= index < len(self.xy) else np.zeros((0, 2)))
+        xy = self.all_xy
+        self._selected.setData(pos=xy[[index]] if 0 <= index < len(xy) else np.zeros((0, 2)))
 
     def set_paths(self, paths: dict[str, np.ndarray], current: str = "") -> None:
         for item in self._paths.values():
@@ -165,10 +174,16 @@ class MapView(pg.PlotWidget):
             self._paths[name] = item
         self._playhead.setZValue(10)
 
-    def set_embedded(self, xy: np.ndarray, neighbours: list[int], all_xy: np.ndarray) -> None:
-        """Embedded signals as stars; the last one's nearest training items ringed."""
-        self._embedded.setData(pos=np.asarray(xy).reshape(-1, 2))
-        self._neighbours.setData(pos=np.asarray(all_xy)[neighbours] if len(neighbours) else np.zeros((0, 2)))
+    def set_extra(self, xy: np.ndarray) -> None:
+        """Points that are not training items (embedded signals, kept completions) as stars, pickable
+        as items ``len(self.xy) + j``."""
+        self.extra_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+        self._embedded.setData(pos=self.extra_xy)
+        self._rebuild_tree()
+
+    def set_neighbours(self, items: list[int]) -> None:
+        """Ring these training items (the nearest ones of a new point)."""
+        self._neighbours.setData(pos=self.xy[list(items)] if len(items) else np.zeros((0, 2)))
 
     def set_ghosts(self, xy: np.ndarray | None) -> None:
         self._ghosts.setData(pos=np.zeros((0, 2)) if xy is None else xy)
@@ -183,7 +198,7 @@ class MapView(pg.PlotWidget):
             return -1
         px, py = self._box.viewPixelSize()
         d, i = self._tree.query([pos.x(), pos.y()])
-        dx, dy = (self.xy[i] - [pos.x(), pos.y()]) / [max(px, 1e-12), max(py, 1e-12)]
+        dx, dy = (self.all_xy[i] - [pos.x(), pos.y()]) / [max(px, 1e-12), max(py, 1e-12)]
         return int(i) if np.hypot(dx, dy) <= PICK_PIXELS else -1
 
     def view_to_widget(self, xy):
@@ -198,5 +213,5 @@ class MapView(pg.PlotWidget):
             self.point_hovered.emit(i)
 
     def _show_rubber(self, start: int, here: QPointF) -> None:
-        a = self.xy[start]
+        a = self.all_xy[start]
         self._rubber.setData([a[0], here.x()], [a[1], here.y()])

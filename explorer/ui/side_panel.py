@@ -1,4 +1,5 @@
-"""Bookmarks (named points) and saved paths of the open checkpoint, in a side panel."""
+"""Bookmarks (named points), saved paths and the extra points (embedded signals, kept completions) of
+the open checkpoint, in a side panel."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -9,6 +10,8 @@ class SidePanel(QWidget):
     bookmark_activated = Signal(dict)
     path_activated = Signal(dict)
     changed = Signal()
+    extra_activated = Signal(int)
+    extra_removed = Signal(int)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -22,10 +25,15 @@ class SidePanel(QWidget):
         self.save_path = QPushButton("Save path")
         self.save_path.setToolTip("Keep the current path (Ctrl+S)")
         self.remove_path = QPushButton("Remove")
+        self.extra = QListWidget()
+        self.extra.setToolTip("Signals embedded from files (Ctrl+M) and completions added to the map: "
+                              "stars on the map, usable as path ends")
+        self.remove_extra = QPushButton("Remove")
         layout = QVBoxLayout(self)
         for title, lst, buttons in (("<b>Bookmarks</b> (double-click to go, F2 to rename)", self.bookmarks,
                                      (self.add_bookmark, self.remove_bookmark)),
-                                    ("<b>Saved paths</b>", self.paths, (self.save_path, self.remove_path))):
+                                    ("<b>Saved paths</b>", self.paths, (self.save_path, self.remove_path)),
+                                    ("<b>Embedded and kept</b> (double-click to go)", self.extra, (self.remove_extra,))):
             layout.addWidget(QLabel(title))
             layout.addWidget(lst, 1)
             row = QHBoxLayout()
@@ -36,6 +44,8 @@ class SidePanel(QWidget):
         self.paths.itemDoubleClicked.connect(lambda it: self.path_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.remove_bookmark.clicked.connect(lambda: self._remove(self.bookmarks))
         self.remove_path.clicked.connect(lambda: self._remove(self.paths))
+        self.extra.itemDoubleClicked.connect(lambda it: self.extra_activated.emit(self.extra.row(it)))
+        self.remove_extra.clicked.connect(self._remove_extra)
 
     def sizeHint(self):
         from PySide6.QtCore import QSize
@@ -46,6 +56,14 @@ class SidePanel(QWidget):
         for it in lst.selectedItems():
             lst.takeItem(lst.row(it))
         self.changed.emit()
+
+    def _remove_extra(self) -> None:
+        for row in sorted((self.extra.row(it) for it in self.extra.selectedItems()), reverse=True):
+            self.extra_removed.emit(row)
+
+    def show_extra(self, names: list[str]) -> None:
+        self.extra.clear()
+        self.extra.addItems(names)
 
     @staticmethod
     def _add(lst: QListWidget, entry: dict) -> None:

@@ -22,16 +22,16 @@ def _png(gray_or_rgb: np.ndarray, size: int = SIZE) -> bytes:
     return buf.getvalue()
 
 
-def thumbnail_png(pipeline, z: np.ndarray, part=None) -> bytes:
+def thumbnail_png(pipeline, z: np.ndarray, part=None, size: int = SIZE) -> bytes:
     plug = pipeline.parts[part]
     z = np.asarray(z, np.float32).reshape(1, -1)
     if plug.name == "image":
         pixels = pipeline.signal(z, part=part)[0]
-        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, size)
     if plug.name == "shape":
         from explorer.core.render import shade_sdf
 
-        return _png(shade_sdf(pipeline.sdf_grid(z[0], 24, part=part), SIZE))
+        return _png(shade_sdf(pipeline.sdf_grid(z[0], 24 if size <= SIZE else 48, part=part), size), size)
     # sound: the log spectrogram, low frequencies at the bottom
     if getattr(plug, "target", "waveform") == "spectrogram":
         res = pipeline.resolution(part)
@@ -44,4 +44,4 @@ def thumbnail_png(pipeline, z: np.ndarray, part=None) -> bytes:
         wave = pipeline.signal(z, part=part)[0]
         spec = log_spectrogram(torch.from_numpy(wave)[None], 512, 128)[0].numpy()
     lo, hi = np.percentile(spec, 5), np.percentile(spec, 99.5)
-    return _png(((spec - lo) / max(hi - lo, 1e-6))[::-1])
+    return _png(((spec - lo) / max(hi - lo, 1e-6))[::-1], size)

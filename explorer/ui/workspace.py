@@ -28,6 +28,7 @@ class Workspace(QObject):
     graph_changed = Signal()
     selection_changed = Signal(int)
     paths_changed = Signal()
+    extra_changed = Signal()
     playhead_changed = Signal(float)
     message = Signal(str)
 
@@ -45,6 +46,9 @@ class Workspace(QObject):
         self.current = ""
         self.playhead = 0.0
         self.frames = 64
+        self.extra: list[dict] = []
+        """Points that are not training items (embedded files, kept completions): ``name``, ``latent``,
+        ``kind`` and optional ``metrics``/``neighbours``; item ``n_items + j`` on the map and as a path end."""
 
     # --- opening ---------------------------------------------------------------------------------
     def open(self, path) -> None:
@@ -56,6 +60,7 @@ class Workspace(QObject):
         self.projection = pca(self.latents)
         self.graph = None
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
+        self.extra = []
         self.checkpoint_changed.emit()
         self.projection_changed.emit()
         self.paths_changed.emit()
@@ -63,6 +68,42 @@ class Workspace(QObject):
     @property
     def modality(self) -> str:
         return self.ckpt.modality["name"] if self.ckpt else ""
+
+    # --- items: training latents, then the extra points ------------------------------------------
+    @property
+    def n_items(self) -> int:
+        return 0 if self.latents is None else len(self.latents)
+
+    def end(self, i: int):
+        """Item ``i`` as a path end: its index if it is a training item, else its latent."""
+        return i if i < self.n_items else self.extra[i - self.n_items]["latent"]
+
+    def item_latent(self, i: int) -> np.ndarray:
+        return self.latents[i] if i < self.n_items else self.extra[i - self.n_items]["latent"]
+
+    def item_name(self, i: int) -> str:
+        return self.ckpt.names[i] if i < self.n_items else self.extra[i - self.n_items]["name"]
+
+    def add_extra(self, name: str, latent: np.ndarray, kind: str, **info) -> int:
+        """A new point on the map (an embedded file, a kept completion); returns its item index."""
+        self.extra.append({"name": name, "latent": np.asarray(latent, np.float32).reshape(-1), "kind": kind} | info)
+        self.extra_changed.emit()
+        return self.n_items + len(self.extra) - 1
+
+    def remove_extra(self, j: int) -> None:
+        i = self.n_items + j
+        del self.extra[j]
+        if any(i in (e.a, e.b) for e in self.paths.values()):
+            self.paths, self.current = {}, ""
+            self.paths_changed.emit()
+        if self.selected >= i:
+            self.select(-1 if self.selected == i else self.selected - 1)
+        self.extra_changed.emit()
+
+    def extra_xy(self) -> np.ndarray:
+        if not self.extra or self.projection is None:
+            return np.zeros((0, 2))
+        return place(self.projection, self.latents, np.stack([e["latent"] for e in self.extra]))
 
     def set_projection(self, projection: Projection) -> None:
         self.projection = projection
@@ -85,12 +126,13 @@ class Workspace(QObject):
         self.selection_changed.emit(index)
 
     def make_path(self, a: int, b: int, methods: tuple[str, ...] | None = None) -> None:
-        """Paths from item a to item b with each method (the current method by default); the first is current."""
+        """Paths from item a to item b (training items or extra points) with each method (the current
+        method by default); the first is current."""
         methods = methods or (self.method,)
         self.paths = {}
         for m in methods:
             graph = self.ensure_graph() if m == "geodesic" else None
-            path = make_path(m, self.latents, a, b, self.frames, graph)
+            path = make_path(m, self.latents, self.end(a), self.end(b), self.frames, graph)
             if path.note:
                 self.message.emit(path.note)
             self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b)
@@ -100,9 +142,12 @@ class Workspace(QObject):
         self.playhead_changed.emit(0.0)
 
     def walk(self, start: int, steps: int = 32, seed: int = 0) -> None:
-        """GEM's LLE-region walk from item ``start``: the walk becomes the current path, its samples ghost points."""
+        """GEM's LLE-region walk from item ``start`` (from an extra point: its nearest training item):
+        the walk becomes the current path, its samples ghost points."""
         from explorer.core.bundle import build_path
+        from explorer.core.paths import nearest_item
 
+        start = nearest_item(self.latents, self.end(start))
         path, _ = build_path(self.ckpt, "walk", start, steps=steps, k=min(10, len(self.latents) - 1), seed=seed)
         self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start)}
         self.current = "walk"
@@ -118,7 +163,7 @@ class Workspace(QObject):
         """The latent under the playhead of the current path (interpolated between frames), else the selection."""
         entry = self.paths.get(self.current)
         if entry is None:
-            return None if self.selected < 0 else self.latents[self.selected]
+            return None if self.selected < 0 else self.item_latent(self.selected)
         z = entry.path.latents
         s = self.playhead * (len(z) - 1)
         i = min(int(s), len(z) - 2)

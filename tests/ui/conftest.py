@@ -29,3 +29,21 @@ def _private_settings(tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):  # Qt caches XDG_CONFIG_HOME
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+
+
+@pytest.fixture
+def window(qtbot):
+    """The main window on the shipped default checkpoint, its PCA map drawn and its preview decoded."""
+    from explorer.core.shipped import DEFAULT_CHECKPOINT
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)  # the t-SNE map has its own test
+    qtbot.addWidget(w)
+    w.resize(1100, 700)
+    w.show()
+    qtbot.waitExposed(w)
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
+    yield w
+    w.shutdown()

@@ -21,8 +21,8 @@ def _send(widget, kind, pos: QPoint, buttons) -> None:
 def drag(map_view, a: int, b: int) -> None:
     """Press on point a, move in steps, release on point b: a real mouse drag on the map."""
     vp = map_view.viewport()
-    start = map_view.view_to_widget(map_view.xy[a])
-    end = map_view.view_to_widget(map_view.xy[b])
+    start = map_view.view_to_widget(map_view.all_xy[a])  # a training item or an extra point (a star)
+    end = map_view.view_to_widget(map_view.all_xy[b])
     _send(vp, QEvent.Type.MouseButtonPress, start, Qt.MouseButton.LeftButton)
     for t in np.linspace(0, 1, 8)[1:]:
         p = QPoint(int(start.x() + t * (end.x() - start.x())), int(start.y() + t * (end.y() - start.y())))
@@ -33,22 +33,6 @@ def drag(map_view, a: int, b: int) -> None:
 def far_apart(window) -> tuple[int, int]:
     xy = window.map.xy
     return int(np.argmin(xy[:, 0])), int(np.argmax(xy[:, 0]))
-
-
-@pytest.fixture
-def window(qtbot):
-    from explorer.ui.main_window import MainWindow
-
-    w = MainWindow()
-    w.pca_action.setChecked(True)  # the t-SNE map has its own test
-    qtbot.addWidget(w)
-    w.resize(1100, 700)
-    w.show()
-    qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
-    yield w
-    w.shutdown()
 
 
 def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
@@ -333,28 +317,3 @@ def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot,
     with Image.open(tmp_path / "samples.png") as im:
         assert im.size == (33 * 28, 28)
     dialog.close()
-
-
-def test_dropping_an_image_embeds_it_with_its_neighbours_and_reconstruction(window, qtbot, tmp_path):
-    from PIL import Image
-    from PySide6.QtCore import QMimeData, QUrl
-    from PySide6.QtGui import QDropEvent
-
-    pixels = window.ws.pipeline.signal(window.ws.latents[11:12])[0][..., 0]
-    Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "mine.png")
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "mine.png"))])
-    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                    Qt.KeyboardModifier.NoModifier)
-    with qtbot.waitSignal(window.embed_ready, timeout=120_000) as blocker:
-        window.dropEvent(ev)
-        assert window.progress.isVisible()  # fitting shows progress (and Cancel)
-    entry = blocker.args[0]
-    assert entry["name"] == "mine.png" and entry["metrics"]["psnr"] > 20
-    assert window.ws.ckpt.n_items == 10_000  # still the same checkpoint
-    assert len(window.map._embedded.data) == 1 and len(window.map._neighbours.data) == 5
-    assert "mine.png" in window.quality.text() and "nearest training items" in window.quality.text()
-    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
-        pass
-    recon = window.ws.pipeline.signal(entry["latent"][None])[0]
-    assert np.allclose(window.preview.pixels, recon, atol=1e-6)  # the preview shows the reconstruction
