@@ -10,7 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed", "complete")
+SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed", "complete", "hallucinate")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -139,6 +139,16 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--steps", type=int, default=300)
     cp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     cp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    hl = sub.add_parser("hallucinate", help="audio-visual checkpoints: K sounds for a picture, K pictures for a sound",
+                        description="Fit K latents to FILE's modality alone from different starts (GEM 5.2, fig. 8) "
+                                    "and write what each proposes for the other modality into DIR.")
+    hl.add_argument("checkpoint", metavar="CKPT")
+    hl.add_argument("file", metavar="FILE", help="an image (proposes sounds) or a sound (proposes pictures)")
+    hl.add_argument("--k", type=int, default=4, help="proposals (default 4)")
+    hl.add_argument("--steps", type=int, default=300)
+    hl.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    hl.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -582,6 +592,32 @@ def _cmd_complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hallucinate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.embed import read_signal
+    from explorer.core.hallucinate import hallucinate
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.data.folders import require_empty_folder
+
+    out = require_empty_folder(args.out)
+    pipeline = DecodePipeline(load_checkpoint(args.checkpoint), device=args.device)
+    if "parts" not in pipeline.ckpt.modality:
+        raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")
+    observed = read_signal(pipeline, args.file)
+    other = next(k for k in pipeline.parts if k != observed.part)
+    z = hallucinate(pipeline, observed.part, observed.values, args.k, args.steps)
+    plug = pipeline.parts[other]
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "png" if plug.name == "image" else "wav"
+    for j, signal in enumerate(pipeline.signal(z, part=other)):
+        plug.write(out / f"{Path(args.file).stem}-proposal-{j}.{suffix}", signal)
+    print(f"wrote {args.k} {'pictures' if suffix == 'png' else 'sounds'} proposed for {args.file} to {out}",
+          file=sys.stderr)
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     import dataclasses
     import os
@@ -654,6 +690,8 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_embed(args)
         if args.command == "complete":
             return _cmd_complete(args)
+        if args.command == "hallucinate":
+            return _cmd_hallucinate(args)
     except ExplorerError as e:
         if debug:
             traceback.print_exc()

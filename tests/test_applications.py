@@ -1,4 +1,4 @@
-"""GEM's applications from the command line: embedding new signals."""
+"""GEM's applications from the command line: embedding, completion and cross-modal hallucination."""
 import json
 
 import numpy as np
@@ -99,3 +99,28 @@ def test_hallucination_is_counted_on_the_audiovisual_checkpoint(tmp_path):
                              "--fit-steps", "20", "--k", "2", "--json").stdout)
     assert out["items"] == 2 and 0 <= out["image_to_sound_pitch_match"] <= out["image_to_sound_pitch_match_any_of_k"] <= 1
     assert 0 <= out["sound_to_image_key_match"] <= out["sound_to_image_key_match_any_of_k"] <= 1
+
+
+def test_hallucinate_writes_k_sounds_for_a_picture_and_k_pictures_for_a_sound(tmp_path):
+    import soundfile
+    from PIL import Image
+
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.pipeline import DecodePipeline
+
+    av = CHECKPOINT_DIR / "av-notes.safetensors"
+    pipeline = DecodePipeline(load_checkpoint(av))
+    picture = pipeline.signal(pipeline.ckpt.latents[:1].numpy(), part="image")[0][..., 0]
+    Image.fromarray((picture * 255).round().astype(np.uint8)).save(tmp_path / "key.png")
+    soundfile.write(tmp_path / "note.wav", pipeline.signal(pipeline.ckpt.latents[:1].numpy(), part="audio")[0], 16000)
+    run_cli("hallucinate", str(av), str(tmp_path / "key.png"), "--k", "2", "--steps", "20", "--out", str(tmp_path / "s"))
+    sounds = sorted((tmp_path / "s").iterdir())
+    assert [p.name for p in sounds] == ["key-proposal-0.wav", "key-proposal-1.wav"]
+    wave, rate = soundfile.read(sounds[0])
+    assert rate == 16000 and wave.shape == (16000,)
+    run_cli("hallucinate", str(av), str(tmp_path / "note.wav"), "--k", "2", "--steps", "20", "--out", str(tmp_path / "p"))
+    with Image.open(tmp_path / "p" / "note-proposal-1.png") as im:
+        assert im.size == (48, 48)
+    bad = run_cli("hallucinate", str(DEFAULT_CHECKPOINT), str(tmp_path / "key.png"), "--out", str(tmp_path / "x"),
+                  check=False)
+    assert bad.returncode == 1 and "audio-visual" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1

@@ -58,9 +58,14 @@ def _shipped_by_modality() -> list[tuple[Path, str]]:
 
 
 def _embed_job(pipeline, observed, steps):
-    from explorer.core.embed import embed_steps
+    """The fit's progress, then ``(EmbedResult, original PNG, reconstruction PNG)``."""
+    from explorer.core.embed import EmbedResult, embed_steps
+    from explorer.ui.thumbnails import observed_png, thumbnail_png
 
-    yield from embed_steps(pipeline, observed, steps)
+    for value in embed_steps(pipeline, observed, steps):
+        if isinstance(value, EmbedResult):
+            value = (value, observed_png(pipeline, observed), thumbnail_png(pipeline, value.latent, observed.part))
+        yield value
 
 
 def _thumbnail_job(pipeline, z, part):
@@ -291,6 +296,7 @@ class MainWindow(QMainWindow):
         self.tsne.cancel()
         try:
             self.ws.open(path)
+            self._close_complete_dialog()  # its results belong to the checkpoint that was open
         except ExplorerError as e:
             self._show_error(str(e))
             return False
@@ -421,19 +427,20 @@ class MainWindow(QMainWindow):
         self.embedder.start(_embed_job, self.ws.pipeline, observed, steps)
 
     def _on_embed_progress(self, value) -> None:
-        from explorer.core.embed import EmbedResult
-
-        if not isinstance(value, EmbedResult):
+        if not isinstance(value, tuple):
             self.progress.setValue(value.step)
             return
+        value, original, recon = value
         self._set_busy(False)
         i = self.ws.add_extra(self._embed_name, value.latent, "embedded", metrics=value.metrics,
                               neighbours=[list(n) for n in value.neighbours])
         self.map.set_neighbours([n for n, *_ in value.neighbours])
         self.go_to_item(i)
+        pictures = "".join(f"<td align=center><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+                           f"<br>{what}</td>" for png, what in ((original, "the file"), (recon, "its reconstruction")))
         self.quality.setText(f"<b>{self._embed_name}</b> embedded: "
                              + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
-                             + "<br>nearest training items: "
+                             + f"<table><tr>{pictures}</tr></table>nearest training items: "
                              + ", ".join(f"{name} ({d:.3g})" for _, name, d in value.neighbours))
         self.embed_ready.emit(self.ws.extra[-1])
 
@@ -448,10 +455,19 @@ class MainWindow(QMainWindow):
             return None
         from explorer.ui.complete_dialog import CompleteDialog
 
+        self._close_complete_dialog()
         dialog = CompleteDialog(self, mode)
         dialog.show()
         self.complete_dialog = dialog
         return dialog
+
+    def _close_complete_dialog(self) -> None:
+        dialog = getattr(self, "complete_dialog", None)
+        if dialog is not None:
+            dialog.close()
+            dialog.runner.cancel()
+            dialog.runner.wait(10_000)
+            self.complete_dialog = None
 
     def preview_latent(self, z) -> None:
         """Show a latent that is on no path (a completion) in the preview."""
@@ -812,6 +828,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
+        self._close_complete_dialog()
         for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
             runner.cancel()
         for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):

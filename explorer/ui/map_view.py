@@ -82,12 +82,17 @@ class MapView(pg.PlotWidget):
         self._groups: list[pg.ScatterPlotItem] = []
         self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
         self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
-        self._embedded = pg.ScatterPlotItem(size=18, symbol="star", pen=cosmetic(QColor("black"), 1.5),
+        self._embedded = pg.ScatterPlotItem(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
                                             brush=QBrush(QColor("#CC79A7")))
-        self._neighbours = pg.ScatterPlotItem(size=12, pen=cosmetic(QColor("#CC79A7"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
+        self._neighbours = pg.ScatterPlotItem(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
         self._playhead = pg.ScatterPlotItem(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
+        # above the points (which are re-added on every redraw): edges under them, the rest over them
+        for z, item in enumerate((self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
+                                  self._playhead), start=5):
+            item.setZValue(z)
+        self._edges.setZValue(-1)
         for item in (self._edges, self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
                      self._playhead):
             self.addItem(item)
@@ -170,9 +175,9 @@ class MapView(pg.PlotWidget):
             pen = cosmetic(colour, 3 if name == current else 2)
             item = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=pen, symbol="o", symbolSize=4, symbolBrush=colour,
                                    symbolPen=None)
+            item.setZValue(4)  # over the points, under the markers
             self.addItem(item)
             self._paths[name] = item
-        self._playhead.setZValue(10)
 
     def set_extra(self, xy: np.ndarray) -> None:
         """Points that are not training items (embedded signals, kept completions) as stars, pickable

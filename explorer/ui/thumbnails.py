@@ -1,5 +1,6 @@
-"""Small pictures of decoded signals for hover tooltips: images as they are, sounds as spectrograms,
-shapes as the export's software rendering of a coarse SDF grid. Qt-free (PNG bytes), run in a worker thread."""
+"""Small pictures of decoded signals (hover tooltips, completion cards, an embedded file beside its
+reconstruction): images as they are, sounds as spectrograms, shapes as the export's software
+rendering of a coarse SDF grid. Qt-free (PNG bytes), run in a worker thread."""
 from __future__ import annotations
 
 import io
@@ -35,13 +36,35 @@ def thumbnail_png(pipeline, z: np.ndarray, part=None, size: int = SIZE) -> bytes
     # sound: the log spectrogram, low frequencies at the bottom
     if getattr(plug, "target", "waveform") == "spectrogram":
         res = pipeline.resolution(part)
-        spec = pipeline.values(z, part=part)[0, :, 0].numpy().reshape(res)
-    else:
-        import torch
+        return _spectrogram_png(pipeline.values(z, part=part)[0, :, 0].numpy().reshape(res), size)
+    return _spectrogram_png(_log_spectrogram(pipeline.signal(z, part=part)[0]), size)
 
-        from explorer.modalities.spectrogram import log_spectrogram
 
-        wave = pipeline.signal(z, part=part)[0]
-        spec = log_spectrogram(torch.from_numpy(wave)[None], 512, 128)[0].numpy()
+def observed_png(pipeline, observed, size: int = SIZE) -> bytes:
+    """The same kind of picture of a signal read from a file (``embed.Observed``), to set beside its
+    reconstruction."""
+    plug = pipeline.parts[observed.part]
+    if plug.name == "image":
+        pixels = plug.to_signal(observed.values, tuple(pipeline.resolution(observed.part)))[0]
+        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, size)
+    if plug.name == "shape":
+        from explorer.core.render import shade_sdf
+        from explorer.modalities.sdf import grid_coords
+
+        r = 32
+        return _png(shade_sdf(np.asarray(observed.exact(grid_coords(r).numpy())).reshape((r,) * 3), size), size)
+    wave = observed.signals[0] if observed.signals is not None else observed.values[0, :, 0]
+    return _spectrogram_png(_log_spectrogram(np.asarray(wave, np.float32).reshape(-1)), size)
+
+
+def _log_spectrogram(wave: np.ndarray) -> np.ndarray:
+    import torch
+
+    from explorer.modalities.spectrogram import log_spectrogram
+
+    return log_spectrogram(torch.from_numpy(np.asarray(wave, np.float32))[None], 512, 128)[0].numpy()
+
+
+def _spectrogram_png(spec: np.ndarray, size: int) -> bytes:
     lo, hi = np.percentile(spec, 5), np.percentile(spec, 99.5)
     return _png(((spec - lo) / max(hi - lo, 1e-6))[::-1], size)

@@ -58,6 +58,7 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     assert n == 10_000  # still the same checkpoint
     assert len(window.map._embedded.data) == 1 and len(window.map._neighbours.data) == 5
     assert "mine.png" in window.quality.text() and "nearest training items" in window.quality.text()
+    assert window.quality.text().count("<img") == 2  # the file beside its reconstruction
     assert window.ws.selected == n  # the new point is selected, and listed in the side panel
     assert window.side.extra.item(0).text() == "mine.png (embedded)"
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
@@ -165,7 +166,7 @@ def test_painting_a_mask_and_completing_an_image_k_ways(window, qtbot):
     dialog.close()
 
 
-def test_completing_a_sound_from_a_time_range(qtbot):
+def test_completing_a_sound_from_a_time_range(qtbot, tmp_path):
     w = _open(qtbot, "notes")
     dialog = w.open_complete("complete")
     qtbot.waitExposed(dialog)
@@ -183,6 +184,13 @@ def test_completing_a_sound_from_a_time_range(qtbot):
     dialog.play(0)  # no sound card here: one line in the dialog, or the clip went out
     assert dialog.status.text() == "" or "sound" in dialog.status.text() or "audio" in dialog.status.text()
     dialog.close()
+    # a sound file dropped on the window is embedded: its spectrogram beside the reconstruction's, and LSD
+    import soundfile
+
+    soundfile.write(tmp_path / "hum.wav", results[0]["wave"], 16000)
+    with qtbot.waitSignal(w.embed_ready, timeout=120_000) as blocker:
+        w.embed_file(str(tmp_path / "hum.wav"), steps=30)
+    assert "lsd" in blocker.args[0]["metrics"] and w.quality.text().count("<img") == 2
     w.shutdown()
 
 
@@ -226,3 +234,20 @@ def test_hallucinating_sounds_for_a_picture_and_pictures_for_a_sound(qtbot, tmp_
     assert "not an image, sound or mesh" in dialog.status.text()
     dialog.close()
     w.shutdown()
+
+
+def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbot):
+    dialog = window.open_complete("complete")
+    qtbot.waitExposed(dialog)
+    dialog.preset.setCurrentText("centre")
+    dialog._apply_preset(dialog.preset.currentIndex())
+    dialog.steps.setValue(2000)
+    with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
+        dialog.run_button.click()
+    dialog.cancel_button.click()
+    assert dialog.status.text() == "cancelled" and dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
+    assert not dialog.cards and not window.ws.extra  # nothing half-done shows up
+    with qtbot.waitSignal(window.preview_ready, timeout=120_000):
+        window.open_checkpoint(CHECKPOINT_DIR / "notes.safetensors")
+    assert window.complete_dialog is None and not dialog.isVisible()  # its results belonged to the other checkpoint
