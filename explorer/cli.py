@@ -611,8 +611,8 @@ def _cmd_hallucinate(args: argparse.Namespace) -> int:
     plug = pipeline.parts[other]
     out.mkdir(parents=True, exist_ok=True)
     suffix = "png" if plug.name == "image" else "wav"
-    for j, signal in enumerate(pipeline.signal(z, part=other)):
-        plug.write(out / f"{Path(args.file).stem}-proposal-{j}.{suffix}", signal)
+    for j, proposal in enumerate(pipeline.signal(z, part=other)):
+        plug.write(out / f"{Path(args.file).stem}-proposal-{j}.{suffix}", proposal)
     print(f"wrote {args.k} {'pictures' if suffix == 'png' else 'sounds'} proposed for {args.file} to {out}",
           file=sys.stderr)
     return 0

@@ -96,6 +96,8 @@ class Workspace(QObject):
         if any(i in (e.a, e.b) for e in self.paths.values()):
             self.paths, self.current = {}, ""
             self.paths_changed.emit()
+        for e in self.paths.values():  # ends after it move down by one
+            e.a, e.b = (x - (x > i) for x in (e.a, e.b))
         if self.selected >= i:
             self.select(-1 if self.selected == i else self.selected - 1)
         self.extra_changed.emit()

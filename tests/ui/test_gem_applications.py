@@ -206,6 +206,7 @@ def test_completing_a_shape_from_a_half_space(qtbot):
     assert (hidden == (points[:, 0] > 0)).all() and 0.4 < hidden.mean() < 0.6
     results = _run(qtbot, dialog, k=2, steps=20)
     assert len(dialog.cards) == 2 and not dialog.cards[0].play.isVisibleTo(dialog)
+    assert not np.allclose(results[0]["latent"], results[1]["latent"])  # two starts, two shapes
     assert not dialog.cards[0].picture.pixmap().isNull()
     dialog.close()
     w.shutdown()
