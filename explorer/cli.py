@@ -10,6 +10,7 @@ import traceback
 
 from explorer.errors import ExplorerError
 
+STARTS_HELP = "starts of the K fits: the training latents nearest to a first fit (default) or random training latents"
 SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed", "complete", "hallucinate")
 
 
@@ -70,6 +71,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
     e.add_argument("--k", type=int, default=4, help="--completion/--hallucination: fits per item (default 4)")
+    e.add_argument("--starts", choices=["nearest", "random"], default="nearest",
+                   help="--completion/--hallucination: " + STARTS_HELP)
     e.add_argument("--paths", type=int, metavar="N",
                    help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "
                         "distance, interpolationMSE (to the nearest training signal) and smoothness")
@@ -136,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
                     help="images: an image, white where hidden, or left-half|right-half|top-half|bottom-half|centre; "
                          "sounds: START:END in seconds; shapes: a half-space such as x>0")
     cp.add_argument("--k", type=int, default=4, help="completions (default 4)")
+    cp.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
     cp.add_argument("--steps", type=int, default=300)
     cp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     cp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -146,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     hl.add_argument("checkpoint", metavar="CKPT")
     hl.add_argument("file", metavar="FILE", help="an image (proposes sounds) or a sound (proposes pictures)")
     hl.add_argument("--k", type=int, default=4, help="proposals (default 4)")
+    hl.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
     hl.add_argument("--steps", type=int, default=300)
     hl.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     hl.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -436,7 +441,8 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         if ckpt.modality["name"] != "audiovisual" or "key" not in ckpt.labels:
             raise ExplorerError("--hallucination is measured on audio-visual checkpoints of av-notes data")
         test = dataset if args.data else dataset.test()
-        result = match_rate(DecodePipeline(ckpt, device=args.device), test, args.max_items, args.k, args.fit_steps)
+        result = match_rate(DecodePipeline(ckpt, device=args.device), test, args.max_items, args.k, args.fit_steps,
+                            args.starts)
         key = "hallucination"
     elif args.completion:
         from explorer.core.complete import completion_benchmark
@@ -446,7 +452,8 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
             raise ExplorerError("--completion is measured on image checkpoints")
         test = dataset if args.data else dataset.test()
         result = completion_benchmark(DecodePipeline(ckpt, device=args.device), dataset.train().values,
-                                      test.values[: args.max_items], args.completion, args.k, args.fit_steps)
+                                      test.values[: args.max_items], args.completion, args.k, args.fit_steps,
+                                      args.starts)
         key = f"completion:{args.completion}"
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
@@ -568,7 +575,8 @@ def _cmd_complete(args: argparse.Namespace) -> int:
         hidden = time_mask(args.mask, res)
     else:
         hidden = half_space_mask(args.mask, observed.coords[0].numpy())
-    z = complete(pipeline, observed.values, observed.coords, hidden, args.k, args.steps, part=observed.part)
+    z = complete(pipeline, observed.values, observed.coords, hidden, args.k, args.steps, part=observed.part,
+                 starts=args.starts)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.file).stem
     for j, zj in enumerate(z):
@@ -607,7 +615,7 @@ def _cmd_hallucinate(args: argparse.Namespace) -> int:
         raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")
     observed = read_signal(pipeline, args.file)
     other = next(k for k in pipeline.parts if k != observed.part)
-    z = hallucinate(pipeline, observed.part, observed.values, args.k, args.steps)
+    z = hallucinate(pipeline, observed.part, observed.values, args.k, args.steps, starts=args.starts)
     plug = pipeline.parts[other]
     out.mkdir(parents=True, exist_ok=True)
     suffix = "png" if plug.name == "image" else "wav"

@@ -124,3 +124,24 @@ def test_hallucinate_writes_k_sounds_for_a_picture_and_k_pictures_for_a_sound(tm
     bad = run_cli("hallucinate", str(DEFAULT_CHECKPOINT), str(tmp_path / "key.png"), "--out", str(tmp_path / "x"),
                   check=False)
     assert bad.returncode == 1 and "audio-visual" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_k_fits_start_near_a_first_fit_and_report_every_step():
+    from explorer.core.checkpoint import load_checkpoint
+    from explorer.core.complete import complete_steps, preset_image_mask
+    from explorer.core.pipeline import DecodePipeline
+
+    pipeline = DecodePipeline(load_checkpoint(DEFAULT_CHECKPOINT))
+    values = pipeline.values(pipeline.ckpt.latents[7:8].numpy())
+    hidden = preset_image_mask("centre", 28, 28).reshape(-1)
+    progress, snapshots = [], {}
+    for p in complete_steps(pipeline, values, pipeline.plug.coords((28, 28)), hidden, k=3, steps=20):
+        progress.append(p)
+        snapshots[p.step] = p.latents.numpy().copy()  # the fit updates its latents in place
+    assert [p.step for p in progress] == list(range(1, 21)) and {p.steps for p in progress} == {20}
+    z = snapshots[20]
+    assert z.shape == (3, 64) and len({tuple(np.round(row, 5)) for row in z}) == 3
+    # after a quarter of the steps the K fits start from K different training latents (one step later: close by)
+    bank = pipeline.ckpt.latents.numpy()
+    d = np.linalg.norm(snapshots[6][:, None] - bank[None], axis=-1)
+    assert (d.min(1) < 1.0).all() and len(set(d.argmin(1))) == 3

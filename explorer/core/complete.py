@@ -13,7 +13,7 @@ import torch
 
 from explorer.errors import ExplorerError
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_parts, last_latents
+from explorer.train.fitting import FitPart, FitProgress, fit_k_ways, last_latents
 
 PRESET_MASKS = ("left-half", "right-half", "top-half", "bottom-half", "centre")
 
@@ -81,9 +81,9 @@ def half_space_mask(spec: str, points: np.ndarray) -> np.ndarray:
 
 
 def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
-                   steps: int = 300, part=None, seed: int = 0) -> Iterator[FitProgress]:
-    """Fit K latents to the visible part of ``values [1, P, C]`` from K random starts: progress after
-    every step (close the generator to cancel); the last progress holds the ``[K, d]`` latents."""
+                   steps: int = 300, part=None, seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
+    """Fit K latents to the visible part of ``values [1, P, C]`` from K different starts (``fit_k_ways``):
+    progress after every step (close the generator to cancel); the last progress holds the ``[K, d]`` latents."""
     hidden = torch.as_tensor(np.asarray(hidden, bool)).reshape(1, -1)
     if bool(hidden.all()):
         raise ExplorerError("the mask hides the whole signal: nothing is left to complete from")
@@ -91,16 +91,18 @@ def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden:
         raise ExplorerError("the mask hides nothing")
     plug = pipeline.parts[part]
     field = part_field(pipeline.model, part)
-    targets = values.expand(k, -1, -1)
-    c = coords if coords.ndim == 2 else coords.expand(k, -1, -1)
-    fit = FitPart(field, targets, c, mask=(~hidden).expand(k, -1), loss_fn=plug.loss)
-    return fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed)
+
+    def parts_for(m: int) -> list[FitPart]:
+        c = coords if coords.ndim == 2 else coords.expand(m, -1, -1)
+        return [FitPart(field, values.expand(m, -1, -1), c, mask=(~hidden).expand(m, -1), loss_fn=plug.loss)]
+
+    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed)
 
 
 def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
-             steps: int = 300, part=None, seed: int = 0) -> np.ndarray:
-    """``[K, d]`` latents fitted to the visible part of ``values [1, P, C]`` from K random starts."""
-    return last_latents(complete_steps(pipeline, values, coords, hidden, k, steps, part, seed))
+             steps: int = 300, part=None, seed: int = 0, starts: str = "nearest") -> np.ndarray:
+    """``[K, d]`` latents fitted to the visible part of ``values [1, P, C]`` from K different starts."""
+    return last_latents(complete_steps(pipeline, values, coords, hidden, k, steps, part, seed, starts))
 
 
 def hidden_psnr(pred: np.ndarray, truth: np.ndarray, hidden: np.ndarray) -> float:
@@ -121,7 +123,7 @@ def nearest_neighbour_fill(train_values: np.ndarray, values: np.ndarray, hidden:
 
 
 def completion_benchmark(pipeline, train_values: np.ndarray, test_values: np.ndarray, mask_name: str,
-                         k: int = 4, steps: int = 300) -> dict:
+                         k: int = 4, steps: int = 300, starts: str = "nearest") -> dict:
     """Image checkpoints: hidden-part PSNR of GEM completions (the first start, and the best of K) on
     held-out images, next to the nearest-neighbour baseline."""
     res = pipeline.resolution()
@@ -130,13 +132,13 @@ def completion_benchmark(pipeline, train_values: np.ndarray, test_values: np.nda
     first, best, nn = [], [], []
     for i in range(len(test_values)):
         v = torch.from_numpy(test_values[i : i + 1])
-        z = complete(pipeline, v, coords, hidden, k, steps, seed=i)
+        z = complete(pipeline, v, coords, hidden, k, steps, seed=i, starts=starts)
         decoded = pipeline.values(z).numpy()
         scores = [hidden_psnr(decoded[j : j + 1], test_values[i : i + 1], hidden) for j in range(k)]
         first.append(scores[0])
         best.append(max(scores))
         nn.append(hidden_psnr(nearest_neighbour_fill(train_values, test_values[i : i + 1], hidden),
                               test_values[i : i + 1], hidden))
-    return {"mask": mask_name, "items": len(test_values), "k": k, "fit_steps": steps,
+    return {"mask": mask_name, "items": len(test_values), "k": k, "fit_steps": steps, "starts": starts,
             "gem_psnr_first": float(np.mean(first)), "gem_psnr_best_of_k": float(np.mean(best)),
             "nearest_neighbour_psnr": float(np.mean(nn))}

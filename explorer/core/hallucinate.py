@@ -11,24 +11,29 @@ import torch
 
 from explorer.errors import ExplorerError
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_parts, last_latents
+from explorer.train.fitting import FitPart, FitProgress, fit_k_ways, last_latents
 
 
 def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300,
-                      seed: int = 0) -> Iterator[FitProgress]:
-    """Fit K latents to ``values [1, P, C]`` of part ``given`` alone, from K random training latents:
-    progress after every step (close to cancel); the last progress holds the ``[K, d]`` latents."""
+                      seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
+    """Fit K latents to ``values [1, P, C]`` of part ``given`` alone, from K different starts
+    (``fit_k_ways``): progress after every step (close to cancel); the last holds the ``[K, d]`` latents."""
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucination needs an audio-visual checkpoint (one latent, two fields)")
     plug = pipeline.parts[given]
     coords = plug.coords(pipeline.resolution(given))
-    fit = FitPart(part_field(pipeline.model, given), values.expand(k, -1, -1), coords, loss_fn=plug.loss)
-    return fit_parts(pipeline.ckpt.latents, [fit], steps=steps, init="random", seed=seed)
+    field = part_field(pipeline.model, given)
+
+    def parts_for(m: int) -> list[FitPart]:
+        return [FitPart(field, values.expand(m, -1, -1), coords, loss_fn=plug.loss)]
+
+    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed)
 
 
-def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300, seed: int = 0) -> np.ndarray:
-    """``[K, d]`` latents fitted to ``values [1, P, C]`` of part ``given`` alone, from K random training latents."""
-    return last_latents(hallucinate_steps(pipeline, given, values, k, steps, seed))
+def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300, seed: int = 0,
+                starts: str = "nearest") -> np.ndarray:
+    """``[K, d]`` latents fitted to ``values [1, P, C]`` of part ``given`` alone, from K different starts."""
+    return last_latents(hallucinate_steps(pipeline, given, values, k, steps, seed, starts))
 
 
 def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0, hi: float = 600.0) -> float:
@@ -63,7 +68,7 @@ def read_key(pixels: np.ndarray) -> int:
     return list(centres).index(pitch)
 
 
-def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 200) -> dict:
+def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 200, starts: str = "nearest") -> dict:
     """How often the hallucinated partner matches the true pairing, over the first ``max_items`` items
     of ``dataset`` (an av-notes set): image → sound (pitch within half a semitone) and sound → image (key)."""
     img, aud = dataset.parts["image"], pipeline.parts["audio"].prepare(dataset.parts["audio"])
@@ -71,17 +76,17 @@ def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 
     pitch_hits, pitch_any, key_hits, key_any = [], [], [], []
     for i in range(n):
         true_pitch, true_key = int(dataset.labels["pitch"][i]), int(dataset.labels["key"][i])
-        z = hallucinate(pipeline, "image", torch.from_numpy(img.values[i : i + 1]), k, steps, seed=i)
+        z = hallucinate(pipeline, "image", torch.from_numpy(img.values[i : i + 1]), k, steps, seed=i, starts=starts)
         waves = pipeline.signal(z, part="audio")
         hits = [abs(midi_of(estimate_pitch(w)) - true_pitch) < 0.5 for w in waves]
         pitch_hits.append(hits[0])
         pitch_any.append(any(hits))
-        z = hallucinate(pipeline, "audio", torch.from_numpy(aud.values[i : i + 1]), k, steps, seed=i)
+        z = hallucinate(pipeline, "audio", torch.from_numpy(aud.values[i : i + 1]), k, steps, seed=i, starts=starts)
         pictures = pipeline.signal(z, part="image")
         keys = [read_key(p) == true_key for p in pictures]
         key_hits.append(keys[0])
         key_any.append(any(keys))
-    return {"items": n, "k": k, "fit_steps": steps,
+    return {"items": n, "k": k, "fit_steps": steps, "starts": starts,
             "image_to_sound_pitch_match": float(np.mean(pitch_hits)),
             "image_to_sound_pitch_match_any_of_k": float(np.mean(pitch_any)),
             "sound_to_image_key_match": float(np.mean(key_hits)),

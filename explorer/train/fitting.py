@@ -76,15 +76,16 @@ def fit_parts(
     lle: bool = True,
     k: int = 10,
     coords_per_signal: int = 256,
-    init: str = "mean",
+    init: str | torch.Tensor = "mean",
     seed: int = 0,
     negative_weight: float = 1.0,
 ) -> Iterator[FitProgress]:
     """Fit one latent per signal to every part at once (fields sharing a latent: the sum of their
     losses); a part left out is not observed — that is how one modality hallucinates another.
 
-    ``init``: "mean" (every latent starts at the mean training latent) or "random" (each starts
-    at a random training latent — different starts give different completions).
+    ``init``: "mean" (every latent starts at the mean training latent), "random" (each starts
+    at a random training latent — different starts give different completions), or the
+    ``[M, d]`` starts themselves.
     """
     device = next(parts[0].field.parameters()).device
     bank = bank.detach().to(device)
@@ -99,7 +100,9 @@ def fit_parts(
         if n_obs == 0:
             raise ValueError("every signal needs at least one observed coordinate")
         prepared.append((part, targets, coords, weights, min(coords_per_signal, n_obs)))
-    if init == "random":
+    if isinstance(init, torch.Tensor):  # the starts themselves
+        z0 = init.to(device).reshape(m, -1)
+    elif init == "random":
         z0 = bank[torch.randint(bank.shape[0], (m,), generator=gen).to(device)]
     else:
         z0 = bank.mean(0, keepdim=True).expand(m, -1)
@@ -125,6 +128,34 @@ def fit_parts(
             loss.backward()
             opt.step()
             yield FitProgress(step, steps, float(loss.detach()), z.detach())
+
+
+STARTS = ("nearest", "random")
+
+
+def fit_k_ways(bank: torch.Tensor, parts_for, k: int, steps: int = 300, starts: str = "nearest", seed: int = 0,
+               **options) -> Iterator[FitProgress]:
+    """K latents fitted to the same observation from K different starts (completion, hallucination).
+
+    ``parts_for(m)``: the ``FitPart`` list for ``m`` copies of the observation. ``starts``: "random"
+    (K random training latents, GEM's different starting points) or "nearest" (one latent is first
+    fitted from the mean for a quarter of the steps; the K training latents nearest to it start the
+    rest — starts in the right region of the manifold, still different ones).
+    """
+    if starts not in STARTS:
+        raise ValueError(f"starts must be one of {STARTS}")
+    if starts == "random" or steps < 4:
+        yield from fit_parts(bank, parts_for(k), steps=steps, init="random", seed=seed, **options)
+        return
+    first = steps // 4
+    last = None
+    for last in fit_parts(bank, parts_for(1), steps=first, init="mean", seed=seed, **options):
+        yield FitProgress(last.step, steps, last.loss, last.latents)
+    cpu_bank = bank.detach().cpu()
+    near = torch.topk(torch.cdist(last.latents.cpu(), cpu_bank)[0], min(k, len(cpu_bank)), largest=False).indices
+    for progress in fit_parts(bank, parts_for(len(near)), steps=steps - first, init=cpu_bank[near], seed=seed,
+                              **options):
+        yield FitProgress(first + progress.step, steps, progress.loss, progress.latents)
 
 
 def run_fit(*args, **kwargs) -> torch.Tensor:

@@ -199,6 +199,11 @@ class CompleteDialog(QDialog):
         self.k.setToolTip("How many completions, each fitted from a different random training latent")
         self.steps = QSpinBox(minimum=10, maximum=2000, value=200, singleStep=50)
         self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
+        self.starts = QComboBox()
+        self.starts.addItem("near a first fit", "nearest")
+        self.starts.addItem("random", "random")
+        self.starts.setToolTip("Where the K fits start: the training latents nearest to a first fit of the visible "
+                               "part, or random training latents (GEM; more varied, often worse)")
         self.run_button = QPushButton("Hallucinate" if mode == "hallucinate" else "Complete")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.start)
@@ -206,7 +211,8 @@ class CompleteDialog(QDialog):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
         self.progress = QProgressBar()
-        for w in (QLabel("K"), self.k, QLabel("Fit steps"), self.steps, QLabel("Seed"), self.seed):
+        for w in (QLabel("K"), self.k, QLabel("Fit steps"), self.steps, QLabel("Starts"), self.starts,
+                  QLabel("Seed"), self.seed):
             run_row.addWidget(w)
         run_row.addWidget(self.progress, 1)
         run_row.addWidget(self.run_button)
@@ -373,13 +379,13 @@ class CompleteDialog(QDialog):
         from explorer.core.complete import complete_steps
         from explorer.core.hallucinate import hallucinate_steps
 
-        k, steps, seed = self.k.value(), self.steps.value(), self.seed.value()
+        k, steps, seed, starts = self.k.value(), self.steps.value(), self.seed.value(), self.starts.currentData()
         try:
             if self.mode == "hallucinate":
-                fit = hallucinate_steps(self.pipeline, self.part, self.observed.values, k, steps, seed)
+                fit = hallucinate_steps(self.pipeline, self.part, self.observed.values, k, steps, seed, starts)
             else:
                 fit = complete_steps(self.pipeline, self.observed.values, self.observed.coords, self.hidden(), k,
-                                     steps, part=self.part, seed=seed)
+                                     steps, part=self.part, seed=seed, starts=starts)
         except ExplorerError as e:
             self.status.setText(str(e))
             return
