@@ -120,8 +120,10 @@ def test_painting_a_mask_and_completing_an_image_k_ways(window, qtbot):
     window.go_to_item(3)
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         pass
-    dialog = window.open_complete("complete")
+    window.complete_action.trigger()  # Tools > Complete a signal (Ctrl+K)
+    dialog = window.complete_dialog
     qtbot.waitExposed(dialog)
+    assert dialog.source_label.text().endswith(f"<b>{window.ws.item_name(3)}</b>")  # the selected item
     painter = dialog.painter
     assert not painter.mask.any()
     # drag down column 5 of the 28 x 28 picture: the brush hides a band around it
@@ -215,7 +217,8 @@ def test_completing_a_shape_from_a_half_space(qtbot):
 def test_hallucinating_sounds_for_a_picture_and_pictures_for_a_sound(qtbot, tmp_path):
     w = _open(qtbot, "av-notes")
     assert w.hallucinate_action.isEnabled() and not w.complete_action.isEnabled()
-    dialog = w.open_complete("hallucinate")
+    w.hallucinate_action.trigger()  # Tools > Hallucinate the other modality (Ctrl+Shift+K)
+    dialog = w.complete_dialog
     qtbot.waitExposed(dialog)
     assert dialog.part == "image" and dialog.shown_part == "audio"
     results = _run(qtbot, dialog, k=2, steps=20)
