@@ -316,12 +316,12 @@ class CompleteDialog(QDialog):
             from explorer.modalities.sdf import grid_coords
 
             if z is not None:  # the decoded shape, finer than the grid it is fitted on
-                sdf = self.pipeline.sdf_grid(z, 64, part=observed.part)
+                self.shape_sdf = self.pipeline.sdf_grid(z, 64, part=observed.part)
             else:
-                sdf = observed.exact(grid_coords(48).numpy()).reshape((48,) * 3)
-            picture = QLabel()
-            picture.setPixmap(QPixmap.fromImage(_qimage(shade_sdf(sdf, 220))))
-            self.source_holder.addWidget(picture, 1)
+                self.shape_sdf = observed.exact(grid_coords(48).numpy()).reshape((48,) * 3)
+            self.shape_picture = QLabel()
+            self.shape_picture.setToolTip("What the fits see: the shape without its hidden half-space")
+            self.source_holder.addWidget(self.shape_picture, 1)
             self.axis, self.side_, self.cut = QComboBox(), QComboBox(), QDoubleSpinBox()
             self.axis.addItems(["x", "y", "z"])
             self.side_.addItems([">", "<"])
@@ -329,7 +329,25 @@ class CompleteDialog(QDialog):
             self.cut.setSingleStep(0.1)
             for w in (QLabel("Hide the half-space"), self.axis, self.side_, self.cut):
                 self.mask_row.addWidget(w)
+            self.axis.currentIndexChanged.connect(self._show_visible_shape)
+            self.side_.currentIndexChanged.connect(self._show_visible_shape)
+            self.cut.valueChanged.connect(self._show_visible_shape)
+            self._show_visible_shape()
         self.mask_row.addStretch(1)
+
+    def _half_space(self) -> str:
+        return f"{self.axis.currentText()}{self.side_.currentText()}{self.cut.value()}"
+
+    def _show_visible_shape(self, *_) -> None:
+        """The source shape with the hidden half-space cut away (rendered without OpenGL)."""
+        from explorer.core.complete import half_space_mask
+        from explorer.core.render import shade_sdf
+        from explorer.modalities.sdf import grid_coords
+
+        r = self.shape_sdf.shape[0]
+        hidden = half_space_mask(self._half_space(), grid_coords(r).numpy()).reshape((r,) * 3)
+        visible = np.where(hidden, np.maximum(self.shape_sdf, 0.05), self.shape_sdf)
+        self.shape_picture.setPixmap(QPixmap.fromImage(_qimage(shade_sdf(visible, 220))))
 
     def _wave(self, observed, res) -> np.ndarray:
         if observed.signals is not None:
@@ -369,7 +387,7 @@ class CompleteDialog(QDialog):
             lo, hi = self.region.getRegion()
             return time_mask(f"{lo}:{hi}", self.pipeline.resolution(self.observed.part), self.seconds)
         pts = self.observed.coords.reshape(-1, 3).numpy()
-        return half_space_mask(f"{self.axis.currentText()}{self.side_.currentText()}{self.cut.value()}", pts)
+        return half_space_mask(self._half_space(), pts)
 
     # --- running ------------------------------------------------------------------------------------
     def start(self) -> None:
