@@ -312,7 +312,6 @@ class CompleteDialog(QDialog):
                 plot.addItem(self.region)
                 self.mask_row.addWidget(QLabel("Drag the shaded time range: that part is hidden"))
         else:
-            from explorer.core.render import shade_sdf
             from explorer.modalities.sdf import grid_coords
 
             if z is not None:  # the decoded shape, finer than the grid it is fitted on
