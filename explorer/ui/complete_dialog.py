@@ -467,3 +467,7 @@ class CompleteDialog(QDialog):
     def closeEvent(self, ev) -> None:
         self.runner.cancel()
         super().closeEvent(ev)
+
+    def reject(self) -> None:  # Escape: the fit stops too
+        self.runner.cancel()
+        super().reject()

@@ -252,6 +252,12 @@ def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbo
     assert dialog.status.text() == "cancelled" and dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
     assert not dialog.cards and not window.ws.extra  # nothing half-done shows up
+    with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
+        dialog.run_button.click()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Escape closes the dialog and stops its fit
+    assert not dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
+    assert not dialog.cards
     with qtbot.waitSignal(window.preview_ready, timeout=120_000):
         window.open_checkpoint(CHECKPOINT_DIR / "notes.safetensors")
     assert window.complete_dialog is None and not dialog.isVisible()  # its results belonged to the other checkpoint
