@@ -66,7 +66,10 @@ def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path
     out = tmp_path / "k.safetensors"
     cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
            "--resolution", "16", "--steps", "1000000", "--save-every", "0", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    # a suite started in the background (``cmd &``) inherits SIGINT ignored, and Python then never turns it
+    # into KeyboardInterrupt: give the child the default disposition, as a terminal would
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         # --save-every 0 writes after every step: wait for the state file, then interrupt like Ctrl-C
         for line in proc.stderr:
