@@ -1,7 +1,8 @@
 """Conditional completion (GEM §4.4): hide part of a signal and let the manifold fill it in.
 
-K latents are fitted from different starting points (random training latents) with L_rec + L_LLE
-on the observed part only; each decodes to a full signal. The baseline copies the hidden part from
+K latents are fitted from different starting points (``fitting.fit_k_ways``: the training latents
+nearest to a first fit, or random ones as in GEM) with L_rec + L_LLE on the observed part only; each
+decodes to a full signal. The baseline copies the hidden part from
 the training signal closest on the visible part.
 """
 from __future__ import annotations

@@ -19,6 +19,11 @@ from explorer.models import part_field
 from explorer.train.fitting import FitPart, FitProgress, fit_parts
 
 
+def signal_file_filter() -> str:
+    """The files ``read_signal`` takes, as a file-dialog filter."""
+    suffixes = sorted(IMAGE_SUFFIXES) + sorted(AUDIO_SUFFIXES) + sorted(MESH_SUFFIXES)
+    return "Signals (" + " ".join(f"*{s}" for s in suffixes) + ")"
+
 
 @dataclass
 class Observed:

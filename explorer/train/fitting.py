@@ -151,10 +151,9 @@ def fit_k_ways(bank: torch.Tensor, parts_for, k: int, steps: int = 300, starts: 
     last = None
     for last in fit_parts(bank, parts_for(1), steps=first, init="mean", seed=seed, **options):
         yield FitProgress(last.step, steps, last.loss, last.latents)
-    cpu_bank = bank.detach().cpu()
-    near = torch.topk(torch.cdist(last.latents.cpu(), cpu_bank)[0], min(k, len(cpu_bank)), largest=False).indices
-    for progress in fit_parts(bank, parts_for(len(near)), steps=steps - first, init=cpu_bank[near], seed=seed,
-                              **options):
+    near = nearest_latents(last.latents, bank.to(last.latents.device), k)[0]
+    for progress in fit_parts(bank, parts_for(len(near)), steps=steps - first, init=bank[near.to(bank.device)],
+                              seed=seed, **options):
         yield FitProgress(first + progress.step, steps, progress.loss, progress.latents)
 
 

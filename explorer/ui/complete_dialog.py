@@ -49,6 +49,14 @@ def _fit_job(pipeline, fit, shown_part):
            for zj, w in zip(z, wave)]
 
 
+def _clear(layout) -> None:
+    """Remove and delete everything in a layout."""
+    while layout.count():
+        item = layout.takeAt(0)
+        if item.widget():
+            item.widget().deleteLater()
+
+
 def _qimage(pixels: np.ndarray) -> QImage:
     arr = (np.clip(pixels, 0, 1) * 255).astype(np.uint8)
     arr = np.ascontiguousarray(np.repeat(arr, 3, -1) if arr.shape[-1] == 1 else arr[..., :3])
@@ -260,8 +268,9 @@ class CompleteDialog(QDialog):
 
     def choose_file(self) -> None:
         start = self.window.settings.value("last_folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Signal to complete", start,
-                                              "Signals (*.png *.jpg *.jpeg *.wav *.flac *.ogg *.obj *.ply *.stl *.off)")
+        from explorer.core.embed import signal_file_filter
+
+        path, _ = QFileDialog.getOpenFileName(self, "Signal to complete", start, signal_file_filter())
         if path:
             self.load_file(path)
 
@@ -284,10 +293,7 @@ class CompleteDialog(QDialog):
         self.observed, self.source_name = observed, name
         self.source_label.setText(f"Source: <b>{name}</b>")
         for lay in (self.source_holder, self.mask_row):
-            while lay.count():
-                item = lay.takeAt(0)
-                if item.widget():
-                    item.widget().deleteLater()
+            _clear(lay)
         kind = self.parts[observed.part]
         plug = self.pipeline.parts[observed.part]
         res = tuple(self.pipeline.resolution(observed.part))
@@ -435,10 +441,7 @@ class CompleteDialog(QDialog):
         self.completed.emit(value)
 
     def _show_results(self, results: list[dict]) -> None:
-        while self.cards_row.count():  # the cards of the last run, and the stretch after them
-            item = self.cards_row.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+        _clear(self.cards_row)  # the cards of the last run, and the stretch after them
         self.results, self.cards = results, []
         word = "proposal" if self.mode == "hallucinate" else "completion"
         sound = self.parts[self.shown_part] == "audio"
@@ -459,7 +462,7 @@ class CompleteDialog(QDialog):
 
     def add_to_map(self, j: int) -> int:
         word = "proposal" if self.mode == "hallucinate" else "completion"
-        i = self.window.add_to_map(f"{self.source_name} {word} {j + 1}", self.results[j]["latent"], word)
+        i = self.window.ws.add_extra(f"{self.source_name} {word} {j + 1}", self.results[j]["latent"], word)
         self.cards[j].add.setEnabled(False)
         self.cards[j].add.setText("On the map")
         return i

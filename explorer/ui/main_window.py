@@ -1,7 +1,6 @@
 """The main window: the map on the left, the preview of the signal at the playhead on the right, the timeline below."""
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 
 import numpy as np
@@ -407,8 +406,10 @@ class MainWindow(QMainWindow):
     def choose_embed_file(self) -> None:
         if self.ws.ckpt is None:
             return
+        from explorer.core.embed import signal_file_filter
+
         path, _ = QFileDialog.getOpenFileName(self, "Embed a signal", self.settings.value("last_folder", str(Path.home())),
-                                              "Signals (*.png *.jpg *.jpeg *.wav *.flac *.ogg *.obj *.ply *.stl *.off)")
+                                              signal_file_filter())
         if path:
             self.embed_file(path)
 
@@ -436,8 +437,10 @@ class MainWindow(QMainWindow):
                               neighbours=[list(n) for n in value.neighbours])
         self.map.set_neighbours([n for n, *_ in value.neighbours])
         self.go_to_item(i)
-        pictures = "".join(f"<td align=center><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
-                           f"<br>{what}</td>" for png, what in ((original, "the file"), (recon, "its reconstruction")))
+        from explorer.ui.thumbnails import img_tag
+
+        pictures = "".join(f"<td align=center>{img_tag(png)}<br>{what}</td>"
+                           for png, what in ((original, "the file"), (recon, "its reconstruction")))
         self.quality.setText(f"<b>{self._embed_name}</b> embedded: "
                              + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
                              + f"<table><tr>{pictures}</tr></table>nearest training items: "
@@ -445,10 +448,6 @@ class MainWindow(QMainWindow):
         self.embed_ready.emit(self.ws.extra[-1])
 
     # --- extra points: embedded files and kept completions -----------------------------------------
-    def add_to_map(self, name: str, latent, kind: str, **info) -> int:
-        """A new star on the map (selectable, a path end, bookmarkable, saved with the workspace)."""
-        return self.ws.add_extra(name, latent, kind, **info)
-
     def open_complete(self, mode: str):
         """Tools ▸ Complete (one signal, part hidden) or Hallucinate (audio-visual: one modality alone)."""
         if self.ws.ckpt is None:
@@ -471,14 +470,12 @@ class MainWindow(QMainWindow):
 
     def preview_latent(self, z) -> None:
         """Show a latent that is on no path (a completion) in the preview."""
-        self.ws.paths = {}
-        self.ws.paths_changed.emit()
+        self.ws.clear_paths()
         self._request_decode(np.asarray(z, np.float32))
 
     def go_to_item(self, i: int) -> None:
         """Select item ``i`` (a training item or an extra point) and preview it."""
-        self.ws.paths = {}
-        self.ws.paths_changed.emit()
+        self.ws.clear_paths()
         self.ws.select(i)
         self._request_decode()
 
@@ -659,10 +656,7 @@ class MainWindow(QMainWindow):
 
     def go_to_bookmark(self, entry: dict) -> None:
         if "index" in entry:
-            self.ws.paths = {}
-            self.ws.paths_changed.emit()
-            self.ws.select(int(entry["index"]))
-            self._request_decode()
+            self.go_to_item(int(entry["index"]))
             return
         from explorer.core.projection import place
 
@@ -818,7 +812,9 @@ class MainWindow(QMainWindow):
     def _on_thumbnail(self, png: bytes) -> None:
         if getattr(self, "_hover_index", -1) < 0:
             return
-        self.hover_text += f"<br><img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+        from explorer.ui.thumbnails import img_tag
+
+        self.hover_text += f"<br>{img_tag(png)}"
         self._show_tooltip(self.hover_text)
 
     def _show_error(self, message: str) -> None:

@@ -23,6 +23,13 @@ def _png(gray_or_rgb: np.ndarray, size: int = SIZE) -> bytes:
     return buf.getvalue()
 
 
+def img_tag(png: bytes) -> str:
+    """A PNG inline in Qt rich text (tooltips, labels)."""
+    import base64
+
+    return f"<img src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+
+
 def thumbnail_png(pipeline, z: np.ndarray, part=None, size: int = SIZE) -> bytes:
     plug = pipeline.parts[part]
     z = np.asarray(z, np.float32).reshape(1, -1)

@@ -94,8 +94,7 @@ class Workspace(QObject):
         i = self.n_items + j
         del self.extra[j]
         if any(i in (e.a, e.b) for e in self.paths.values()):
-            self.paths, self.current = {}, ""
-            self.paths_changed.emit()
+            self.clear_paths()
         for e in self.paths.values():  # ends after it move down by one
             e.a, e.b = (x - (x > i) for x in (e.a, e.b))
         if self.selected >= i:
@@ -156,6 +155,11 @@ class Workspace(QObject):
         self.playhead = 0.0
         self.paths_changed.emit()
         self.playhead_changed.emit(0.0)
+
+    def clear_paths(self) -> None:
+        """No path any more: the preview follows the selection."""
+        self.paths, self.current = {}, ""
+        self.paths_changed.emit()
 
     def set_playhead(self, t: float) -> None:
         self.playhead = float(min(1.0, max(0.0, t)))
