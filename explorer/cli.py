@@ -11,7 +11,34 @@ import traceback
 from explorer.errors import ExplorerError
 
 STARTS_HELP = "starts of the K fits: the training latents nearest to a first fit (default) or random training latents"
+AUTO_COMPILE_STEPS = 500
+"""``train --compile auto`` compiles runs at least this long: compiling costs 5-30 s, a step saves ~10-50 ms."""
 SUBCOMMANDS = ("train", "info", "eval", "data", "bench", "export", "walk", "embed", "complete", "hallucinate")
+
+
+def _speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:
+    """--precision, --compile and --threads: how fast the fields run (models.precision, models.compiled)."""
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="number format of the fields: bf16 (mixed precision: float32 weights, latents and losses) "
+                        "where the CPU has avx512_bf16/AMX or the GPU supports it, else fp32 (default auto)")
+    p.add_argument("--compile", choices=["auto", "on", "off"], default=compile_default,
+                   help="torch.compile the fields where a C++ compiler (CPU) or Triton (CUDA) is present; the first "
+                        "run compiles (seconds to a minute), later runs load the cached kernels; "
+                        + ("auto compiles runs long enough to win that back" if compile_default == "auto"
+                           else "worth it for long decodes") + f" (default {compile_default})")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: OMP_NUM_THREADS, else every core)")
+
+
+def _pipeline(ckpt, args: argparse.Namespace):
+    """The decode pipeline a command asked for (device, precision, compilation), its notes said once."""
+    from explorer.core.pipeline import DecodePipeline
+
+    pipeline = DecodePipeline(ckpt, device=args.device, precision=args.precision, compile=args.compile)
+    if pipeline.compiled:
+        print(f"compiled the decoder in {pipeline.warm_up():.1f} s", file=sys.stderr)
+    for note in pipeline.notes:
+        print(note, file=sys.stderr)
+    return pipeline
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _speed_options(t, compile_default="auto")
     t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     t.add_argument("--force", action="store_true", help="overwrite an existing --out checkpoint")
     t.add_argument("--model", dest="model_kind", choices=["hyper", "modulated", "film"], help="field architecture (default hyper)")
@@ -66,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _speed_options(e)
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
@@ -100,6 +129,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--mesh-format", choices=["ply", "obj"], default="ply", help=".zip: mesh file format")
         p.add_argument("--k", type=int, default=10, help="neighbours of the k-NN graph (default 10)")
         p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+        _speed_options(p)
 
     x = sub.add_parser("export", help="export the path between two items as GIF, MP4, PNG, WAV, meshes or JSON",
                        description="Decode the path from A to B (indices or names) and write it to a file.")
@@ -129,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
     em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
     em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _speed_options(em)
 
     cp = sub.add_parser("complete", help="fill in the hidden part of a signal, K ways",
                         description="Hide part of FILE with MASK and fit K latents on the visible part from different "
@@ -143,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--steps", type=int, default=300)
     cp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     cp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _speed_options(cp)
 
     hl = sub.add_parser("hallucinate", help="audio-visual checkpoints: K sounds for a picture, K pictures for a sound",
                         description="Fit K latents to FILE's modality alone from different starts (GEM 5.2, fig. 8) "
@@ -154,6 +186,7 @@ def _parser() -> argparse.ArgumentParser:
     hl.add_argument("--steps", type=int, default=300)
     hl.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     hl.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    _speed_options(hl)
 
     d = sub.add_parser("data", help="dataset builders", description="Build a dataset into a folder.")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION", required=True)
@@ -208,13 +241,17 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
 
     from tqdm import tqdm
 
-    from explorer.core.device import resolve_device
-    from explorer.data import load_dataset
     import dataclasses
 
+    import torch
+
+    from explorer.core.device import resolve_device
+    from explorer.data import load_dataset
     from explorer.modalities import get_modality, plug_parts
     from explorer.models import MultiFieldConfig
+    from explorer.models.compiled import resolve_compile
     from explorer.train.config import preset
+    from explorer.train.progress_log import ProgressLog
     from explorer.train.trainer import Trainer, state_path
 
     out = Path(args.out)
@@ -258,23 +295,39 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     model_cfg = configs[None] if None in configs else MultiFieldConfig(configs)
     train_cfg.__post_init__()
     command = "latent-explorer " + shlex.join(argv)
+    compiled, note = resolve_compile(args.compile, device)
+    if compiled and args.compile == "auto" and train_cfg.steps < AUTO_COMPILE_STEPS:
+        compiled, note = False, (f"running uncompiled: {train_cfg.steps} steps do not win back the compile time "
+                                 f"(auto compiles runs of {AUTO_COMPILE_STEPS}+ steps; --compile on to compile anyway)")
+    if note:
+        print(note, file=sys.stderr)
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
-                      modality=modality)
+                      modality=modality, precision=args.precision, compile=compiled)
     n_train = len(trainer.train_set.names)
     losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
     kind = "+".join(f"{k} {c.kind}" for k, c in model_cfg.parts.items()) if None not in configs else model_cfg.kind
+    how = f"{trainer.precision}, {'compiled' if trainer.compiled else 'eager'}, {torch.get_num_threads()} threads"
     print(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
-          f"({losses}) on {device.type}" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
+          f"({losses}) on {device.type} ({how})" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
           file=sys.stderr)
     if args.resume and not trainer.resumed:
         print(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
+    for note in trainer.notes:
+        print(note, file=sys.stderr)
+    if trainer.compiled:
+        _compile_trainer(trainer, args.compile)
+    terminal = sys.stderr.isatty()
     bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
-               disable=None, mininterval=1.0)
+               disable=None if terminal else True, mininterval=1.0)
+    log = None if terminal else ProgressLog(30.0, start_step=trainer.step)
     try:
         for progress in trainer.run():
             bar.update(1)
             if progress.saved:
                 bar.write(f"checkpoint saved at step {progress.step}", file=sys.stderr)
+            line = log.line(progress) if log is not None else None
+            if line:
+                print(line, file=sys.stderr, flush=True)
             if progress.step % 10 == 0 or progress.step == progress.steps:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
     except KeyboardInterrupt:
@@ -289,6 +342,19 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
     return 0
+
+
+def _compile_trainer(trainer, mode: str) -> None:
+    """Compile the training step before the first step, timed apart from training; a failing compiler
+    means eager training (``--compile auto``) or one line (``--compile on``)."""
+    from explorer.models.compiled import cache_dir
+
+    print(f"compiling the training step (kernels cached in {cache_dir()} for later runs)", file=sys.stderr, flush=True)
+    seconds = trainer.warm_up(strict=mode == "on")
+    if trainer.compiled:
+        print(f"compiled in {seconds:.1f} s (not counted in the training time)", file=sys.stderr, flush=True)
+    else:
+        print(trainer.notes[-1], file=sys.stderr)
 
 
 def _headline(metrics: dict, part: str | None = None) -> str:
@@ -391,7 +457,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     for k, v in info["labels"].items():
         print(f"  label {k}: {v}")
     t = ckpt.train
-    print(f"  trained: {t.get('step', '?')} steps in {t.get('seconds', '?')} s on {t.get('device', '?')}"
+    how = f" ({t['precision']}{', compiled' if t.get('compiled') else ''})" if t.get("precision") else ""
+    print(f"  trained: {t.get('step', '?')} steps in {t.get('seconds', '?')} s on {t.get('device', '?')}{how}"
           + ("" if t.get("finished", True) else " (unfinished: continue with --resume)"))
     if t.get("command"):
         print(f"  command: {t['command']}")
@@ -425,39 +492,39 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
     if args.paths:
-        from explorer.core.pipeline import DecodePipeline
         from explorer.core.quality import compare_paths
 
         if "parts" in ckpt.modality or ckpt.modality["name"] == "shape":
             raise ExplorerError("--paths compares decoded frames on a shared grid: image or audio checkpoints")
-        pipeline = DecodePipeline(ckpt, device=args.device)
+        pipeline = _pipeline(ckpt, args)
         signals = pipeline.plug.prepare(dataset).train().values
         result = compare_paths(pipeline, signals, args.paths)
         key = "paths"
     elif args.hallucination:
         from explorer.core.hallucinate import match_rate
-        from explorer.core.pipeline import DecodePipeline
 
         if ckpt.modality["name"] != "audiovisual" or "key" not in ckpt.labels:
             raise ExplorerError("--hallucination is measured on audio-visual checkpoints of av-notes data")
         test = dataset if args.data else dataset.test()
-        result = match_rate(DecodePipeline(ckpt, device=args.device), test, args.max_items, args.k, args.fit_steps,
+        result = match_rate(_pipeline(ckpt, args), test, args.max_items, args.k, args.fit_steps,
                             args.starts)
         key = "hallucination"
     elif args.completion:
         from explorer.core.complete import completion_benchmark
-        from explorer.core.pipeline import DecodePipeline
 
         if ckpt.modality["name"] != "image":
             raise ExplorerError("--completion is measured on image checkpoints")
         test = dataset if args.data else dataset.test()
-        result = completion_benchmark(DecodePipeline(ckpt, device=args.device), dataset.train().values,
+        result = completion_benchmark(_pipeline(ckpt, args), dataset.train().values,
                                       test.values[: args.max_items], args.completion, args.k, args.fit_steps,
                                       args.starts)
         key = f"completion:{args.completion}"
     else:
+        from explorer.models.precision import resolve_precision
+
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle")
+                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle",
+                          precision=resolve_precision(args.precision, device))
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.core.checkpoint import save_checkpoint
@@ -478,7 +545,6 @@ def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.core.bundle import build_path, make_bundle, resolve_item
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.export import ExportOptions, check_target, checkpoint_sha256, export_steps
-    from explorer.core.pipeline import DecodePipeline
 
     check_target(args.out, args.force)
     ckpt = load_checkpoint(args.checkpoint)
@@ -490,7 +556,7 @@ def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:
                                   args.frames, args.k)
     if path.note:
         print(f"latent-explorer: {path.note}", file=sys.stderr)
-    pipeline = DecodePipeline(ckpt, device=args.device)
+    pipeline = _pipeline(ckpt, args)
     bundle = None
     if args.out.lower().endswith(".json"):
         from explorer.core.quality import path_report
@@ -517,10 +583,9 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.embed import EmbedResult, embed_steps, read_signal
-    from explorer.core.pipeline import DecodePipeline
 
     ckpt = load_checkpoint(args.checkpoint)
-    pipeline = DecodePipeline(ckpt, device=args.device)
+    pipeline = _pipeline(ckpt, args)
     observed = read_signal(pipeline, args.file)
     bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)
     result = None
@@ -560,12 +625,11 @@ def _cmd_complete(args: argparse.Namespace) -> int:
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.complete import complete, half_space_mask, image_mask, time_mask
     from explorer.core.embed import read_signal
-    from explorer.core.pipeline import DecodePipeline
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
     ckpt = load_checkpoint(args.checkpoint)
-    pipeline = DecodePipeline(ckpt, device=args.device)
+    pipeline = _pipeline(ckpt, args)
     observed = read_signal(pipeline, args.file)
     plug = pipeline.parts[observed.part]
     res = pipeline.resolution(observed.part)
@@ -606,11 +670,10 @@ def _cmd_hallucinate(args: argparse.Namespace) -> int:
     from explorer.core.checkpoint import load_checkpoint
     from explorer.core.embed import read_signal
     from explorer.core.hallucinate import hallucinate
-    from explorer.core.pipeline import DecodePipeline
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
-    pipeline = DecodePipeline(load_checkpoint(args.checkpoint), device=args.device)
+    pipeline = _pipeline(load_checkpoint(args.checkpoint), args)
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")
     observed = read_signal(pipeline, args.file)
@@ -682,6 +745,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
+        if hasattr(args, "threads"):
+            _set_threads(args.threads)
         if args.command == "train":
             return _cmd_train(args, argv)
         if args.command == "info":
@@ -720,6 +785,21 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         return 3
     return 2
+
+
+def _set_threads(n: int | None) -> None:
+    """Every core by default (OMP_NUM_THREADS, where set, says otherwise); ``--threads N`` sets it."""
+    import os
+
+    import torch
+
+    if n is None:
+        if os.environ.get("OMP_NUM_THREADS"):
+            return  # torch already follows it
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n < 1:
+        raise ExplorerError(f"--threads must be at least 1, got {n}")
+    torch.set_num_threads(n)
 
 
 def _raise_interrupt(signum, frame):  # SIGTERM -> the same clean save as Ctrl-C

@@ -11,10 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, check: bool = True, timeout: float = 600) -> subprocess.CompletedProcess:
-    """Run ``python -m explorer ARGS`` as a user would, capturing its output."""
+def run_cli(*args: str, check: bool = True, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -m explorer ARGS`` as a user would, capturing its output (``env``: extra variables)."""
     proc = subprocess.run([sys.executable, "-m", "explorer", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=timeout, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+                          timeout=timeout, env=os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {}))
     if check and proc.returncode != 0:
         raise AssertionError(f"latent-explorer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc

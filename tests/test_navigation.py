@@ -133,7 +133,7 @@ def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkp
     from explorer.core.pipeline import DecodePipeline
 
     ckpt = load_checkpoint(tiny_checkpoint)
-    p = DecodePipeline(ckpt, device="cpu", chunk_points=100)
+    p = DecodePipeline(ckpt, device="cpu", chunk_points=100, precision="fp32")
     z = ckpt.latents[:3].numpy()
     steps = list(p.steps(z))
     assert len(steps) > 3 and steps[-1].values.shape == (3, 256, 3) and all(s.values is None for s in steps[:-1])
@@ -146,7 +146,7 @@ def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkp
     assert len(list(p.steps(ckpt.latents[3:5].numpy()))) > 1
     img = p.signal(z[:1], (40, 40))
     assert img.shape == (1, 40, 40, 3) and 0 <= img.min() and img.max() <= 1  # any resolution
-    bf = DecodePipeline(ckpt, device="cpu", bfloat16=True).values(z)
+    bf = DecodePipeline(ckpt, device="cpu", precision="bf16").values(z)
     assert (bf - expected).abs().max() < 0.1
 
 

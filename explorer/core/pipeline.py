@@ -1,6 +1,8 @@
 """Decoding latents into signals for interactive use: batched, cached, coarse then fine, cancellable.
 
-``DecodePipeline(ckpt)`` holds the model on the best device. ``steps(...)`` is a generator that
+``DecodePipeline(ckpt)`` holds the model on the best device, in the fastest precision that
+keeps decodes true to float32 (``precision="auto"``: bfloat16 where the hardware has fast
+bfloat16 matrix units; ``latent-explorer bench`` measures its error). ``steps(...)`` is a generator that
 decodes chunk by chunk (the caller regains control after every chunk and may stop iterating to
 cancel); ``decode(...)`` runs it to the end. Results are kept in an LRU cache keyed by the latent,
 the resolution and the part. Shapes are refined in a narrow band: a coarse grid is decoded, upsampled
@@ -11,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +25,8 @@ from explorer.core.checkpoint import Checkpoint
 from explorer.core.device import resolve_device
 from explorer.modalities import checkpoint_modality, plug_parts
 from explorer.models import part_field
+from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
+from explorer.models.precision import autocast, resolve_precision
 
 
 @dataclass
@@ -38,14 +42,26 @@ def _key(z: np.ndarray, *extra) -> str:
 
 
 class DecodePipeline:
-    def __init__(self, ckpt: Checkpoint, device: str = "auto", cache_items: int = 256, bfloat16: bool = False,
-                 chunk_points: int = 1 << 16) -> None:
+    def __init__(self, ckpt: Checkpoint, device: str = "auto", cache_items: int = 256, precision: str = "auto",
+                 compile: str = "off", chunk_points: int = 1 << 16) -> None:
         self.ckpt = ckpt
         self.device = resolve_device(device)
         self.model = ckpt.build_model(self.device)
         self.plug = checkpoint_modality(ckpt.modality)
         self.parts = plug_parts(self.plug)
-        self.bfloat16 = bfloat16
+        self.precision = resolve_precision(precision, self.device)
+        """fp32 or bf16 (``models.precision``): what the fields compute in where the modality allows."""
+        self.part_precision = {part: self.precision if precision != "auto" or getattr(plug, "bf16_decode", False)
+                               else "fp32" for part, plug in self.parts.items()}
+        """What each part decodes (and is fitted) in: ``auto`` keeps float32 for the modalities whose
+        signals bfloat16 would visibly change (sound, shapes; see each plug's ``bf16_decode``)."""
+        self.compiled, note = resolve_compile(compile, self.device)
+        """Whether the fields are to be compiled; they are once ``warm_up()`` has run (until then, eager)."""
+        self.notes = [note] if note else []
+        """What a person should know about how this pipeline runs (for example that it runs uncompiled)."""
+        self.fields = {part: part_field(self.model, part) for part in self.parts}
+        """The callables that decode, per part: the fields, or their compiled versions after ``warm_up()``."""
+        self.warm = not self.compiled
         self.chunk_points = chunk_points
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._lock = threading.Lock()  # the app decodes from worker threads
@@ -68,6 +84,32 @@ class DecodePipeline:
             return (min(32, res[0]),)
         return res
 
+    def warm_up(self) -> float:
+        """Compile the fields now (when this pipeline was asked to), for one latent and for several, any
+        point count, so that no live request pays for it; decodes meanwhile run uncompiled, and may run
+        in other threads. Returns the seconds it took. A compiler that fails leaves the pipeline
+        uncompiled, with a note saying why."""
+        if self.warm:
+            return 0.0
+        t = time.monotonic()
+        compiled = {part: compile_fn(f, dynamic=True) for part, f in self.fields.items()}
+        d = self.ckpt.model_config.latent_dim
+        try:
+            with torch.no_grad():
+                for part, f in compiled.items():
+                    coords = torch.zeros(7, self.parts[part].in_dim, device=self.device)
+                    with autocast(self.part_precision[part], self.device):
+                        for b in (1, 3):  # torch specialises on a batch of one: both graphs, now
+                            f(torch.zeros(b, d, device=self.device), coords)
+        except Exception as e:  # inductor and the C++ compiler fail in many ways; eager decoding still works
+            reason = failure_reason(e)
+            self.compiled = False
+            self.notes.append(f"torch.compile failed ({reason}); decoding uncompiled")
+        else:
+            self.fields = compiled
+        self.warm = True
+        return time.monotonic() - t
+
     # --- decoding ----------------------------------------------------------------------------------
     def steps(self, latents, resolution: tuple[int, ...] | None = None, part: str | None = None,
               coords: torch.Tensor | None = None) -> Iterator[DecodeStep]:
@@ -77,7 +119,7 @@ class DecodePipeline:
         resolution = tuple(resolution or self.resolution(part))
         key = None
         if coords is None:
-            key = _key(z.numpy(), resolution, part, self.bfloat16)
+            key = _key(z.numpy(), resolution, part, self.part_precision[part])
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
@@ -87,13 +129,12 @@ class DecodePipeline:
                 return
             coords = plug.coords(resolution)
         coords = coords.to(self.device)
-        field = part_field(self.model, part)
+        field = self.fields[part]
         per = max(1, self.chunk_points // coords.shape[0])  # latents per chunk
         p_chunk = min(coords.shape[0], self.chunk_points)
         total = -(-z.shape[0] // per) * -(-coords.shape[0] // p_chunk)
         outs, done = [], 0
-        autocast = (torch.autocast(self.device.type, dtype=torch.bfloat16) if self.bfloat16 else nullcontext())
-        with torch.no_grad(), autocast:
+        with torch.no_grad(), autocast(self.part_precision[part], self.device):
             for i in range(0, z.shape[0], per):
                 zi = z[i : i + per].to(self.device)
                 cols = []

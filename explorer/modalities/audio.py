@@ -35,6 +35,10 @@ def grid_2d(h: int, w: int) -> torch.Tensor:
 
 class AudioModality:
     name = "audio"
+    bf16_decode = False
+    """``precision auto`` decodes sound in float32: measured on the shipped notes model, bfloat16 puts
+    bins of the log-magnitude spectrogram up to 0.16 off (17 % in amplitude), and crossfaded exports
+    then jump by more than any clip does."""
     sample_rate = SAMPLE_RATE
 
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,

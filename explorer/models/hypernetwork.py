@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from explorer.models.config import FieldConfig
+from explorer.models.precision import full_precision
 from explorer.models.siren import positional_encoding, relu_mlp, siren_uniform_
 
 
@@ -66,7 +67,10 @@ class HyperField(nn.Module):
         for li, (n_out, n_in) in enumerate(self.shapes):
             a = parts[3 * li].reshape(-1, n_out, r)
             b = parts[3 * li + 1].reshape(-1, r, n_in)
-            w = self.shared[li] * torch.sigmoid(torch.bmm(a, b))
+            if li == 0:  # the first layer's weights in float32 (see models.precision)
+                w = full_precision(lambda s, a, b: s * torch.sigmoid(torch.bmm(a, b)), self.shared[li], a, b)
+            else:
+                w = self.shared[li] * torch.sigmoid(torch.bmm(a, b))
             params.append((w, parts[3 * li + 2]))
         return params
 
@@ -77,11 +81,14 @@ class HyperField(nn.Module):
         params = self.field_parameters(z)
         last = len(params) - 1
         for li, (w, b) in enumerate(params):
-            h = torch.matmul(h, w.transpose(1, 2)) + b[:, None, :]  # [B, P, out]
+            if li == 0:  # float32 whatever the autocast: omega0 multiplies this layer's rounding error
+                h = full_precision(lambda h, w, b: torch.matmul(h, w.transpose(1, 2)) + b[:, None, :], h, w, b)
+            else:
+                h = torch.matmul(h, w.transpose(1, 2)) + b[:, None, :]  # [B, P, out]
             if li == last:
                 break
             if self.sine:
                 h = torch.sin((c.omega0_first if li == 0 else c.omega0_hidden) * h)
             else:
                 h = torch.relu(h)
-        return h
+        return h.float()

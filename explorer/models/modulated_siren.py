@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from explorer.models.config import FieldConfig
+from explorer.models.precision import full_precision
 from explorer.models.siren import siren_layers, siren_output
 
 
@@ -46,5 +47,6 @@ class ModulatedSiren(nn.Module):
         h = coords
         for i, (layer, alpha) in enumerate(zip(self.synthesis, alphas)):
             omega = c.omega0_first if i == 0 else c.omega0_hidden
-            h = alpha[:, None, :] * torch.sin(omega * layer(h))  # [B, P, hidden]
-        return self.out(h)
+            pre = full_precision(layer, h) if i == 0 else layer(h)  # first layer float32 (models.precision)
+            h = alpha[:, None, :] * torch.sin(omega * pre)  # [B, P, hidden]
+        return self.out(h).float()

@@ -72,7 +72,7 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
 
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
-             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 48) -> dict:
+             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 48, precision: str = "fp32") -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
@@ -111,7 +111,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
             d = test if key is None else test.parts[key]
             fit.append(FitPart(part_field(model, key), torch.from_numpy(d.values[pick]), _coords(plug, d, pick),
                                loss_fn=plug.loss))
-        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle)
+        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle, precision=precision)
         result["test"] = _measure(parts, model, z, test, pick, grid)
         result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
     return result

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
+from explorer.models.precision import autocast
 
 
 @dataclass
@@ -79,13 +80,15 @@ def fit_parts(
     init: str | torch.Tensor = "mean",
     seed: int = 0,
     negative_weight: float = 1.0,
+    precision: str = "fp32",
 ) -> Iterator[FitProgress]:
     """Fit one latent per signal to every part at once (fields sharing a latent: the sum of their
     losses); a part left out is not observed — that is how one modality hallucinates another.
 
     ``init``: "mean" (every latent starts at the mean training latent), "random" (each starts
     at a random training latent — different starts give different completions), or the
-    ``[M, d]`` starts themselves.
+    ``[M, d]`` starts themselves. ``precision``: "fp32" or "bf16" (``models.precision``); the
+    latents and the optimiser stay float32 either way.
     """
     device = next(parts[0].field.parameters()).device
     bank = bank.detach().to(device)
@@ -118,11 +121,20 @@ def fit_parts(
                 c = coords[idx] if coords.ndim == 2 else coords[torch.arange(m, device=device)[:, None], idx]
                 t = torch.gather(targets, 1, idx[..., None].expand(-1, -1, targets.shape[-1]))
                 batches.append((part, c, t))
-            loss = sum(part.loss_fn(part.field(z, c), t) for part, c, t in batches)
-            if lle:
+            if lle:  # the latents and their LLE projections in one decode: [2M, ...]
                 nb = bank[nearest_latents(z, bank, k)]  # [M, k, d]
                 z_proj, w = lle_projection(z, nb)
-                loss = loss + sum(part.loss_fn(part.field(z_proj, c), t) for part, c, t in batches)
+                latents = torch.cat([z, z_proj])
+            else:
+                latents = z
+            loss = 0.0
+            for part, c, t in batches:
+                with autocast(precision, device):
+                    pred = part.field(latents, torch.cat([c, c]) if lle else c).float()  # [M or 2M, n, C]
+                loss = loss + part.loss_fn(pred[:m], t)
+                if lle:
+                    loss = loss + part.loss_fn(pred[m:], t)
+            if lle:
                 loss = loss + negative_weight * negative_weight_penalty(w)
             opt.zero_grad(set_to_none=True)
             loss.backward()

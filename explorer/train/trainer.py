@@ -23,6 +23,7 @@ from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import get_modality, plug_parts
 from explorer.models import ModelConfig, build_model, model_config_from_dict, part_field
+from explorer.models.compiled import compile_fn, failure_reason
 from explorer.models.losses import (
     derivative_loss,
     forward_difference,
@@ -32,6 +33,7 @@ from explorer.models.losses import (
     nearest_latents,
     negative_weight_penalty,
 )
+from explorer.models.precision import autocast, resolve_precision
 from explorer.train.config import TrainConfig
 
 
@@ -81,7 +83,8 @@ def describe_modality(plug, dataset: SignalSet) -> dict:
 
 class Trainer:
     def __init__(self, dataset: SignalSet, model_config: ModelConfig, config: TrainConfig, out: str | Path,
-                 device: torch.device | str = "cpu", command: str = "", resume: bool = False, modality=None):
+                 device: torch.device | str = "cpu", command: str = "", resume: bool = False, modality=None,
+                 precision: str = "fp32", compile: bool = False):
         self.modality = modality if modality is not None else get_modality(dataset.modality)
         self.dataset = self.modality.prepare(dataset)
         self.train_set = self.dataset.train()
@@ -99,16 +102,30 @@ class Trainer:
             raise ExplorerError("the STFT loss is for waveform fields")
         n = len(self.train_set.names)
 
+        self.precision = resolve_precision(precision, self.device)
+        self.notes: list[str] = []
+        """What a person should know about how this run computes (printed by the command line)."""
+        if compile and config.derivative_weight > 0:
+            compile = False
+            self.notes.append("running uncompiled: the derivative loss differentiates the field twice, "
+                              "which torch.compile does not support")
+        self.compiled = compile
+        self.compile_seconds = 0.0
         torch.manual_seed(config.seed)
         self.model = build_model(model_config).to(self.device)
+        # what the step calls: each part's field, compiled when asked (the module itself is what is saved)
+        self.fields = {p.key: part_field(self.model, p.key) for p in self.parts}
+        if compile:
+            self.fields = {k: compile_fn(f) for k, f in self.fields.items()}
         self.gen = torch.Generator().manual_seed(config.seed)
         z0 = torch.randn(n, model_config.latent_dim, generator=self.gen) * config.latent_init_std
         self.latents = torch.nn.Parameter(z0.to(self.device))
         self.log_alpha = torch.nn.Parameter(torch.zeros((), device=self.device))
+        # fused: one loop over every parameter instead of a dozen element-wise passes per tensor
         self.opt = torch.optim.Adam([
             {"params": list(self.model.parameters()), "lr": config.lr},
             {"params": [self.latents, self.log_alpha], "lr": config.latent_lr},
-        ])
+        ], fused=True)
         self.step = 0
         self.seconds = 0.0
         self.resumed = False
@@ -129,34 +146,43 @@ class Trainer:
         return part
 
     # --- one optimisation step -------------------------------------------------------------
-    def train_step(self) -> dict[str, float]:
+    def losses(self, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The weighted total loss of one batch drawn with ``gen``, and its terms (not yet reduced to floats).
+
+        With L_LLE on, the batch's latents and their LLE projections are decoded in one call of
+        each field (``[2B, P, k]``): one large product per layer instead of two.
+        """
         c = self.config
         n = len(self.train_set.names)
         b = min(c.batch_size, n)
-        idx = torch.randperm(n, generator=self.gen)[:b].to(self.device)  # [B]
+        idx = torch.randperm(n, generator=gen)[:b].to(self.device)  # [B]
         z = self.latents[idx]  # [B, d]
-        batches = []
+        extra = c.derivative_weight > 0 or c.stft_weight > 0
+        if c.lle:
+            nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
+            z_proj, w = lle_projection(z, self.latents[nb_idx])  # [B, d], [B, k]
+            latents = torch.cat([z, z_proj])  # [2B, d]
+        else:
+            latents = z
+        rec, lle, terms = 0.0, 0.0, {}
         for part in self.parts:
-            pts = self._sample_points(b, part.values.shape[1])  # [B, Pc]
+            pts = self._sample_points(b, part.values.shape[1], gen)  # [B, Pc]
             coords = part.coords[pts] if part.item_coords is None else part.item_coords[idx[:, None], pts]  # [B, Pc, k]
             if part.differences is not None:
                 coords = coords.detach().requires_grad_(True)
-            batches.append((part, pts, coords, part.values[idx[:, None], pts]))
-
-        def reconstruct(latents: torch.Tensor, extra: bool) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-            rec, terms = 0.0, {}
-            for part, pts, coords, target in batches:
-                pred = part_field(self.model, part.key)(latents, coords)
-                rec = rec + part.plug.loss(pred, target)
-                if extra and part.differences is not None:
-                    d = derivative_loss(pred, coords, part.differences[idx[:, None], pts], part.values.shape[1])
-                    terms["deriv"] = terms.get("deriv", 0.0) + d
-                if extra and c.stft_weight > 0 and part.plug.in_dim == 1 and part.coords is not None:
-                    stride = part.values.shape[1] // pts.shape[1]
-                    terms["stft"] = terms.get("stft", 0.0) + multires_stft_loss(pred, target, stride)
-            return rec, terms
-
-        rec, terms = reconstruct(z, c.derivative_weight > 0 or c.stft_weight > 0)
+            target = part.values[idx[:, None], pts]  # [B, Pc, C]
+            with autocast(self.precision, self.device):
+                pred = self.fields[part.key](latents, coords if not c.lle else torch.cat([coords, coords]))
+            pred = pred.float()  # losses and reductions in float32
+            rec = rec + part.plug.loss(pred[:b], target)
+            if c.lle:
+                lle = lle + part.plug.loss(pred[b:], target)
+            if extra and part.differences is not None:
+                d = derivative_loss(pred[:b], coords, part.differences[idx[:, None], pts], part.values.shape[1])
+                terms["deriv"] = terms.get("deriv", 0.0) + d
+            if extra and c.stft_weight > 0 and part.plug.in_dim == 1 and part.coords is not None:
+                stride = part.values.shape[1] // pts.shape[1]
+                terms["stft"] = terms.get("stft", 0.0) + multires_stft_loss(pred[:b], target, stride)
         losses = {"rec": rec}
         total = rec
         for name, weight in (("deriv", c.derivative_weight), ("stft", c.stft_weight)):
@@ -164,16 +190,16 @@ class Trainer:
                 losses[name] = terms[name]
                 total = total + weight * terms[name]
         if c.lle:
-            nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
-            z_proj, w = lle_projection(z, self.latents[nb_idx])
-            lle, _ = reconstruct(z_proj, False)
-            neg = negative_weight_penalty(w)
             losses["lle"] = lle
-            total = total + c.lle_weight * lle + c.negative_weight * neg
+            total = total + c.lle_weight * lle + c.negative_weight * negative_weight_penalty(w)
         if c.iso:
             iso = isometry_loss(z, self._joint_signal(idx), self.log_alpha, c.iso_quantile)
             losses["iso"] = iso
             total = total + c.iso_weight * iso
+        return total, losses
+
+    def train_step(self) -> dict[str, float]:
+        total, losses = self.losses(self.gen)
         if not torch.isfinite(total):
             raise ExplorerError(
                 f"training diverged at step {self.step + 1} (loss is {float(total)}); "
@@ -184,6 +210,34 @@ class Trainer:
         self.opt.step()
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}
+
+    def use_eager(self) -> None:
+        """Run the step uncompiled from now on (the compiler failed)."""
+        self.fields = {p.key: part_field(self.model, p.key) for p in self.parts}
+        self.compiled = False
+
+    def warm_up(self, strict: bool = False) -> float:
+        """Compile the step's fields (forward and backward) on a batch of the training shape, without
+        training on it: the random state, weights, latents and optimiser are untouched. Returns the
+        seconds it took — the compile time, reported apart from the step time. If the compiler fails,
+        the run goes on uncompiled with a note (``strict``: stops with one line instead)."""
+        if not self.compiled:
+            return 0.0
+        t = time.monotonic()
+        try:
+            total, _ = self.losses(torch.Generator().manual_seed(self.config.seed + 1))
+            total.backward()
+        except Exception as e:  # inductor and the C++ compiler fail in many ways; the step itself is sound
+            self.opt.zero_grad(set_to_none=True)
+            reason = failure_reason(e)
+            if strict:
+                raise ExplorerError(f"torch.compile failed ({reason}); use --compile off") from e
+            self.use_eager()
+            self.notes.append(f"torch.compile failed ({reason}); running uncompiled")
+            return 0.0
+        self.opt.zero_grad(set_to_none=True)
+        self.compile_seconds = time.monotonic() - t
+        return self.compile_seconds
 
     def _joint_signal(self, idx: torch.Tensor) -> torch.Tensor:
         """``[B, D]``: the comparable part of each item's signal; parts of a multi-field signal are
@@ -213,14 +267,15 @@ class Trainer:
             yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved)
         self.save(final=True)
 
-    def _sample_points(self, b: int, p: int) -> torch.Tensor:
+    def _sample_points(self, b: int, p: int, gen: torch.Generator | None = None) -> torch.Tensor:
         """``[B, Pc]`` coordinate indices per signal: uniform, or evenly strided with a random phase."""
+        gen = self.gen if gen is None else gen
         m = min(self.config.coords_per_signal, p)
         if self.config.sampling == "strided":
             stride = p // m
-            phase = torch.randint(stride, (b, 1), generator=self.gen)
+            phase = torch.randint(stride, (b, 1), generator=gen)
             return (phase + stride * torch.arange(m)).to(self.device)
-        return torch.randint(p, (b, m), generator=self.gen).to(self.device)
+        return torch.randint(p, (b, m), generator=gen).to(self.device)
 
     # --- checkpoints ----------------------------------------------------------------------
     def train_metrics(self, max_items: int = 256) -> dict:
@@ -252,7 +307,8 @@ class Trainer:
             labels=ts.labels,
             data=dict(self.dataset.source) | {"n_train": len(ts.names), "n_test": int(self.dataset.is_test.sum())},
             train={"config": self.config.to_dict(), "command": self.command, "step": self.step,
-                   "seconds": round(self.seconds, 1), "device": self.device.type, "finished": final},
+                   "seconds": round(self.seconds, 1), "device": self.device.type, "finished": final,
+                   "precision": self.precision, "compiled": self.compiled},
             metrics=metrics,
         )
 

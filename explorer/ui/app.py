@@ -36,6 +36,7 @@ def run(argv: list[str]) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("latent-explorer")
     window = MainWindow()
+    window.compile_in_background = not args.screenshot
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     ok = window.open_checkpoint(Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT)

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
     map_ready = Signal()
     embed_ready = Signal(dict)
     tooltip_shown = Signal(str)
+    decoder_ready = Signal()
+    """Emitted when the background compilation of the decoder has ended (compiled, or failed and uncompiled)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -149,6 +151,9 @@ class MainWindow(QMainWindow):
         self.decoder = TaskRunner(self)
         self.thumbs = TaskRunner(self)
         self.embedder = TaskRunner(self)
+        self.compiler = TaskRunner(self)
+        self.compile_in_background = True
+        """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.embedder.progress.connect(self._on_embed_progress)
         self.embedder.failed.connect(lambda m: (self._set_busy(False), self._show_error(f"embedding failed: {m}")))
         self.thumbs.finished.connect(self._on_thumbnail)
@@ -218,6 +223,9 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(k == self.ws.k)
             kgroup.addAction(a)
+        view.addSeparator()
+        self.decoder_menu = view.addMenu("&Decoder")
+        self._build_decoder_menu(self.decoder_menu)
         tools = QToolBar("Path")
         tools.setObjectName("path_toolbar")
         self.addToolBar(tools)
@@ -253,6 +261,76 @@ class MainWindow(QMainWindow):
         sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
         self.addAction(sound)
 
+    def _build_decoder_menu(self, menu) -> None:
+        """Precision (auto / float32 / bfloat16) and compilation of the decoder, kept in the settings."""
+        group = QActionGroup(self)
+        self.precision_actions = {}
+        current = self.decoder_precision()
+        for key, text, tip in (
+                ("auto", "Precision: automatic", "bfloat16 where this CPU or GPU has fast bfloat16 units, else float32"),
+                ("fp32", "Precision: float32", "exact, slower"),
+                ("bf16", "Precision: bfloat16", "mixed precision: matrix products in bfloat16, first layer and output "
+                                                "in float32")):
+            a = menu.addAction(text, lambda key=key: self.set_decoder(precision=key))
+            a.setCheckable(True)
+            a.setChecked(key == current)
+            a.setToolTip(tip)
+            group.addAction(a)
+            self.precision_actions[key] = a
+        menu.addSeparator()
+        self.compile_action = menu.addAction("Compile the decoder")
+        self.compile_action.setCheckable(True)
+        self.compile_action.setChecked(self.decoder_compile() != "off")
+        self.compile_action.setToolTip("torch.compile the decoder in the background after opening (seconds; "
+                                       "cached for later runs): path decodes and exports run several times faster")
+        self.compile_action.toggled.connect(lambda on: self.set_decoder(compile="auto" if on else "off"))
+        menu.setToolTipsVisible(True)
+
+    def decoder_precision(self) -> str:
+        value = str(self.settings.value("decoder/precision", "auto"))
+        return value if value in ("auto", "fp32", "bf16") else "auto"
+
+    def decoder_compile(self) -> str:
+        value = str(self.settings.value("decoder/compile", "auto"))
+        return value if value in ("auto", "off") else "auto"
+
+    def set_decoder(self, precision: str | None = None, compile: str | None = None) -> None:
+        """Change how the decoder runs (kept in the settings); the open checkpoint is decoded again."""
+        if precision is not None:
+            self.settings.setValue("decoder/precision", precision)
+        if compile is not None:
+            self.settings.setValue("decoder/compile", compile)
+        if self.ws.ckpt is None:
+            return
+        self.decoder.cancel()
+        self.compiler.cancel()
+        try:
+            pipeline = self.ws.set_decoder(self.decoder_precision(), self.decoder_compile())
+        except ExplorerError as e:
+            self._show_error(str(e))
+            return
+        self._start_warm_up(pipeline)
+        self.statusBar().showMessage(f"decoding in {pipeline.precision}", 5000)
+        self._request_decode()
+
+    def _start_warm_up(self, pipeline) -> None:
+        """Compile the decoder in the background; decodes run uncompiled until it is done."""
+        for note in pipeline.notes:
+            self.statusBar().showMessage(note, 5000)
+        if not pipeline.warm and self.compile_in_background:
+            self.statusBar().showMessage("compiling the decoder in the background…", 5000)
+            self.compiler.start(pipeline.warm_up)
+
+    def _on_warmed_up(self, seconds) -> None:
+        pipeline = self.ws.pipeline
+        if pipeline is None:
+            return
+        if pipeline.compiled:
+            self.statusBar().showMessage(f"decoder compiled in {seconds:.1f} s ({pipeline.precision})", 5000)
+        else:
+            self._show_error(pipeline.notes[-1] if pipeline.notes else "the decoder runs uncompiled")
+        self.decoder_ready.emit()
+
     def _connect(self) -> None:
         self.ws.projection_changed.connect(self._redraw_points)
         self.ws.paths_changed.connect(self._redraw_paths)
@@ -272,6 +350,8 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self._cancel_tsne)
         self.decoder.progress.connect(self._on_decoded)
         self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
+        self.compiler.finished.connect(self._on_warmed_up)
+        self.compiler.failed.connect(lambda m: self._show_error(f"compiling the decoder failed: {m}"))
         self.colour_by.currentTextChanged.connect(lambda _: self._redraw_points(fit=False))
         self.colour_by.activated.connect(lambda _: self.save_workspace())
         self.side.add_bookmark.clicked.connect(self.bookmark_here)
@@ -294,7 +374,8 @@ class MainWindow(QMainWindow):
         """Open a checkpoint; a bad file shows a one-line message and the current workspace stays."""
         self.tsne.cancel()
         try:
-            self.ws.open(path)
+            self.compiler.cancel()
+            self.ws.open(path, precision=self.decoder_precision(), compile=self.decoder_compile())
             self._close_complete_dialog()  # its results belong to the checkpoint that was open
         except ExplorerError as e:
             self._show_error(str(e))
@@ -325,6 +406,7 @@ class MainWindow(QMainWindow):
             self.use_projection("tsne")
         self.map_ready.emit()  # drawn: PCA at once, t-SNE (if asked for) follows in the background
         self._request_decode()
+        self._start_warm_up(self.ws.pipeline)
         return True
 
     def _remember_recent(self, path: Path) -> None:
@@ -825,10 +907,11 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
+        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder, self.compiler):
             runner.cancel()
         for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
             runner.wait(10_000)
+        self.compiler.wait(120_000)  # a compilation cannot be interrupted; it ends within a minute or so
 
     def closeEvent(self, ev) -> None:
         self.shutdown()

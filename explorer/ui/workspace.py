@@ -51,10 +51,11 @@ class Workspace(QObject):
         ``kind`` and optional ``metrics``/``neighbours``; item ``n_items + j`` on the map and as a path end."""
 
     # --- opening ---------------------------------------------------------------------------------
-    def open(self, path) -> None:
-        """Load a checkpoint; on any error the current one stays (the caller shows the message)."""
+    def open(self, path, precision: str = "auto", compile: str = "off") -> None:
+        """Load a checkpoint; on any error the current one stays (the caller shows the message).
+        ``precision`` and ``compile``: how its decoder runs (``DecodePipeline``)."""
         ckpt = load_checkpoint(path)
-        pipeline = DecodePipeline(ckpt)
+        pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
         self.ckpt, self.pipeline = ckpt, pipeline
         self.latents = ckpt.latents.numpy()
         self.projection = pca(self.latents)
@@ -64,6 +65,11 @@ class Workspace(QObject):
         self.checkpoint_changed.emit()
         self.projection_changed.emit()
         self.paths_changed.emit()
+
+    def set_decoder(self, precision: str, compile: str) -> DecodePipeline:
+        """Decode the open checkpoint in another precision or compile mode from now on."""
+        self.pipeline = DecodePipeline(self.ckpt, precision=precision, compile=compile)
+        return self.pipeline
 
     @property
     def modality(self) -> str:

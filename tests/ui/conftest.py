@@ -29,6 +29,8 @@ def _private_settings(tmp_path, monkeypatch):
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     for fmt in (QSettings.Format.IniFormat, QSettings.Format.NativeFormat):  # Qt caches XDG_CONFIG_HOME
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+    # the decoder is compiled in the background by default; only the test of that pays for it
+    QSettings("latent-explorer", "latent-explorer").setValue("decoder/compile", "off")
 
 
 @pytest.fixture

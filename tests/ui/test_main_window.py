@@ -317,3 +317,29 @@ def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot,
     with Image.open(tmp_path / "samples.png") as im:
         assert im.size == (33 * 28, 28)
     dialog.close()
+
+
+def test_decoder_precision_and_compilation_are_view_menu_settings(window, qtbot):
+    from explorer.models.compiled import why_not_compiled
+    from explorer.models.precision import resolve_precision
+
+    assert window.decoder_menu.title() == "&Decoder"
+    assert [a.text() for a in window.decoder_menu.actions() if a.text()][:3] == [
+        "Precision: automatic", "Precision: float32", "Precision: bfloat16"]
+    assert window.ws.pipeline.precision == resolve_precision("auto", "cpu")
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.precision_actions["fp32"].trigger()
+    assert window.ws.pipeline.precision == "fp32" and window.settings.value("decoder/precision") == "fp32"
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        assert window.open_checkpoint(DEFAULT_CHECKPOINT)  # the setting holds for the next checkpoint
+    assert window.ws.pipeline.precision == "fp32"
+    if why_not_compiled("cpu") is not None:
+        return
+    with qtbot.waitSignal(window.decoder_ready, timeout=300_000):
+        window.compile_action.trigger()  # compiled in the background; the window stays usable
+    pipeline = window.ws.pipeline
+    assert pipeline.compiled and pipeline.warm and window.settings.value("decoder/compile") == "auto"
+    assert window.statusBar().currentMessage().startswith("decoder compiled in")
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, *far_apart(window))
+    assert window.ws.paths

@@ -1,0 +1,70 @@
+"""``torch.compile`` for the fields: when it is used, where its artefacts are cached, what it cost.
+
+Inductor turns a field's chain of small element-wise operations (sine, bias, modulation, the
+hypernetwork's ``W_s ⊙ sigmoid(A·B)``) into a few fused loops, forward and backward. On a CPU it
+needs a working C++ compiler; on CUDA it needs Triton. Its compiled artefacts go to one cache
+folder per user (``$XDG_CACHE_HOME/latent-explorer/torch-compile``, or ``TORCHINDUCTOR_CACHE_DIR``
+where that is set), so a second run of ``train`` or the app loads them instead of compiling again.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import torch
+
+from explorer.errors import ExplorerError
+
+COMPILE_MODES = ("auto", "on", "off")
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are kept between runs."""
+    if os.environ.get("TORCHINDUCTOR_CACHE_DIR"):
+        return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "latent-explorer" / "torch-compile"
+
+
+def why_not_compiled(device: torch.device | str) -> str | None:
+    """None where ``torch.compile`` can run on ``device``; otherwise what is missing, in a few words."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        try:
+            import triton  # noqa: F401
+        except ImportError:
+            return "Triton is not installed"
+        return None
+    if device.type != "cpu":
+        return f"no compiler back end for {device.type}"
+    compiler = os.environ.get("CXX") or "g++"
+    if not (shutil.which(compiler) or shutil.which("c++") or shutil.which("clang++")):
+        return "no C++ compiler (install g++)"
+    return None
+
+
+def resolve_compile(mode: str, device: torch.device | str) -> tuple[bool, str | None]:
+    """``auto|on|off`` -> (compile?, a one-line note when ``auto`` falls back to eager)."""
+    if mode not in COMPILE_MODES:
+        raise ExplorerError(f"unknown compile mode {mode!r}; use {', '.join(COMPILE_MODES)}")
+    if mode == "off":
+        return False, None
+    missing = why_not_compiled(device)
+    if missing is None:
+        return True, None
+    if mode == "on":
+        raise ExplorerError(f"--compile on: torch.compile cannot run here: {missing}; use --compile off")
+    return False, f"running uncompiled: {missing}"
+
+
+def compile_fn(fn, dynamic: bool | None = None):
+    """``torch.compile(fn)`` with the kernels cached in ``cache_dir()``."""
+    if not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # inductor reads (and sets) this variable itself
+        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir())
+    return torch.compile(fn, dynamic=dynamic)
+
+
+def failure_reason(error: BaseException) -> str:
+    """The first line of a compiler failure, short enough for one line of a message."""
+    return (str(error).strip().splitlines() or [error.__class__.__name__])[0][:200]

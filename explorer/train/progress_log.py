@@ -1,0 +1,44 @@
+"""Training progress for a log nobody watches live (a file, ``nohup``, a cluster job).
+
+A progress bar redraws one terminal line; written to a file it is either nothing (tqdm turns itself
+off) or a heap of carriage returns. ``ProgressLog`` instead gives one plain, complete line every
+``interval`` seconds: step, loss terms, speed, time left and the last save.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+class ProgressLog:
+    """``line(progress)`` returns a line to print when ``interval`` seconds have passed since the last one."""
+
+    def __init__(self, interval: float = 30.0, clock: Callable[[], float] = time.monotonic, start_step: int = 0) -> None:
+        """Made as training starts, at ``start_step`` (a resumed run's step)."""
+        self.interval = interval
+        self.clock = clock
+        self._last_time = clock()
+        self._last_step = start_step
+        self._saved: tuple[int, float] | None = None
+
+    def line(self, progress) -> str | None:
+        """``progress``: a ``TrainProgress`` (step, steps, losses, saved)."""
+        now = self.clock()
+        if progress.saved:
+            self._saved = (progress.step, now)
+        if now - self._last_time < self.interval and progress.step < progress.steps:
+            return None
+        rate = (progress.step - self._last_step) / max(now - self._last_time, 1e-9)
+        self._last_step, self._last_time = progress.step, now
+        losses = "  ".join(f"{k} {v:.5f}" for k, v in progress.losses.items())
+        eta = _duration((progress.steps - progress.step) / rate) if rate > 0 else "?"
+        saved = (f"last save step {self._saved[0]} ({_duration(now - self._saved[1])} ago)" if self._saved
+                 else "not saved yet")
+        return (f"step {progress.step}/{progress.steps}  {losses}  {rate:.2f} steps/s  ETA {eta}  {saved}")

@@ -1,0 +1,104 @@
+"""Timing full training steps of each field kind, float32 eager against the fast mode (``bench``).
+
+Each kind trains at its preset's batch with every loss of a real run (L_rec, L_LLE with its
+second decode, L_iso; the waveform field's derivative loss) on synthetic signals of the real
+shape: an optimiser step costs the same whatever the pixel values are. The two trainers take
+turns step by step, so a noisy neighbour on the machine slows both alike.
+"""
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from explorer.data.dataset import SignalSet
+from explorer.modalities import get_modality
+from explorer.models.compiled import resolve_compile
+from explorer.models.precision import resolve_precision
+from explorer.train.config import preset
+from explorer.train.trainer import Trainer
+
+
+@dataclass(frozen=True)
+class StepSetup:
+    kind: str
+    preset: str
+    modality: str
+    options: dict
+    resolution: tuple[int, ...]
+
+
+SETUPS = (
+    StepSetup("hyper", "base", "image", {}, (28, 28)),  # the shipped Fashion-MNIST configuration
+    StepSetup("modulated", "base", "image", {}, (28, 28)),
+    StepSetup("film", "audio-waveform", "audio", {"target": "waveform"}, (16000,)),  # the thesis's waveform field
+)
+
+
+def synthetic_set(setup: StepSetup, n: int = 256, seed: int = 0) -> SignalSet:
+    """``n`` random signals of the setup's modality and resolution."""
+    p = int(np.prod(setup.resolution))
+    values = np.random.default_rng(seed).uniform(-1, 1, size=(n, p, 1)).astype(np.float32)
+    return SignalSet(modality=setup.modality, values=values, resolution=setup.resolution,
+                     names=[f"s{i}" for i in range(n)], source={"spec": "synthetic"})
+
+
+def step_trainers(setup: StepSetup, device: torch.device, compile_auto: bool, folder: str) -> tuple[Trainer, Trainer, float]:
+    """(float32 eager, auto precision and compilation) trainers for ``setup``, and the compile seconds."""
+    plug = get_modality(setup.modality, setup.options)
+    dataset = synthetic_set(setup)
+    trainers = []
+    for precision, compiled in (("fp32", False), ("auto", compile_auto)):
+        mcfg, tcfg, _ = preset(setup.preset, plug.in_dim, 1)
+        mcfg.kind = setup.kind
+        trainers.append(Trainer(dataset, mcfg, tcfg, f"{folder}/{setup.kind}-{precision}.safetensors", device=device,
+                                modality=plug, precision=precision, compile=compiled))
+    return trainers[0], trainers[1], trainers[1].warm_up()
+
+
+def time_alternating(trainers: list[Trainer], repeats: int, warmup: int = 2) -> list[float]:
+    """Median milliseconds of one ``train_step`` of each trainer, the trainers taking turns."""
+    for tr in trainers:
+        for _ in range(warmup):
+            tr.train_step()
+    times: list[list[float]] = [[] for _ in trainers]
+    for _ in range(repeats):
+        for tr, ts in zip(trainers, times):
+            if tr.device.type == "cuda":
+                torch.cuda.synchronize()
+            t = time.perf_counter()
+            tr.train_step()
+            if tr.device.type == "cuda":
+                torch.cuda.synchronize()
+            ts.append((time.perf_counter() - t) * 1000)
+    return [statistics.median(ts) for ts in times]
+
+
+def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
+    """``train step (KIND, fp32 eager)`` and ``train step (KIND, auto)`` for every field kind."""
+    from explorer.core.bench import BenchResult
+
+    precision = resolve_precision("auto", device)
+    compile_auto, note = resolve_compile("auto", device)
+    compile_auto = compile_auto and not quick  # --quick: seconds, not the minute compilation takes
+    out = []
+    with tempfile.TemporaryDirectory() as folder:
+        for setup in SETUPS[:1] if quick else SETUPS:  # --quick: the shipped image configuration only
+            fp32, auto, compile_s = step_trainers(setup, device, compile_auto, folder)
+            slow = setup.kind == "film"  # seconds a step on two cores: fewer repeats
+            ms32, ms_auto = time_alternating([fp32, auto], max(3, repeats // 4) if slow else repeats,
+                                             warmup=1 if slow else 2)
+            b = min(auto.config.batch_size, len(auto.train_set.names))
+            where = f"{setup.preset} preset, batch {b} x {auto.config.coords_per_signal} coords, LLE + iso"
+            out.append(BenchResult(f"train step ({setup.kind}, fp32 eager)", ms32, repeats, None, where))
+            why = note or (auto.notes[0].removeprefix("running uncompiled: ") if auto.notes else "--quick")
+            how = f"{precision}, " + (f"compiled (compile {compile_s:.1f} s, apart)" if auto.compiled
+                                      else f"uncompiled ({why})")
+            out.append(BenchResult(f"train step ({setup.kind}, auto)", ms_auto, repeats, None,
+                                   f"{ms32 / ms_auto:.2f} x faster than fp32 eager; {how}"))
+            del fp32, auto
+    return out
