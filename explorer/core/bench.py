@@ -170,6 +170,8 @@ def precision_decode_benches(repeats: int, quick: bool, rates: dict[str, float])
         full.values(z)
     flops = counter.get_total_flops()
     times = {"fp32": [], "auto": []}
+    for p in (full, fast, full, fast):  # warm: the first calls of compiled kernels are slower
+        p.values(_fresh(ckpt, 64))
     for _ in range(max(1, repeats)):  # in turns: a noisy neighbour slows both alike
         for name, p in (("fp32", full), ("auto", fast)):
             t = time.perf_counter()
