@@ -198,6 +198,14 @@ def test_bench_runs_and_reports_budgets():
     names = [r["name"] for r in out["results"]]
     assert "image frame, full" in names and any(n.startswith("geodesic query") for n in names)
     assert any(n.startswith("t-SNE") for n in names) and any("FLOP rate" in n for n in names)
+    # float32 against the fast mode, in the same run
+    for name in ("matmul 1024^2 (fp32)", "matmul 1024^2 (bf16)", "train step (hyper, fp32 eager)",
+                 "train step (hyper, auto)", "decode 64 image frames (fp32)", "decode 64 image frames (auto)"):
+        assert name in names
+    detail = {r["name"]: r["detail"] for r in out["results"]}
+    assert "pixel error vs fp32 mean" in detail["decode 64 image frames (auto)"]
+    assert "x faster than fp32 eager" in detail["train step (hyper, auto)"]
+    assert "x the fp32 matmul" in detail["decode FLOP rate (auto)"] and "x the bf16 matmul" in detail["decode FLOP rate (auto)"]
     assert all(r["median_ms"] > 0 for r in out["results"])
     assert "cpu" in out["machine"] or "cuda" in out["machine"]
 
