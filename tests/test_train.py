@@ -208,3 +208,15 @@ def test_a_run_from_before_a_new_config_field_still_resumes(image_folder, tmp_pa
     save_file(tensors, sp, metadata={"state": _json.dumps(meta)})
     proc = run_cli("train", *common, "--steps", "6", "--resume")
     assert "resuming at step 4" in proc.stderr
+
+
+def test_lle_warmup_reconstructs_first_then_ramps_the_lle_loss_in(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps, cfg.lle_warmup = 12, 4
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    seen = [(p.step, "lle" in p.losses, trainer.lle_scale()) for p in trainer.run()]
+    assert [has for _, has, _ in seen[:4]] == [False] * 4  # steps 1-4: reconstruction (and isometry) only
+    assert all(has for _, has, _ in seen[4:])  # from step 5 on, ramping up to full weight at step 8
+    assert [round(scale, 2) for _, _, scale in seen[3:9]] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    assert trainer.lle_scale() == 1.0 and load_checkpoint(tmp_path / "m.safetensors").train["config"]["lle_warmup"] == 4

@@ -29,6 +29,9 @@ class TrainConfig:
     lle_k: int = 10
     """Neighbours of each latent for the LLE loss."""
     lle_weight: float = 1.0
+    lle_warmup: int = 0
+    """Steps of reconstruction (and isometry) alone before L_LLE starts; it then ramps linearly to
+    ``lle_weight`` over as many steps again (0: L_LLE from the first step, as in GEM)."""
     iso_weight: float = 1.0
     negative_weight: float = 1.0
     """Weight of the L1 penalty on negative LLE weights."""
@@ -49,7 +52,7 @@ class TrainConfig:
     """Seconds between checkpoint writes during training (and always at the end)."""
 
     def __post_init__(self) -> None:
-        if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1:
+        if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1 or self.lle_warmup < 0:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
         if self.stft_weight > 0 and self.sampling != "strided":
             raise ExplorerError("training config: the STFT loss needs sampling=strided (evenly spaced samples)")

@@ -158,7 +158,9 @@ class Trainer:
         idx = torch.randperm(n, generator=gen)[:b].to(self.device)  # [B]
         z = self.latents[idx]  # [B, d]
         extra = c.derivative_weight > 0 or c.stft_weight > 0
-        if c.lle:
+        lle_scale = self.lle_scale()
+        use_lle = c.lle and lle_scale > 0
+        if use_lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])  # [B, d], [B, k]
             latents = torch.cat([z, z_proj])  # [2B, d]
@@ -172,10 +174,10 @@ class Trainer:
                 coords = coords.detach().requires_grad_(True)
             target = part.values[idx[:, None], pts]  # [B, Pc, C]
             with autocast(self.precision, self.device):
-                pred = self.fields[part.key](latents, coords if not c.lle else torch.cat([coords, coords]))
+                pred = self.fields[part.key](latents, coords if not use_lle else torch.cat([coords, coords]))
             pred = pred.float()  # losses and reductions in float32
             rec = rec + part.plug.loss(pred[:b], target)
-            if c.lle:
+            if use_lle:
                 lle = lle + part.plug.loss(pred[b:], target)
             if extra and part.differences is not None:
                 d = derivative_loss(pred[:b], coords, part.differences[idx[:, None], pts], part.values.shape[1])
@@ -189,14 +191,21 @@ class Trainer:
             if name in terms:
                 losses[name] = terms[name]
                 total = total + weight * terms[name]
-        if c.lle:
+        if use_lle:
             losses["lle"] = lle
-            total = total + c.lle_weight * lle + c.negative_weight * negative_weight_penalty(w)
+            total = total + lle_scale * (c.lle_weight * lle + c.negative_weight * negative_weight_penalty(w))
         if c.iso:
             iso = isometry_loss(z, self._joint_signal(idx), self.log_alpha, c.iso_quantile)
             losses["iso"] = iso
             total = total + c.iso_weight * iso
         return total, losses
+
+    def lle_scale(self) -> float:
+        """How much of L_LLE this step carries: 0 during ``lle_warmup``, then a linear ramp to 1."""
+        warmup = self.config.lle_warmup
+        if warmup <= 0:
+            return 1.0
+        return min(1.0, max(0.0, (self.step + 1 - warmup) / warmup))  # self.step: steps done before this one
 
     def train_step(self) -> dict[str, float]:
         total, losses = self.losses(self.gen)
