@@ -520,11 +520,8 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
                                       args.starts)
         key = f"completion:{args.completion}"
     else:
-        from explorer.models.precision import resolve_precision
-
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle",
-                          precision=resolve_precision(args.precision, device))
+                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle", precision=args.precision)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.core.checkpoint import save_checkpoint

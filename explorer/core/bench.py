@@ -52,6 +52,24 @@ def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
     return statistics.median(times)
 
 
+def timed_in_turns(fns: list[Callable[[], object]], repeats: int, warmup: int = 2,
+                   sync: Callable[[], object] = lambda: None) -> list[float]:
+    """Median milliseconds of each of ``fns``, called in turns (a noisy neighbour slows all alike);
+    ``sync`` waits for queued device work before each clock reading."""
+    for _ in range(warmup):  # the first calls of compiled kernels are slower
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(max(1, repeats)):
+        for fn, ts in zip(fns, times):
+            sync()
+            t = time.perf_counter()
+            fn()
+            sync()
+            ts.append((time.perf_counter() - t) * 1000)
+    return [statistics.median(ts) for ts in times]
+
+
 @functools.cache
 def _checkpoints() -> dict[str, object]:
     """The first shipped checkpoint of each modality, opened once for all the benches of a run."""
@@ -169,15 +187,8 @@ def precision_decode_benches(repeats: int, quick: bool, rates: dict[str, float])
     with FlopCounterMode(display=False) as counter:
         full.values(z)
     flops = counter.get_total_flops()
-    times = {"fp32": [], "auto": []}
-    for p in (full, fast, full, fast):  # warm: the first calls of compiled kernels are slower
-        p.values(_fresh(ckpt, 64))
-    for _ in range(max(1, repeats)):  # in turns: a noisy neighbour slows both alike
-        for name, p in (("fp32", full), ("auto", fast)):
-            t = time.perf_counter()
-            p.values(_fresh(ckpt, 64))
-            times[name].append((time.perf_counter() - t) * 1000)
-    ms = {k: statistics.median(v) for k, v in times.items()}
+    ms = dict(zip(("fp32", "auto"), timed_in_turns([lambda: full.values(_fresh(ckpt, 64)),
+                                                     lambda: fast.values(_fresh(ckpt, 64))], repeats)))
     how = f"{fast.precision}, " + ("compiled" if fast.compiled else "uncompiled") + \
         (f" (compile {compile_s:.1f} s, apart)" if fast.compiled else "") + "".join(f"; {n}" for n in fast.notes)
     out = [BenchResult("decode 64 image frames (fp32)", ms["fp32"], repeats, None, f"{ms['fp32'] / 64:.2f} ms a frame"),

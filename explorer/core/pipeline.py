@@ -23,7 +23,7 @@ import torch
 
 from explorer.core.checkpoint import Checkpoint
 from explorer.core.device import resolve_device
-from explorer.modalities import checkpoint_modality, plug_parts
+from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
@@ -51,10 +51,8 @@ class DecodePipeline:
         self.parts = plug_parts(self.plug)
         self.precision = resolve_precision(precision, self.device)
         """fp32 or bf16 (``models.precision``): what the fields compute in where the modality allows."""
-        self.part_precision = {part: self.precision if precision != "auto" or getattr(plug, "bf16_decode", False)
-                               else "fp32" for part, plug in self.parts.items()}
-        """What each part decodes (and is fitted) in: ``auto`` keeps float32 for the modalities whose
-        signals bfloat16 would visibly change (sound, shapes; see each plug's ``bf16_decode``)."""
+        self.part_precision = part_precisions(self.plug, precision, self.device)
+        """What each part decodes (and is fitted) in (``modalities.part_precisions``)."""
         self.compiled, note = resolve_compile(compile, self.device)
         """Whether the fields are to be compiled; they are once ``warm_up()`` has run (until then, eager)."""
         self.notes = [note] if note else []

@@ -28,10 +28,20 @@ def checkpoint_modality(info: dict):
     return get_modality(info["name"], info.get("options"))
 
 
+def part_precisions(plug, requested: str, device) -> dict:
+    """``{part: "fp32"|"bf16"}``: what each part decodes and is fitted in. ``auto`` keeps float32 for the
+    plugs whose signals bfloat16 would visibly change (each plug's ``bf16_decode``); ``bf16`` forces it."""
+    from explorer.models.precision import resolve_precision
+
+    precision = resolve_precision(requested, device)
+    return {part: precision if requested != "auto" or getattr(p, "bf16_decode", False) else "fp32"
+            for part, p in plug_parts(plug).items()}
+
+
 def plug_parts(plug) -> dict:
     """``{part: plug}``: the parts of a multi-field plug, or ``{None: plug}`` for a single field."""
     return dict(plug.parts) if hasattr(plug, "parts") else {None: plug}
 
 
-__all__ = ["Modality", "get_modality", "checkpoint_modality", "plug_parts", "ImageModality", "AudioModality",
+__all__ = ["Modality", "get_modality", "checkpoint_modality", "plug_parts", "part_precisions", "ImageModality", "AudioModality",
            "ShapeModality", "AudioVisualModality"]

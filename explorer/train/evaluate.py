@@ -8,7 +8,7 @@ from explorer.core.checkpoint import Checkpoint
 from explorer.core.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
-from explorer.modalities import checkpoint_modality, plug_parts
+from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.train.fitting import FitPart, run_fit_parts
 
@@ -78,7 +78,8 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     Training items are decoded from their stored latents; held-out items get latents by
     test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen),
     on every part at once. ``held_out_only`` treats every item of ``dataset`` as held out (a
-    dataset other than the one the checkpoint was trained on).
+    dataset other than the one the checkpoint was trained on). ``precision`` (auto|fp32|bf16) is that
+    of the held-out fits (``modalities.part_precisions``); decodes are measured in float32.
     """
     modality = checkpoint_modality(ckpt.modality)
     if dataset.modality != modality.name:
@@ -111,7 +112,10 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
             d = test if key is None else test.parts[key]
             fit.append(FitPart(part_field(model, key), torch.from_numpy(d.values[pick]), _coords(plug, d, pick),
                                loss_fn=plug.loss))
-        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle, precision=precision)
+        # one fit for every part: bfloat16 only where every part may run in it (modalities.part_precisions)
+        fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
+            else "fp32"
+        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle, precision=fit_precision)
         result["test"] = _measure(parts, model, z, test, pick, grid)
         result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
     return result

@@ -7,9 +7,7 @@ turns step by step, so a noisy neighbour on the machine slows both alike.
 """
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,27 +58,9 @@ def step_trainers(setup: StepSetup, device: torch.device, compile_auto: bool, fo
     return trainers[0], trainers[1], trainers[1].warm_up()
 
 
-def time_alternating(trainers: list[Trainer], repeats: int, warmup: int = 2) -> list[float]:
-    """Median milliseconds of one ``train_step`` of each trainer, the trainers taking turns."""
-    for tr in trainers:
-        for _ in range(warmup):
-            tr.train_step()
-    times: list[list[float]] = [[] for _ in trainers]
-    for _ in range(repeats):
-        for tr, ts in zip(trainers, times):
-            if tr.device.type == "cuda":
-                torch.cuda.synchronize()
-            t = time.perf_counter()
-            tr.train_step()
-            if tr.device.type == "cuda":
-                torch.cuda.synchronize()
-            ts.append((time.perf_counter() - t) * 1000)
-    return [statistics.median(ts) for ts in times]
-
-
 def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
     """``train step (KIND, fp32 eager)`` and ``train step (KIND, auto)`` for every field kind."""
-    from explorer.core.bench import BenchResult
+    from explorer.core.bench import BenchResult, timed_in_turns
 
     precision = resolve_precision("auto", device)
     compile_auto, note = resolve_compile("auto", device)
@@ -90,8 +70,9 @@ def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
         for setup in SETUPS[:1] if quick else SETUPS:  # --quick: the shipped image configuration only
             fp32, auto, compile_s = step_trainers(setup, device, compile_auto, folder)
             slow = setup.kind == "film"  # seconds a step on two cores: fewer repeats
-            ms32, ms_auto = time_alternating([fp32, auto], max(3, repeats // 4) if slow else repeats,
-                                             warmup=1 if slow else 2)
+            sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+            ms32, ms_auto = timed_in_turns([fp32.train_step, auto.train_step], max(3, repeats // 4) if slow else repeats,
+                                           warmup=1 if slow else 2, sync=sync)
             b = min(auto.config.batch_size, len(auto.train_set.names))
             where = f"{setup.preset} preset, batch {b} x {auto.config.coords_per_signal} coords, LLE + iso"
             out.append(BenchResult(f"train step ({setup.kind}, fp32 eager)", ms32, repeats, None, where))

@@ -110,11 +110,10 @@ class Trainer:
             self.notes.append("running uncompiled: the derivative loss differentiates the field twice, "
                               "which torch.compile does not support")
         self.compiled = compile
-        self.compile_seconds = 0.0
         torch.manual_seed(config.seed)
         self.model = build_model(model_config).to(self.device)
         # what the step calls: each part's field, compiled when asked (the module itself is what is saved)
-        self.fields = {p.key: part_field(self.model, p.key) for p in self.parts}
+        self.fields = self._eager_fields()
         if compile:
             self.fields = {k: compile_fn(f) for k, f in self.fields.items()}
         self.gen = torch.Generator().manual_seed(config.seed)
@@ -220,9 +219,12 @@ class Trainer:
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}
 
+    def _eager_fields(self) -> dict:
+        return {p.key: part_field(self.model, p.key) for p in self.parts}
+
     def use_eager(self) -> None:
         """Run the step uncompiled from now on (the compiler failed)."""
-        self.fields = {p.key: part_field(self.model, p.key) for p in self.parts}
+        self.fields = self._eager_fields()
         self.compiled = False
 
     def warm_up(self, strict: bool = False) -> float:
@@ -245,8 +247,7 @@ class Trainer:
             self.notes.append(f"torch.compile failed ({reason}); running uncompiled")
             return 0.0
         self.opt.zero_grad(set_to_none=True)
-        self.compile_seconds = time.monotonic() - t
-        return self.compile_seconds
+        return time.monotonic() - t
 
     def _joint_signal(self, idx: torch.Tensor) -> torch.Tensor:
         """``[B, D]``: the comparable part of each item's signal; parts of a multi-field signal are
