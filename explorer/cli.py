@@ -87,7 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="reconstruction quality on training and held-out signals",
                        description="Train-set PSNR from the stored latents and held-out PSNR after test-time fitting.")
     e.add_argument("checkpoint", metavar="CKPT")
-    e.add_argument("--data", metavar="SPEC", help="evaluate on other data: every item is held out (default: the checkpoint's own split)")
+    e.add_argument("--data", metavar="SPEC", help="evaluate on data in another place: items the checkpoint was trained on are decoded, "
+                   "the rest is held out (default: the checkpoint's own data, rebuilt into the cache if it was "
+                   "made by 'data build')")
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.add_argument("--max-items", type=int, default=200, help="items per split (default 200)")
     e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
@@ -104,7 +106,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="--completion/--hallucination: " + STARTS_HELP)
     e.add_argument("--paths", type=int, metavar="N",
                    help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "
-                        "distance, interpolationMSE (to the nearest training signal) and smoothness")
+                        "distance, interpolationMSE (to the nearest training signal), smoothness (RMS change between frames) "
+                        "and, on sprites and superquadrics, the MSE to the true interpolation of the generating factors")
     e.add_argument("--hallucination", action="store_true",
                    help="audio-visual checkpoints on av-notes data: fit one part alone, decode the other, and count "
                         "how often the proposed partner matches (pitch of the sound, key in the picture)")
@@ -205,35 +208,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_data(args: argparse.Namespace) -> int:
+    from explorer.data.build import build
+
+    count = build(args.name, args.out, args.count, args.resolution, args.seed, consume=_show_build)
+    print(f"wrote {count} files and labels.csv to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _show_build(progress, unit: str, total: int | None) -> int:
+    """Run a dataset build with a progress bar on stderr (``explorer.data.build``)."""
     from tqdm import tqdm
 
-    if args.name == "notes":
-        from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
-
-        programs = list(INSTRUMENTS)[: args.count] if args.count else list(INSTRUMENTS)
-        writer, unit, total = build_notes(args.out, programs), "clip", len(programs) * len(PITCHES)
-    elif args.name == "av-notes":
-        from explorer.data.av_notes import build_av_notes
-        from explorer.data.notes import INSTRUMENTS, PITCHES
-
-        programs = list(INSTRUMENTS)[: args.count] if args.count else list(INSTRUMENTS)
-        writer, unit, total = build_av_notes(args.out, programs), "pair", len(programs) * len(PITCHES)
-    elif args.name == "furniture":
-        from explorer.data.furniture import build_furniture
-
-        writer, unit, total = build_furniture(args.out, max_items=args.count), "mesh", args.count
-    else:
-        from explorer.data import load_dataset
-        from explorer.data.export_folder import write_image_folder
-
-        ds = load_dataset(args.name, "image", max_items=args.count, max_test=0 if args.count else None,
-                          resolution=args.resolution, seed=args.seed)
-        writer, unit, total = write_image_folder(ds, args.out), "image", len(ds.names)
     count = 0
-    for count in tqdm(writer, total=total, unit=unit, file=sys.stderr, disable=None):
+    for count in tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None):
         pass
-    print(f"wrote {count} {unit} files and labels.csv to {args.out}", file=sys.stderr)
-    return 0
+    return count
 
 
 def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
@@ -488,25 +477,28 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     if args.data:
         info = ckpt.modality.get("parts", {}).get("image", ckpt.modality)  # audio-visual: the picture's size
         res = info["resolution"][0] if ckpt.modality["name"] in ("image", "audiovisual") else None
-        dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res)
+        # the checkpoint's own split by item name: its training items decoded, the rest fitted
+        dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res).split_like(ckpt.names)
     else:
-        dataset = reload_dataset(ckpt.data, ckpt.modality["name"])
+        dataset = reload_dataset(ckpt.data, ckpt.modality["name"], consume=_show_build)
+    if (args.paths or args.completion) and dataset.is_test.all():
+        raise ExplorerError(f"--{'paths' if args.paths else 'completion'} compares with the checkpoint's training "
+                            "items, and none of them is in this data")
     if args.paths:
         from explorer.core.quality import compare_paths
 
-        if "parts" in ckpt.modality or ckpt.modality["name"] == "shape":
-            raise ExplorerError("--paths compares decoded frames on a shared grid: image or audio checkpoints")
+        if "parts" in ckpt.modality:
+            raise ExplorerError("--paths compares decoded frames of one field: not for audio-visual checkpoints")
         pipeline = _pipeline(ckpt, args)
-        signals = pipeline.plug.prepare(dataset).train().values
-        result = compare_paths(pipeline, signals, args.paths)
+        signals, coords, truth = _path_references(ckpt, pipeline.plug.prepare(dataset))
+        result = compare_paths(pipeline, signals, args.paths, coords=coords, truth=truth)
         key = "paths"
     elif args.hallucination:
         from explorer.core.hallucinate import match_rate
 
         if ckpt.modality["name"] != "audiovisual" or "key" not in ckpt.labels:
             raise ExplorerError("--hallucination is measured on audio-visual checkpoints of av-notes data")
-        test = dataset if args.data else dataset.test()
-        result = match_rate(_pipeline(ckpt, args), test, args.max_items, args.k, args.fit_steps,
+        result = match_rate(_pipeline(ckpt, args), dataset.test(), args.max_items, args.k, args.fit_steps,
                             args.starts)
         key = "hallucination"
     elif args.completion:
@@ -514,14 +506,13 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
 
         if ckpt.modality["name"] != "image":
             raise ExplorerError("--completion is measured on image checkpoints")
-        test = dataset if args.data else dataset.test()
         result = completion_benchmark(_pipeline(ckpt, args), dataset.train().values,
-                                      test.values[: args.max_items], args.completion, args.k, args.fit_steps,
-                                      args.starts)
+                                      dataset.test().values[: args.max_items], args.completion, args.k,
+                                      args.fit_steps, args.starts)
         key = f"completion:{args.completion}"
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                          held_out_only=bool(args.data), fit_lle=args.fit_loss == "rec+lle", precision=args.precision)
+                          fit_lle=args.fit_loss == "rec+lle", precision=args.precision)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.core.checkpoint import save_checkpoint
@@ -534,6 +525,29 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"{ckpt.path}")
         print("\n".join(_fmt_metrics(result)))
     return 0
+
+
+def _path_references(ckpt, dataset) -> tuple:
+    """``(signals, coords, truth)`` for ``compare_paths``: the training signals where frames are compared
+    (the grid; for shapes the sample points every item shares), and the ground truth where the
+    data's factors are known (``explorer.data.factors``)."""
+    import torch
+
+    from explorer.data.factors import has_factors, truth_frames
+
+    train = dataset.train()
+    coords = None
+    signals = train.values
+    if train.coords is not None:  # point-sampled signals (shapes): compare at the shared points
+        shared = train.comparable_points
+        coords = torch.from_numpy(train.coords[0, :shared])
+        signals = train.values[:, :shared]
+    truth = None
+    if has_factors(ckpt.data):
+        res = tuple(ckpt.modality["resolution"])
+        pts = None if coords is None else coords.numpy()
+        truth = lambda a, b, frames: truth_frames(ckpt.data, ckpt.labels, a, b, frames, res, pts)  # noqa: E731
+    return signals, coords, truth
 
 
 def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:

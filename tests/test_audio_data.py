@@ -126,3 +126,36 @@ def test_audio_target_is_refused_for_images(tmp_path, image_folder):
     proc = run_cli("train", "--data", str(image_folder), "--audio-target", "spectrogram", "--preset", "tiny",
                    "--out", str(tmp_path / "x.safetensors"), check=False)
     assert proc.returncode == 1 and "--audio-target is for audio" in proc.stderr
+
+
+def test_eval_counts_decodes_on_pitch_next_to_the_real_clips(tmp_path):
+    """``pitch_match``: how many decoded sounds a listener would hear at their labelled note."""
+    import torch
+
+    from explorer.data.folders import write_labels_csv
+    from explorer.modalities.audio_metrics import on_pitch
+
+    folder = tmp_path / "tones"
+    folder.mkdir()
+    rows = []
+    for i, midi in enumerate(range(50, 62)):
+        f0 = 440 * 2 ** ((midi - 69) / 12)
+        t = np.arange(16000) / 16000
+        tone = sum(0.3 / h * np.sin(2 * np.pi * h * f0 * t) for h in (1, 2, 3)) * np.exp(-2 * t)
+        soundfile.write(folder / f"t{i:02d}.wav", tone, 16000)
+        rows.append([f"t{i:02d}.wav", midi])
+    write_labels_csv(folder, ["file", "pitch"], rows)
+    ds = load_dataset(str(folder), "audio")
+    waves = torch.from_numpy(ds.values[..., 0])
+    assert on_pitch(waves, ds.labels["pitch"]).tolist() == [1.0] * 12
+    # a semitone off is off pitch; silence is off pitch
+    assert on_pitch(waves, [p + 1 for p in ds.labels["pitch"]]).sum() == 0
+    assert on_pitch(torch.zeros(1, 16000), [60]).tolist() == [0.0]
+
+    out = tmp_path / "s.safetensors"
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--audio-target", "spectrogram",
+            "--preset", "tiny", "--steps", "5", "--out", str(out))
+    result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "2").stdout)
+    for split in ("train", "test"):
+        assert result[split]["pitch_match_real"] == 1.0  # the estimator hears every real tone right
+        assert 0.0 <= result[split]["pitch_match"] <= 1.0

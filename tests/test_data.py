@@ -8,7 +8,7 @@ from explorer.data.dataset import hash_split
 from explorer.data.sprites import render_sprite
 from explorer.errors import ExplorerError
 
-from conftest import fashion_mnist_installed
+from conftest import fashion_mnist_installed, run_cli
 
 
 def test_image_folder_resizes_keeps_names_and_folder_labels(image_folder):
@@ -102,5 +102,51 @@ def test_a_checkpoints_missing_training_folder_is_named_with_what_to_do(tmp_path
     from explorer.data import reload_dataset
     from explorer.errors import ExplorerError
 
-    with pytest.raises(ExplorerError, match="not on this machine.*model card.*--data DIR"):
+    with pytest.raises(ExplorerError, match="not on this machine.*--data DIR"):
         reload_dataset({"spec": str(tmp_path / "gone")}, "shape")
+
+
+def test_a_checkpoint_of_built_data_is_evaluated_anywhere_with_its_own_split(tmp_path):
+    """A model card's numbers reproduce elsewhere: the built folder is rebuilt into the user cache
+    when it is gone, and ``--data`` with the same items keeps the checkpoint's split by name."""
+    import json
+    import shutil
+
+    from explorer.core.checkpoint import load_checkpoint
+
+    built = tmp_path / "sprites"
+    run_cli("data", "build", "sprites", "--count", "60", "--resolution", "16", "--out", str(built))
+    assert json.loads((built / "built.json").read_text())["build"] == "sprites"
+    assert not list(tmp_path.glob(".*building*"))  # built beside, renamed into place
+    ckpt_path = tmp_path / "s.safetensors"
+    run_cli("train", "--data", str(built), "--resolution", "16", "--preset", "tiny", "--steps", "5",
+            "--out", str(ckpt_path))
+    ckpt = load_checkpoint(ckpt_path)
+    assert ckpt.data["build"]["build"] == "sprites"
+    held_out = 60 - ckpt.n_items
+    args = ("eval", str(ckpt_path), "--json", "--fit-steps", "2", "--max-items", "100")
+    here = json.loads(run_cli(*args).stdout)
+    assert here["train"]["n"] == ckpt.n_items and here["test"]["n"] == held_out
+
+    copy = tmp_path / "elsewhere"
+    shutil.copytree(built, copy)
+    shutil.rmtree(built)
+    cache = tmp_path / "cache"
+    rebuilt = json.loads(run_cli(*args, env={"XDG_CACHE_HOME": str(cache)}).stdout)
+    assert (cache / "latent-explorer" / "data").is_dir()
+    assert rebuilt["train"] == here["train"]  # the same items decoded from the same latents
+    assert rebuilt["test"]["n"] == held_out
+
+    by_name = json.loads(run_cli(*args, "--data", str(copy)).stdout)
+    assert by_name["train"] == here["train"] and by_name["test"]["n"] == held_out
+
+
+def test_data_of_other_items_is_all_held_out(tmp_path, image_folder):
+    import json
+
+    out = tmp_path / "t.safetensors"
+    run_cli("train", "--data", "sprites", "--max-items", "40", "--resolution", "16", "--preset", "tiny",
+            "--steps", "5", "--out", str(out))
+    result = json.loads(run_cli("eval", str(out), "--data", str(image_folder), "--json", "--fit-steps", "2",
+                                "--max-items", "100").stdout)
+    assert "train" not in result and result["test"]["n"] == 24

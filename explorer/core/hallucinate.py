@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from explorer.errors import ExplorerError
+from explorer.modalities.audio_metrics import on_pitch
 from explorer.models import part_field
 from explorer.train.fitting import FitPart, FitProgress, fit_k_ways, last_latents
 
@@ -36,24 +37,6 @@ def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: i
     return last_latents(hallucinate_steps(pipeline, given, values, k, steps, seed, starts))
 
 
-def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0, hi: float = 600.0) -> float:
-    """Fundamental frequency (Hz) by the harmonic product spectrum of the first half second."""
-    n = min(len(wave), sample_rate // 2)
-    x = np.asarray(wave[:n], np.float64) * np.hanning(n)
-    spec = np.abs(np.fft.rfft(x, 1 << 16))
-    freqs = np.fft.rfftfreq(1 << 16, 1 / sample_rate)
-    hps = spec.copy()
-    for h in (2, 3):
-        dec = spec[::h]
-        hps[: len(dec)] *= dec
-    band = (freqs > lo) & (freqs < hi)
-    return float(freqs[band][np.argmax(hps[band])])
-
-
-def midi_of(freq: float) -> float:
-    return 69 + 12 * np.log2(max(freq, 1e-6) / 440.0)
-
-
 def read_key(pixels: np.ndarray) -> int:
     """The key marked in an av-notes picture: the marker above the keyboard points at it."""
     from explorer.data.av_notes import MARKER_TIP, MARKER_TOP, key_geometry
@@ -78,7 +61,7 @@ def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 
         true_pitch, true_key = int(dataset.labels["pitch"][i]), int(dataset.labels["key"][i])
         z = hallucinate(pipeline, "image", torch.from_numpy(img.values[i : i + 1]), k, steps, seed=i, starts=starts)
         waves = pipeline.signal(z, part="audio")
-        hits = [abs(midi_of(estimate_pitch(w)) - true_pitch) < 0.5 for w in waves]
+        hits = on_pitch(waves, [true_pitch] * len(waves)).bool().tolist()
         pitch_hits.append(hits[0])
         pitch_any.append(any(hits))
         z = hallucinate(pipeline, "audio", torch.from_numpy(aud.values[i : i + 1]), k, steps, seed=i, starts=starts)

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.core.atomic import atomic_write_bytes
+from explorer.cache import user_cache
 from explorer.errors import ExplorerError
 
 
@@ -177,8 +178,7 @@ def tsne_transform(projection: Projection, new) -> np.ndarray:
 
 # --- cache -----------------------------------------------------------------------------------------------
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "latent-explorer" / "projections"
+    return user_cache("projections")
 
 
 def cache_key(latents, method: str, params: dict) -> str:

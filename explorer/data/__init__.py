@@ -11,7 +11,20 @@ BUILTIN = ("fashion-mnist", "sprites", "superquadrics")
 
 def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
                  resolution: int | None = None, seed: int = 0) -> SignalSet:
-    """A built-in dataset by name, or a folder of files of the modality."""
+    """A built-in dataset by name, or a folder of files of the modality. A folder that ``data build``
+    made is recorded as such in the set's ``source``, so that a checkpoint can rebuild it elsewhere."""
+    dataset = _load(spec, modality, max_items, max_test, resolution, seed)
+    if spec not in BUILTIN and Path(spec).is_dir():
+        from explorer.data.build import read_record
+
+        record = read_record(spec)
+        if record is not None:
+            dataset.source["build"] = record
+    return dataset
+
+
+def _load(spec: str, modality: str, max_items: int | None, max_test: int | None, resolution: int | None,
+          seed: int) -> SignalSet:
     if modality == "audio":
         path = Path(spec)
         if not path.is_dir():
@@ -54,13 +67,21 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
     raise ExplorerError(f"--data {spec!r} is neither a built-in dataset ({', '.join(BUILTIN)}) nor a folder")
 
 
-def reload_dataset(source: dict, modality: str) -> SignalSet:
-    """Rebuild the dataset a checkpoint was trained on, from the ``source`` stored in it."""
+def reload_dataset(source: dict, modality: str, consume=None) -> SignalSet:
+    """Rebuild the dataset a checkpoint was trained on, from the ``source`` stored in it.
+
+    A folder that ``data build`` made and that is not on this machine is built again, once, into
+    the user cache (``explorer.data.build.rebuild``; ``consume`` runs the build, to show progress).
+    """
     spec = source.get("spec", "")
     if spec not in BUILTIN and not Path(spec).is_dir():
-        raise ExplorerError(f"this checkpoint was trained on the folder {spec}, which is not on this machine: "
-                            "rebuild it there (its model card gives the command) or pass --data DIR")
-    return load_dataset(source["spec"], modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
+        if not source.get("build"):
+            raise ExplorerError(f"this checkpoint was trained on the folder {spec}, which is not on this machine: "
+                                "copy it there or pass --data DIR (the checkpoint's split is kept by item name)")
+        from explorer.data.build import rebuild
+
+        spec = str(rebuild(source["build"], consume))
+    return load_dataset(spec, modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
                         resolution=source.get("resolution"), seed=source.get("seed", 0))
 
 

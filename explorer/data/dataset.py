@@ -1,6 +1,7 @@
 """A set of signals sampled on a grid, with names, labels and a deterministic train/test split."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +81,25 @@ class SignalSet:
             signals=None if self.signals is None else self.signals[idx],
             parts=None if self.parts is None else {k: p.subset(mask) for k, p in self.parts.items()},
         )
+
+    def with_test_flags(self, is_test: np.ndarray) -> "SignalSet":
+        """The same items with other held-out flags (every part too)."""
+        flags = np.asarray(is_test, dtype=bool)
+        parts = None if self.parts is None else {k: p.with_test_flags(flags) for k, p in self.parts.items()}
+        return dataclasses.replace(self, is_test=flags, parts=parts)
+
+    def split_like(self, trained: list[str]) -> "SignalSet":
+        """This set under a checkpoint's train/held-out split, by item name: the items the checkpoint
+        was trained on (``trained``) are training items; items this set holds out (its own name-hash
+        split, the one training used) that the checkpoint never saw are held out; other items (say,
+        beyond a ``--max-items`` cap of training) are left out. With no name in common every item is
+        held out: the folder is new data."""
+        known = set(trained)
+        seen = np.array([n in known for n in self.names], dtype=bool)
+        if not seen.any():
+            return self.with_test_flags(np.ones(len(self.names), dtype=bool))
+        keep = seen | self.is_test
+        return self.subset(keep).with_test_flags(~seen[keep])
 
     def train(self) -> "SignalSet":
         return self.subset(~self.is_test)

@@ -16,8 +16,10 @@ def has_factors(source: dict) -> bool:
     return source.get("spec") in ("sprites", "superquadrics")
 
 
-def truth_frames(source: dict, labels: dict, a: int, b: int, frames: int, resolution: tuple[int, ...]) -> np.ndarray:
-    """``[T, P, C]`` true field values at factors interpolated linearly from item ``a`` to item ``b``."""
+def truth_frames(source: dict, labels: dict, a: int, b: int, frames: int, resolution: tuple[int, ...],
+                 points: np.ndarray | None = None) -> np.ndarray:
+    """``[T, P, C]`` true field values at factors interpolated linearly from item ``a`` to item ``b``:
+    on the modality's grid of ``resolution``, or for shapes at ``points [P, 3]`` where given."""
     spec = source.get("spec")
     if not has_factors(source):
         raise ExplorerError(f"the data {spec!r} has no known generating factors; ground truth needs sprites or superquadrics")
@@ -35,6 +37,6 @@ def truth_frames(source: dict, labels: dict, a: int, b: int, frames: int, resolu
         else:
             from explorer.modalities.sdf import grid_coords, superquadric_sdf
 
-            pts = grid_coords(int(resolution[0])).numpy()
+            pts = grid_coords(int(resolution[0])).numpy() if points is None else points
             out.append(superquadric_sdf(pts, (f["a"], f["b"], f["c"]), f["e1"], f["e2"])[:, None])
     return np.stack(out).astype(np.float32)

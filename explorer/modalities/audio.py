@@ -19,7 +19,7 @@ import torch
 from explorer.core.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.models.losses import reconstruction_loss
-from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, waveform_mse
+from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
 from explorer.modalities.spectrogram import EPS, FrequencyNorm, griffin_lim, log_spectrogram
 
 SAMPLE_RATE = 16000
@@ -109,23 +109,31 @@ class AudioModality:
         return reconstruction_loss(pred, target)
 
     def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals: torch.Tensor | None = None,
-                resolution: tuple[int, ...] | None = None) -> dict[str, torch.Tensor]:
-        """Waveform MSE, multi-resolution STFT MSE and LSD (dB) per item (thesis section 5.8).
+                resolution: tuple[int, ...] | None = None, labels: dict | None = None) -> dict[str, torch.Tensor]:
+        """Waveform MSE, multi-resolution STFT MSE and LSD (dB) per item (thesis section 5.8); with a
+        ``pitch`` label (MIDI numbers, ``labels["pitch"]: [B]``) also ``pitch_match``, 1 where the decoded
+        sound's fundamental is within half a semitone of it, and ``pitch_match_real``, the same
+        estimator on the real clip (how far the estimator itself can be trusted on these sounds).
 
         ``pred, target: [B, P, 1]`` field values. A spectrogram field is measured as the sound it
         makes: Griffin-Lim of ``pred`` against the true waveforms ``signals [B, T]`` (or, without
         them, Griffin-Lim of ``target``); its own field MSE is added as ``spec_mse``.
         """
+        out = {}
         if self.target == "waveform":
             p, t = pred[..., 0].float().clamp(-1, 1), target[..., 0].float()
-            return {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t)}
-        if resolution is None:
-            raise ValueError("spectrogram metrics need the spectrogram resolution")
-        p = self.to_wave(pred, resolution)
-        t = torch.as_tensor(signals).float() if signals is not None else self.to_wave(target, resolution)
-        spec_mse = ((pred.float() - target.float()) ** 2).flatten(1).mean(1)
-        return {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t),
-                "spec_mse": spec_mse.cpu()}
+        else:
+            if resolution is None:
+                raise ValueError("spectrogram metrics need the spectrogram resolution")
+            p = self.to_wave(pred, resolution)
+            t = torch.as_tensor(signals).float() if signals is not None else self.to_wave(target, resolution)
+            out["spec_mse"] = ((pred.float() - target.float()) ** 2).flatten(1).mean(1).cpu()
+        out |= {"mse": waveform_mse(p, t), "stft_mse": multires_stft_mse(p, t), "lsd": log_spectral_distance(p, t)}
+        pitches = (labels or {}).get("pitch")
+        if pitches is not None and all(isinstance(v, (int, float)) for v in pitches):
+            out["pitch_match"] = on_pitch(p, pitches, self.sample_rate)
+            out["pitch_match_real"] = on_pitch(t, pitches, self.sample_rate)
+        return out
 
     def write(self, path: str | Path, wave: np.ndarray, subtype: str = "PCM_16") -> None:
         """Save a waveform as WAV at 16 kHz, atomically."""

@@ -5,10 +5,13 @@
   samples of the MSE between STFT magnitudes;
 - log-spectral distance (eq. 5.3) between the frame-averaged power spectra, in dB. The thesis
   writes the mean of squared log ratios and calls it dB; we take the usual root of the mean of
-  squared ``10 log10`` ratios (Gray & Markel), which is in dB.
+  squared ``10 log10`` ratios (Gray & Markel), which is in dB;
+- on pitch: whether a sound's fundamental (harmonic product spectrum) lies within half a
+  semitone of a labelled MIDI pitch — what a listener hears as the right note.
 """
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 STFT_SIZES = (400, 800, 1600, 3200)
@@ -38,3 +41,29 @@ def log_spectral_distance(pred: torch.Tensor, target: torch.Tensor, n_fft: int =
     p_true = (stft_magnitude(target, n_fft) ** 2).mean(dim=2)
     ratio_db = 10 * torch.log10((p_true + eps) / (p_pred + eps))
     return torch.sqrt((ratio_db**2).mean(dim=1))
+
+
+def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0, hi: float = 600.0) -> float:
+    """Fundamental frequency (Hz) by the harmonic product spectrum of the first half second."""
+    n = min(len(wave), sample_rate // 2)
+    x = np.asarray(wave[:n], np.float64) * np.hanning(n)
+    spec = np.abs(np.fft.rfft(x, 1 << 16))
+    freqs = np.fft.rfftfreq(1 << 16, 1 / sample_rate)
+    hps = spec.copy()
+    for h in (2, 3):
+        dec = spec[::h]
+        hps[: len(dec)] *= dec
+    band = (freqs > lo) & (freqs < hi)
+    return float(freqs[band][np.argmax(hps[band])])
+
+
+def midi_of(freq: float) -> float:
+    return 69 + 12 * np.log2(max(freq, 1e-6) / 440.0)
+
+
+def on_pitch(waves, pitches, sample_rate: int = 16000) -> torch.Tensor:
+    """``[B]`` 1.0 where the estimated fundamental of ``waves [B, T]`` is within half a semitone of
+    the MIDI ``pitches [B]``, else 0.0 (the mean is the fraction on pitch)."""
+    waves = np.asarray(torch.as_tensor(waves).float().cpu())
+    hits = [abs(midi_of(estimate_pitch(w, sample_rate)) - float(p)) < 0.5 for w, p in zip(waves, pitches)]
+    return torch.tensor(hits, dtype=torch.float32)

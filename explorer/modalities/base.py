@@ -26,7 +26,8 @@ class Modality(Protocol):
     def prepare(self, dataset):
         """A loaded ``SignalSet`` as this plug's field values (identity unless the field is a transform)."""
 
-    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None) -> dict[str, torch.Tensor]:
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None,
+                labels=None) -> dict[str, torch.Tensor]:
         """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``); ``signals``
         (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
         measure the decoded signal rather than the field."""

@@ -48,7 +48,8 @@ class ImageModality:
         """The dataset as field values: already so."""
         return dataset
 
-    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None) -> dict[str, torch.Tensor]:
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None,
+                labels=None) -> dict[str, torch.Tensor]:
         """MSE and PSNR per item on [0, 1] pixels (GEM fig. 3). ``pred, target: [B, P, C]``."""
         p = ((pred.clamp(-1, 1) + 1) / 2).float()
         t = ((target + 1) / 2).float()

@@ -42,7 +42,8 @@ class ShapeModality:
         """The dataset as field values: already so."""
         return dataset
 
-    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None) -> dict[str, torch.Tensor]:
+    def metrics(self, pred: torch.Tensor, target: torch.Tensor, signals=None, resolution=None,
+                labels=None) -> dict[str, torch.Tensor]:
         """On sampled points ``[B, P, 1]``: clamped L1 error and the fraction of points on the right side."""
         l1 = torch.abs(pred.clamp(-CLAMP, CLAMP) - target.clamp(-CLAMP, CLAMP)).flatten(1).mean(1)
         sign = ((pred < 0) == (target < 0)).float().flatten(1).mean(1)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from explorer.cache import user_cache
 from explorer.errors import ExplorerError
 
 COMPILE_MODES = ("auto", "on", "off")
@@ -23,8 +24,7 @@ def cache_dir() -> Path:
     """Where compiled kernels are kept between runs."""
     if os.environ.get("TORCHINDUCTOR_CACHE_DIR"):
         return Path(os.environ["TORCHINDUCTOR_CACHE_DIR"])
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "latent-explorer" / "torch-compile"
+    return user_cache("torch-compile")
 
 
 def why_not_compiled(device: torch.device | str) -> str | None:

@@ -39,6 +39,8 @@ def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, re
         vals = np.array([r[k] for r in rows], dtype=np.float64)
         finite = vals[np.isfinite(vals)]
         out[k] = float(finite.mean()) if len(finite) else None
+        # the median beside the mean: one stray speck far from a surface does not dominate it
+        out[f"{k}_median"] = float(np.median(finite)) if len(finite) else None
     # a decode with no surface at all has no Chamfer distance: counted, not averaged in as infinity
     empty = sum(not np.isfinite(r.get("chamfer", 0.0)) for r in rows)
     return out | {"grid_items": len(rows), "grid_resolution": resolution, "empty_surfaces": int(empty)}
@@ -61,7 +63,8 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
         target = torch.from_numpy(d.values[pick])
         signals = None if d.signals is None else torch.from_numpy(d.signals[pick])
         pred = decode_values(field, z, _coords(plug, d, pick)).cpu()
-        summary = _summary(plug.metrics(pred, target, signals=signals, resolution=d.resolution))
+        labels = {k: [v[i] for i in pick] for k, v in d.labels.items()}
+        summary = _summary(plug.metrics(pred, target, signals=signals, resolution=d.resolution, labels=labels))
         if hasattr(plug, "grid_metrics") and d.exact is not None and grid["items"] > 0:
             summary |= _grid_summary(plug, field, z, d, pick, grid["resolution"], grid["items"])
         if key is None:
@@ -72,13 +75,13 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
 
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
-             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 48, precision: str = "fp32") -> dict:
+             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32") -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
     test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen),
-    on every part at once. ``held_out_only`` treats every item of ``dataset`` as held out (a
-    dataset other than the one the checkpoint was trained on). ``precision`` (auto|fp32|bf16) is that
+    on every part at once. ``held_out_only`` treats every item of ``dataset`` as held out; a
+    dataset rebuilt elsewhere keeps the checkpoint's split with ``SignalSet.split_like``. ``precision`` (auto|fp32|bf16) is that
     of the held-out fits (``modalities.part_precisions``); decodes are measured in float32.
     """
     modality = checkpoint_modality(ckpt.modality)
@@ -95,7 +98,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     grid = {"items": grid_items, "resolution": grid_resolution}
     result: dict = {}
     rng = np.random.default_rng(seed)
-    if not held_out_only:
+    if not held_out_only and not dataset.is_test.all():
         index = {n: i for i, n in enumerate(ckpt.names)}
         train = dataset.train()
         pairs = [(index[n], j) for j, n in enumerate(train.names) if n in index]

@@ -145,11 +145,12 @@ class Trainer:
         return part
 
     # --- one optimisation step -------------------------------------------------------------
-    def losses(self, gen: torch.Generator) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def losses(self, gen: torch.Generator, lle: bool | None = None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The weighted total loss of one batch drawn with ``gen``, and its terms (not yet reduced to floats).
 
         With L_LLE on, the batch's latents and their LLE projections are decoded in one call of
-        each field (``[2B, P, k]``): one large product per layer instead of two.
+        each field (``[2B, P, k]``): one large product per layer instead of two. ``lle`` forces L_LLE
+        on or off (the warm-up compiles both shapes of a run with ``lle_warmup``).
         """
         c = self.config
         n = len(self.train_set.names)
@@ -158,7 +159,7 @@ class Trainer:
         z = self.latents[idx]  # [B, d]
         extra = c.derivative_weight > 0 or c.stft_weight > 0
         lle_scale = self.lle_scale()
-        use_lle = c.lle and lle_scale > 0
+        use_lle = c.lle and lle_scale > 0 if lle is None else lle
         if use_lle:
             nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
             z_proj, w = lle_projection(z, self.latents[nb_idx])  # [B, d], [B, k]
@@ -235,9 +236,13 @@ class Trainer:
         if not self.compiled:
             return 0.0
         t = time.monotonic()
+        c = self.config
+        # both shapes a run decodes: [B] during an L_LLE warm-up, [2B] with L_LLE
+        modes = [False, True] if c.lle and c.lle_warmup > 0 else [None]
         try:
-            total, _ = self.losses(torch.Generator().manual_seed(self.config.seed + 1))
-            total.backward()
+            for mode in modes:
+                total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
+                total.backward()
         except Exception as e:  # inductor and the C++ compiler fail in many ways; the step itself is sound
             self.opt.zero_grad(set_to_none=True)
             reason = failure_reason(e)

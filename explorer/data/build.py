@@ -1,0 +1,111 @@
+"""The datasets the project builds itself (``latent-explorer data build NAME``).
+
+A built folder carries ``built.json`` (what was built, with which options), and every dataset
+loaded from it records that in its ``source``. A checkpoint trained on such a folder can then
+rebuild its data on any machine: ``rebuild`` writes it once into the user cache
+(``~/.cache/latent-explorer/data/...``) and later evaluations read it from there.
+
+Each build writes into a hidden folder beside its target and renames it into place at the end,
+so an interrupted build leaves nothing that looks finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from explorer.cache import user_cache
+from explorer.errors import ExplorerError
+
+RECORD = "built.json"
+NAMES = ("notes", "av-notes", "furniture", "sprites", "fashion-mnist")
+
+
+def builder(name: str, out: Path, count: int | None = None, resolution: int | None = None,
+            seed: int = 0) -> tuple[Iterator[int], str, int | None]:
+    """``(files written so far, unit, total)`` of building ``name`` into the empty folder ``out``."""
+    if name == "notes":
+        from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
+
+        programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
+        return build_notes(out, programs), "clip", len(programs) * len(PITCHES)
+    if name == "av-notes":
+        from explorer.data.av_notes import build_av_notes
+        from explorer.data.notes import INSTRUMENTS, PITCHES
+
+        programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
+        return build_av_notes(out, programs), "pair", len(programs) * len(PITCHES)
+    if name == "furniture":
+        from explorer.data.furniture import build_furniture
+
+        return build_furniture(out, max_items=count), "mesh", count
+    if name in ("sprites", "fashion-mnist"):
+        from explorer.data import load_dataset
+        from explorer.data.export_folder import write_image_folder
+
+        ds = load_dataset(name, "image", max_items=count, max_test=0 if count else None, resolution=resolution,
+                          seed=seed)
+        return write_image_folder(ds, out), "image", len(ds.names)
+    raise ExplorerError(f"unknown dataset {name!r}; choose one of {', '.join(NAMES)}")
+
+
+def build(name: str, out: str | Path, count: int | None = None, resolution: int | None = None, seed: int = 0,
+          consume: Callable[[Iterator[int], str, int | None], int] | None = None) -> int:
+    """Build ``name`` into ``out`` (new or empty) and return the number of files; ``consume(progress,
+    unit, total)`` runs the build (to show progress) and returns the count."""
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ExplorerError(f"{out} is not empty; choose a new folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        progress, unit, total = builder(name, tmp, count, resolution, seed)
+        done = consume(progress, unit, total) if consume else _run(progress)
+        record = {"build": name, "count": count, "resolution": resolution, "seed": seed}
+        (tmp / RECORD).write_text(json.dumps(record, indent=1) + "\n")
+        os.replace(tmp, out)  # an empty target folder is replaced; a full one was refused above
+    except OSError as e:
+        raise ExplorerError(f"could not build {name} into {out}: {e.strerror or e}") from e
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return done
+
+
+def _run(progress: Iterator[int]) -> int:
+    done = 0
+    for done in progress:
+        pass
+    return done
+
+
+def read_record(folder: str | Path) -> dict | None:
+    """What ``data build`` wrote into ``folder`` (None for a folder the user made)."""
+    try:
+        record = json.loads((Path(folder) / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) and record.get("build") in NAMES else None
+
+
+def cache_folder(record: dict) -> Path:
+    """Where ``rebuild`` keeps a built dataset: one folder per name and options."""
+    key = record["build"]
+    for opt in ("count", "resolution"):
+        if record.get(opt) is not None:
+            key += f"-{opt}{record[opt]}"
+    if record.get("seed"):
+        key += f"-seed{record['seed']}"
+    return user_cache("data", key)
+
+
+def rebuild(record: dict, consume: Callable[[Iterator[int], str, int | None], int] | None = None) -> Path:
+    """The folder of a built dataset in the user cache, built there first if it is not yet."""
+    folder = cache_folder(record)
+    if read_record(folder) is None:
+        if folder.exists():  # a folder without its record is unfinished or foreign: start again
+            shutil.rmtree(folder, ignore_errors=True)
+        build(record["build"], folder, record.get("count"), record.get("resolution"), record.get("seed") or 0, consume)
+    return folder
