@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shlex
 import signal
@@ -56,7 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--audio-target", choices=["waveform", "spectrogram"], default=None,
                    help="what the audio field learns: the waveform (time -> amplitude) or GEM's log spectrogram "
                         "(frequency, time -> normalised log magnitude; heard through Griffin-Lim). Default: "
-                        "waveform for audio, spectrogram for audiovisual")
+                        "spectrogram (measured better as sound: checkpoints/notes.md); --preset audio-waveform "
+                        "means waveform")
     t.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (.safetensors)")
     t.add_argument("--preset", default="base", help="model and training sizes: tiny, small, base (default), "
                    "audio-waveform (the thesis's FiLM SIREN)")
@@ -91,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
                    "the rest is held out (default: the checkpoint's own data, rebuilt into the cache if it was "
                    "made by 'data build')")
     e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.add_argument("--max-items", type=int, default=200, help="items per split (default 200)")
+    e.add_argument("--max-items", type=int, help="items per split (default 200; --sheet: 16)")
     e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
@@ -108,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "
                         "distance, interpolationMSE (to the nearest training signal), smoothness (RMS change between frames) "
                         "and, on sprites and superquadrics, the MSE to the true interpolation of the generating factors")
+    e.add_argument("--sheet", metavar="PNG",
+                   help="write a contact sheet instead: the first --max-items items of each split (16 by default) "
+                        "above what the checkpoint makes of them (training items decoded, held-out items fitted; "
+                        "sounds as spectrograms, shapes rendered)")
     e.add_argument("--hallucination", action="store_true",
                    help="audio-visual checkpoints on av-notes data: fit one part alone, decode the other, and count "
                         "how often the proposed partner matches (pitch of the sound, key in the picture)")
@@ -250,7 +256,7 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
         raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
     modality = get_modality(args.modality, _modality_options(args))
     device = resolve_device(args.device)
-    base_cfg, train_cfg, data_opts = preset(args.preset, 1, 1)
+    base_cfg, train_cfg, data_opts = preset(args.preset, 1, 1, modality)
     for name, value in (("steps", args.steps), ("batch_size", args.batch_size), ("seed", args.seed),
                         ("save_every_s", args.save_every)):
         if value is not None:
@@ -360,7 +366,8 @@ def _headline(metrics: dict, part: str | None = None) -> str:
 
 def _modality_options(args: argparse.Namespace) -> dict:
     if args.modality == "audio":
-        return {"target": args.audio_target or "waveform"}
+        default = "waveform" if args.preset == "audio-waveform" else "spectrogram"
+        return {"target": args.audio_target or default}
     if args.modality == "audiovisual":
         return {"audio": {"target": args.audio_target or "spectrogram"}}
     if args.audio_target:
@@ -481,6 +488,19 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res).split_like(ckpt.names)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"], consume=_show_build)
+    if args.sheet:
+        from PIL import Image
+
+        from explorer.core.atomic import atomic_write_bytes
+        from explorer.core.contact_sheet import render_sheet, sheet_rows
+
+        rows = sheet_rows(_pipeline(ckpt, args), ckpt, dataset, args.max_items or 16, args.fit_steps)
+        buf = io.BytesIO()
+        Image.fromarray((render_sheet(rows) * 255).astype("uint8")).save(buf, format="PNG")
+        atomic_write_bytes(args.sheet, buf.getvalue())
+        print(f"wrote {args.sheet}: {len(rows)} rows", file=sys.stderr)
+        return 0
+    args.max_items = args.max_items or 200
     if (args.paths or args.completion) and dataset.is_test.all():
         raise ExplorerError(f"--{'paths' if args.paths else 'completion'} compares with the checkpoint's training "
                             "items, and none of them is in this data")

@@ -53,7 +53,8 @@ def test_audio_wav_is_written_at_16k(tmp_path):
 def test_an_audio_checkpoint_trains_and_reports_audio_metrics(tmp_path):
     folder = write_clips(tmp_path / "clips")
     out = tmp_path / "a.safetensors"
-    run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "10", "--out", str(out))
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--audio-target", "waveform", "--preset", "tiny",
+            "--steps", "10", "--out", str(out))
     ckpt = load_checkpoint(out)
     assert ckpt.modality["name"] == "audio" and ckpt.model_config.in_dim == 1
     result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "5").stdout)
@@ -110,8 +111,8 @@ def test_spectrogram_target_turns_back_into_the_same_sound(tmp_path):
 def test_a_spectrogram_checkpoint_trains_and_is_measured_as_sound(tmp_path):
     folder = write_clips(tmp_path / "clips")
     out = tmp_path / "s.safetensors"
-    run_cli("train", "--data", str(folder), "--modality", "audio", "--audio-target", "spectrogram",
-            "--preset", "tiny", "--steps", "10", "--out", str(out))
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "10",
+            "--out", str(out))  # the default target
     ckpt = load_checkpoint(out)
     assert ckpt.modality["options"]["target"] == "spectrogram" and ckpt.modality["resolution"] == [257, 126]
     assert ckpt.model_config.in_dim == 2 and len(ckpt.modality["options"]["norm"]["mean"]) == 257

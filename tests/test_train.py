@@ -9,7 +9,8 @@ import torch
 from explorer.core.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.modalities import get_modality
-from explorer.train.config import preset
+from explorer.errors import ExplorerError
+from explorer.train.config import TrainConfig, preset
 from explorer.train.fitting import run_fit
 from explorer.train.trainer import Trainer, state_path
 
@@ -179,8 +180,8 @@ def test_waveform_training_with_the_derivative_and_stft_losses_records_them(tmp_
 
     folder = write_clips(tmp_path / "clips", n=6)
     out = tmp_path / "a.safetensors"
-    run_cli("train", "--data", str(folder), "--modality", "audio", "--preset", "tiny", "--steps", "5",
-                   "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided",
+    run_cli("train", "--data", str(folder), "--modality", "audio", "--audio-target", "waveform", "--preset", "tiny",
+            "--steps", "5", "--model", "film", "--set", "derivative_weight=1.0", "--set", "sampling=strided",
                    "--set", "stft_weight=0.5", "--out", str(out))
     ckpt = load_checkpoint(out)
     assert ckpt.train["config"]["derivative_weight"] == 1.0 and ckpt.model_config.kind == "film"
@@ -220,3 +221,32 @@ def test_lle_warmup_reconstructs_first_then_ramps_the_lle_loss_in(image_folder, 
     assert all(has for _, has, _ in seen[4:])  # from step 5 on, ramping up to full weight at step 8
     assert [round(scale, 2) for _, _, scale in seen[3:9]] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
     assert trainer.lle_scale() == 1.0 and load_checkpoint(tmp_path / "m.safetensors").train["config"]["lle_warmup"] == 4
+
+
+def test_cosine_schedule_lowers_both_learning_rates_to_lr_final(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps, cfg.lr_schedule, cfg.lr_final = 9, "cosine", 0.1
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    rates = []
+    for _ in trainer.run():
+        rates.append([g["lr"] for g in trainer.opt.param_groups])
+    assert rates[0] == [cfg.lr, cfg.latent_lr]  # the first step at full rate
+    assert all(a[0] >= b[0] for a, b in zip(rates, rates[1:]))  # falling
+    assert abs(rates[-1][0] - 0.1 * cfg.lr) < 1e-12 and abs(rates[-1][1] - 0.1 * cfg.latent_lr) < 1e-12
+    with pytest.raises(ExplorerError, match="lr_schedule"):
+        TrainConfig(lr_schedule="linear")
+
+
+def test_eval_sheet_sets_real_items_above_their_decodes(tiny_checkpoint, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from explorer.core.contact_sheet import CELL, GAP, LABEL_W
+
+    out = tmp_path / "sheet.png"
+    run_cli("eval", str(tiny_checkpoint), "--sheet", str(out), "--max-items", "5", "--fit-steps", "3")
+    sheet = np.asarray(Image.open(out).convert("RGB"), np.float32) / 255
+    assert sheet.shape[0] == 4 * (CELL + GAP) + GAP  # training real/decoded, held-out real/fitted
+    rows = [sheet[GAP + r * (CELL + GAP) : GAP + r * (CELL + GAP) + CELL, LABEL_W:] for r in range(4)]
+    assert all(row.std() > 0.01 for row in rows)  # every row shows pictures, not blank paper

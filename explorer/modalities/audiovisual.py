@@ -20,6 +20,11 @@ class AudioVisualModality:
     def __init__(self, audio: dict | None = None) -> None:
         self.parts = {"image": ImageModality(), "audio": AudioModality(**(audio or {}))}
 
+    @property
+    def preset_settings(self) -> dict:
+        """The sound part's (``AudioModality.preset_settings``): 32 pairs x 1 024 samples of each part per step."""
+        return self.parts["audio"].preset_settings
+
     def options(self) -> dict:
         return {"audio": self.parts["audio"].options()}
 

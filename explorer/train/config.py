@@ -20,6 +20,10 @@ class TrainConfig:
     """Adam learning rate of the network."""
     latent_lr: float = 5e-2
     """Adam learning rate of the latents (high: each latent is in only batch_size / N of the steps)."""
+    lr_schedule: str = "constant"
+    """"constant", or "cosine": both learning rates fall along a half cosine to ``lr_final`` times
+    their value at the last step (the latents settle instead of jittering at a high rate)."""
+    lr_final: float = 0.1
     latent_init_std: float = 0.01
     """Standard deviation of the Gaussian the latents start from."""
     lle: bool = True
@@ -56,6 +60,8 @@ class TrainConfig:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
         if self.stft_weight > 0 and self.sampling != "strided":
             raise ExplorerError("training config: the STFT loss needs sampling=strided (evenly spaced samples)")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise ExplorerError(f"training config: lr_schedule must be constant or cosine, not {self.lr_schedule!r}")
         if self.sampling not in ("random", "strided"):
             raise ExplorerError(f"training config: sampling must be random or strided, not {self.sampling!r}")
 
@@ -94,8 +100,17 @@ PRESETS: dict[str, tuple[dict, dict, dict]] = {
 }
 
 
-def preset(name: str, in_dim: int, out_dim: int) -> tuple[FieldConfig, TrainConfig, dict]:
+def preset(name: str, in_dim: int, out_dim: int, plug=None) -> tuple[FieldConfig, TrainConfig, dict]:
+    """The preset's model, training and data settings; a modality ``plug`` adds what its signals need
+    (its ``preset_settings``: e.g. shapes a low first-layer omega0 and many samples per item)."""
     if name not in PRESETS:
         raise ExplorerError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     model, train, data = PRESETS[name]
-    return FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train), dict(data)
+    model_cfg, train_cfg = FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train)
+    extra = getattr(plug, "preset_settings", {}).get(name, {}) if plug is not None else {}
+    for key, value in extra.items():
+        target = model_cfg if hasattr(model_cfg, key) else train_cfg
+        if not hasattr(target, key):
+            raise ExplorerError(f"preset setting {key!r} is neither a model nor a training setting")
+        setattr(target, key, value)
+    return model_cfg, train_cfg, dict(data)

@@ -73,6 +73,21 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
     return out
 
 
+def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: int = 300, seed: int = 0,
+              lle: bool = True, precision: str = "fp32", device="cpu") -> torch.Tensor:
+    """``[M, d]`` latents of the picked items of (prepared) ``data`` by test-time fitting on every part at
+    once (GEM §4.4; network frozen), in bfloat16 only where every part may run in it
+    (``modalities.part_precisions``)."""
+    fit = []
+    for key, plug in plug_parts(modality).items():
+        d = data if key is None else data.parts[key]
+        fit.append(FitPart(part_field(model, key), torch.from_numpy(d.values[pick]), _coords(plug, d, pick),
+                           loss_fn=plug.loss))
+    fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
+        else "fp32"
+    return run_fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision)
+
+
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
              fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32") -> dict:
@@ -110,15 +125,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     test = dataset if held_out_only else dataset.test()
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
-        fit = []
-        for key, plug in parts.items():
-            d = test if key is None else test.parts[key]
-            fit.append(FitPart(part_field(model, key), torch.from_numpy(d.values[pick]), _coords(plug, d, pick),
-                               loss_fn=plug.loss))
-        # one fit for every part: bfloat16 only where every part may run in it (modalities.part_precisions)
-        fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
-            else "fp32"
-        z = run_fit_parts(ckpt.latents, fit, steps=fit_steps, seed=seed, lle=fit_lle, precision=fit_precision)
+        z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device)
         result["test"] = _measure(parts, model, z, test, pick, grid)
         result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
     return result

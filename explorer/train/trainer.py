@@ -9,6 +9,7 @@ exactly where the run stopped.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -207,6 +208,14 @@ class Trainer:
             return 1.0
         return min(1.0, max(0.0, (self.step + 1 - warmup) / warmup))  # self.step: steps done before this one
 
+    def lr_scale(self) -> float:
+        """The factor on both learning rates at this step (``lr_schedule``)."""
+        c = self.config
+        if c.lr_schedule == "constant" or c.steps <= 1:
+            return 1.0
+        t = min(1.0, self.step / (c.steps - 1))
+        return c.lr_final + (1 - c.lr_final) * 0.5 * (1 + math.cos(math.pi * t))
+
     def train_step(self) -> dict[str, float]:
         total, losses = self.losses(self.gen)
         if not torch.isfinite(total):
@@ -216,6 +225,9 @@ class Trainer:
             )
         self.opt.zero_grad(set_to_none=True)
         total.backward()
+        scale = self.lr_scale()
+        for group, base in zip(self.opt.param_groups, (self.config.lr, self.config.latent_lr)):
+            group["lr"] = base * scale
         self.opt.step()
         self.step += 1
         return {k: float(v.detach()) for k, v in losses.items()}

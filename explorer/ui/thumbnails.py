@@ -31,29 +31,19 @@ def img_tag(png: bytes) -> str:
 
 
 def thumbnail_png(pipeline, z: np.ndarray, part=None, size: int = SIZE) -> bytes:
-    plug = pipeline.parts[part]
-    z = np.asarray(z, np.float32).reshape(1, -1)
-    if plug.name == "image":
-        pixels = pipeline.signal(z, part=part)[0]
-        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, size)
-    if plug.name == "shape":
-        from explorer.core.render import shade_sdf
+    from explorer.core.pictures import decoded_picture
 
-        return _png(shade_sdf(pipeline.sdf_grid(z[0], 24 if size <= SIZE else 48, part=part), size), size)
-    # sound: the log spectrogram, low frequencies at the bottom
-    if getattr(plug, "target", "waveform") == "spectrogram":
-        res = pipeline.resolution(part)
-        return _spectrogram_png(pipeline.values(z, part=part)[0, :, 0].numpy().reshape(res), size)
-    return _spectrogram_png(_log_spectrogram(pipeline.signal(z, part=part)[0]), size)
+    return _png(decoded_picture(pipeline, z, part, shape_grid=24 if size <= SIZE else 48), size)
 
 
 def observed_png(pipeline, observed, size: int = SIZE) -> bytes:
     """The same kind of picture of a signal read from a file (``embed.Observed``), to set beside its
     reconstruction."""
+    from explorer.core.pictures import log_spectrogram_of, rgb, spectrogram_picture
+
     plug = pipeline.parts[observed.part]
     if plug.name == "image":
-        pixels = plug.to_signal(observed.values, tuple(pipeline.resolution(observed.part)))[0]
-        return _png(pixels[..., 0] if pixels.shape[-1] == 1 else pixels, size)
+        return _png(rgb(plug.to_signal(observed.values, tuple(pipeline.resolution(observed.part)))[0]), size)
     if plug.name == "shape":
         from explorer.core.render import shade_sdf
         from explorer.modalities.sdf import grid_coords
@@ -61,17 +51,4 @@ def observed_png(pipeline, observed, size: int = SIZE) -> bytes:
         r = 32
         return _png(shade_sdf(np.asarray(observed.exact(grid_coords(r).numpy())).reshape((r,) * 3), size), size)
     wave = observed.signals[0] if observed.signals is not None else observed.values[0, :, 0]
-    return _spectrogram_png(_log_spectrogram(np.asarray(wave, np.float32).reshape(-1)), size)
-
-
-def _log_spectrogram(wave: np.ndarray) -> np.ndarray:
-    import torch
-
-    from explorer.modalities.spectrogram import log_spectrogram
-
-    return log_spectrogram(torch.from_numpy(np.asarray(wave, np.float32))[None], 512, 128)[0].numpy()
-
-
-def _spectrogram_png(spec: np.ndarray, size: int) -> bytes:
-    lo, hi = np.percentile(spec, 5), np.percentile(spec, 99.5)
-    return _png(((spec - lo) / max(hi - lo, 1e-6))[::-1], size)
+    return _png(spectrogram_picture(log_spectrogram_of(np.asarray(wave, np.float32).reshape(-1))), size)

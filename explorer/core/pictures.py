@@ -1,0 +1,65 @@
+"""Pictures of signals as RGB arrays in [0, 1] (no Qt): images as they are, sounds as log
+spectrograms (low frequencies at the bottom), shapes as the software rendering of an SDF grid.
+The same picture is made of a decoded latent and of a real item, so the two can be set side by side
+(hover thumbnails, the contact sheets of model cards)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def rgb(pixels: np.ndarray) -> np.ndarray:
+    """``[H, W]``, ``[H, W, 1]`` or ``[H, W, 3]`` -> ``[H, W, 3]`` clipped to [0, 1]."""
+    p = np.clip(np.asarray(pixels, np.float32), 0, 1)
+    if p.ndim == 2:
+        p = p[..., None]
+    return np.repeat(p, 3, axis=-1) if p.shape[-1] == 1 else p
+
+
+def spectrogram_picture(spec: np.ndarray) -> np.ndarray:
+    """A log-magnitude spectrogram ``[F, frames]`` as grey levels, low frequencies at the bottom."""
+    spec = np.asarray(spec, np.float32)
+    lo, hi = np.percentile(spec, 5), np.percentile(spec, 99.5)
+    return rgb(((spec - lo) / max(hi - lo, 1e-6))[::-1])
+
+
+def log_spectrogram_of(wave: np.ndarray) -> np.ndarray:
+    import torch
+
+    from explorer.modalities.spectrogram import log_spectrogram
+
+    return log_spectrogram(torch.from_numpy(np.asarray(wave, np.float32).reshape(1, -1)), 512, 128)[0].numpy()
+
+
+def decoded_picture(pipeline, z, part=None, shape_grid: int = 48) -> np.ndarray:
+    """The picture of latent ``z`` decoded by ``pipeline`` (a ``DecodePipeline``)."""
+    plug = pipeline.parts[part]
+    z = np.asarray(z, np.float32).reshape(1, -1)
+    if plug.name == "image":
+        return rgb(pipeline.signal(z, part=part)[0])
+    if plug.name == "shape":
+        from explorer.core.render import shade_sdf
+
+        return shade_sdf(pipeline.sdf_grid(z[0], shape_grid, part=part), 4 * shape_grid)
+    if getattr(plug, "target", "waveform") == "spectrogram":  # the field is the spectrogram itself
+        return spectrogram_picture(pipeline.values(z, part=part)[0, :, 0].numpy().reshape(pipeline.resolution(part)))
+    return spectrogram_picture(log_spectrogram_of(pipeline.signal(z, part=part)[0]))
+
+
+def real_picture(plug, dataset, i: int, shape_grid: int = 48) -> np.ndarray:
+    """The same picture of item ``i`` of ``dataset`` (prepared by ``plug``: field values, real signals)."""
+    if plug.name == "image":
+        import torch
+
+        return rgb(plug.to_signal(torch.from_numpy(dataset.values[i : i + 1]), tuple(dataset.resolution))[0])
+    if plug.name == "shape":
+        from explorer.core.render import shade_sdf
+        from explorer.modalities.sdf import grid_coords
+
+        if dataset.exact is None:
+            raise ValueError("a shape's picture needs its exact SDF")
+        sdf = np.asarray(dataset.exact(i, grid_coords(shape_grid).numpy())).reshape((shape_grid,) * 3)
+        return shade_sdf(sdf, 4 * shape_grid)
+    if getattr(plug, "target", "waveform") == "spectrogram":
+        return spectrogram_picture(dataset.values[i, :, 0].reshape(dataset.resolution))
+    wave = dataset.signals[i] if dataset.signals is not None else dataset.values[i, :, 0]
+    return spectrogram_picture(log_spectrogram_of(wave))
