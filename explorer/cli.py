@@ -245,7 +245,7 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.modalities import get_modality, plug_parts
     from explorer.models import MultiFieldConfig
     from explorer.models.compiled import resolve_compile
-    from explorer.train.config import preset
+    from explorer.train.config import DATA_SETTINGS, preset
     from explorer.train.progress_log import ProgressLog
     from explorer.train.trainer import Trainer, state_path
 
@@ -267,8 +267,14 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     part_settings = {key: [] for key in parts}
     for item in args.set:
         key, dot, rest = item.partition(".")
+        name, eq, value = item.partition("=")
         if dot and key in parts and key is not None and "=" in rest and "=" not in key:
             part_settings[key].append(rest)
+        elif eq and name.strip() in DATA_SETTINGS:
+            try:
+                data_opts[name.strip()] = int(value)
+            except ValueError:
+                raise ExplorerError(f"--set {item}: {name.strip()} takes a whole number") from None
         else:
             apply_setting(item, base_cfg, train_cfg)
     if args.model_kind:

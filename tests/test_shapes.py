@@ -85,3 +85,35 @@ def test_sweet_home_3d_furniture_becomes_a_labelled_mesh_folder(tmp_path):
     assert all((near[i] < 0).any() and (near[i] > 0).any() for i in range(6))  # samples straddle each surface
     # doors and windows are thin panels; the bulky pieces hold a real volume
     assert max((ds.values[i, : ds.shared_points, 0] < 0).mean() for i in range(6)) > 0.05
+
+
+def test_mesh_samples_are_cached_and_resampled_when_a_file_changes(tmp_path, monkeypatch):
+    import os
+
+    import explorer.data.shapes as shapes
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_meshes(tmp_path / "meshes", n=4)
+    first = load_dataset(str(folder), "shape", points=512)
+    assert first.coords.shape == (4, 512, 3) and first.shared_points == 256
+    # near-surface samples at two distances: some very close to the surface, some further out
+    near = np.abs(first.values[:, 256:, 0])
+    assert (near < 0.01).mean() > 0.4 and (near > 0.02).mean() > 0.05
+
+    def no_sdf(*a, **k):
+        raise AssertionError("the samples should have come from the cache")
+
+    real_sdf = shapes.mesh_sdf
+    monkeypatch.setattr(shapes, "mesh_sdf", no_sdf)
+    again = load_dataset(str(folder), "shape", points=512)
+    assert np.array_equal(again.values, first.values) and np.array_equal(again.coords, first.coords)
+    monkeypatch.setattr(shapes, "mesh_sdf", real_sdf)
+    # exact distances read the mesh on demand
+    assert again.exact(0, np.zeros((1, 3), np.float32))[0, 0] < 0
+
+    path = next(folder.rglob("m1.*"))
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
+    calls = []
+    monkeypatch.setattr(shapes, "mesh_sdf", lambda *a: calls.append(1) or real_sdf(*a))
+    load_dataset(str(folder), "shape", points=512)
+    assert calls  # a changed file is sampled again

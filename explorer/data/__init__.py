@@ -10,10 +10,10 @@ BUILTIN = ("fashion-mnist", "sprites", "superquadrics")
 
 
 def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
-                 resolution: int | None = None, seed: int = 0) -> SignalSet:
+                 resolution: int | None = None, seed: int = 0, points: int | None = None) -> SignalSet:
     """A built-in dataset by name, or a folder of files of the modality. A folder that ``data build``
     made is recorded as such in the set's ``source``, so that a checkpoint can rebuild it elsewhere."""
-    dataset = _load(spec, modality, max_items, max_test, resolution, seed)
+    dataset = _load(spec, modality, max_items, max_test, resolution, seed, points)
     if spec not in BUILTIN and Path(spec).is_dir():
         from explorer.data.build import read_record
 
@@ -24,7 +24,7 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
 
 
 def _load(spec: str, modality: str, max_items: int | None, max_test: int | None, resolution: int | None,
-          seed: int) -> SignalSet:
+          seed: int, points: int | None) -> SignalSet:
     if modality == "audio":
         path = Path(spec)
         if not path.is_dir():
@@ -46,7 +46,8 @@ def _load(spec: str, modality: str, max_items: int | None, max_test: int | None,
             return superquadrics_set(n=max_items or 500, seed=seed, resolution=resolution or 64)
         if not Path(spec).is_dir():
             raise ExplorerError(f"--data {spec!r} is neither 'superquadrics' nor a folder of meshes")
-        return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64)
+        return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64,
+                               points=points or 4096)
     if modality != "image":
         raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
     if spec == "fashion-mnist":
@@ -82,7 +83,7 @@ def reload_dataset(source: dict, modality: str, consume=None) -> SignalSet:
 
         spec = str(rebuild(source["build"], consume))
     return load_dataset(spec, modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
-                        resolution=source.get("resolution"), seed=source.get("seed", 0))
+                        resolution=source.get("resolution"), seed=source.get("seed", 0), points=source.get("points"))
 
 
 __all__ = ["SignalSet", "load_dataset", "reload_dataset", "BUILTIN"]

@@ -74,6 +74,10 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+DATA_SETTINGS = ("points",)
+"""Settings of how the data is sampled rather than of the model or training (``--set points=16384``:
+SDF samples per mesh), recorded in the checkpoint's data source."""
+
 # name -> (model config overrides, train config overrides, data options)
 PRESETS: dict[str, tuple[dict, dict, dict]] = {
     "tiny": (  # seconds on a laptop: tests and smoke checks
@@ -106,11 +110,14 @@ def preset(name: str, in_dim: int, out_dim: int, plug=None) -> tuple[FieldConfig
     if name not in PRESETS:
         raise ExplorerError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     model, train, data = PRESETS[name]
-    model_cfg, train_cfg = FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train)
+    model_cfg, train_cfg, data = FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train), dict(data)
     extra = getattr(plug, "preset_settings", {}).get(name, {}) if plug is not None else {}
     for key, value in extra.items():
+        if key in DATA_SETTINGS:
+            data[key] = value
+            continue
         target = model_cfg if hasattr(model_cfg, key) else train_cfg
         if not hasattr(target, key):
             raise ExplorerError(f"preset setting {key!r} is neither a model nor a training setting")
         setattr(target, key, value)
-    return model_cfg, train_cfg, dict(data)
+    return model_cfg, train_cfg, data
