@@ -216,8 +216,15 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_data(args: argparse.Namespace) -> int:
     from explorer.data.build import build
 
-    count = build(args.name, args.out, args.count, args.resolution, args.seed, consume=_show_build)
-    print(f"wrote {count} files and labels.csv to {args.out}", file=sys.stderr)
+    units = []
+
+    def consume(progress, unit, total):
+        units.append(unit)
+        return _show_build(progress, unit, total)
+
+    count = build(args.name, args.out, args.count, args.resolution, args.seed, consume=consume)
+    plural = units[0] + ("es" if units[0].endswith("sh") else "s")
+    print(f"wrote {count} {plural} and labels.csv to {args.out}", file=sys.stderr)
     return 0
 
 
