@@ -43,6 +43,8 @@ def _pipeline(ckpt, args: argparse.Namespace):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from explorer.train.config import PRESET_TIMES
+
     p = argparse.ArgumentParser(
         prog="latent-explorer",
         description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders).",
@@ -60,8 +62,9 @@ def _parser() -> argparse.ArgumentParser:
                         "spectrogram (measured better as sound: checkpoints/notes.md); --preset audio-waveform "
                         "means waveform")
     t.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (.safetensors)")
-    t.add_argument("--preset", default="base", help="model and training sizes: tiny, small, base (default), "
-                   "audio-waveform (the thesis's FiLM SIREN)")
+    t.add_argument("--preset", default="base", choices=list(PRESET_TIMES), metavar="PRESET",
+                   help="model and training sizes, with their expected time. "
+                        + ". ".join(f"{k}: {v}" for k, v in PRESET_TIMES.items()))
     t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")

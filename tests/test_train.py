@@ -214,7 +214,7 @@ def test_a_run_from_before_a_new_config_field_still_resumes(image_folder, tmp_pa
 def test_lle_warmup_reconstructs_first_then_ramps_the_lle_loss_in(image_folder, tmp_path):
     ds = load_dataset(str(image_folder), resolution=16)
     model_cfg, cfg, _ = preset("tiny", 2, 3)
-    cfg.steps, cfg.lle_warmup = 12, 4
+    cfg.steps, cfg.lle_warmup = 16, 4
     trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
     seen = [(p.step, "lle" in p.losses, trainer.lle_scale()) for p in trainer.run()]
     assert [has for _, has, _ in seen[:4]] == [False] * 4  # steps 1-4: reconstruction (and isometry) only
@@ -250,3 +250,29 @@ def test_eval_sheet_sets_real_items_above_their_decodes(tiny_checkpoint, tmp_pat
     assert sheet.shape[0] == 4 * (CELL + GAP) + GAP  # training real/decoded, held-out real/fitted
     rows = [sheet[GAP + r * (CELL + GAP) : GAP + r * (CELL + GAP) + CELL, LABEL_W:] for r in range(4)]
     assert all(row.std() > 0.01 for row in rows)  # every row shows pictures, not blank paper
+
+
+def test_each_modality_brings_its_preset_settings_and_the_command_line_overrides_them():
+    from explorer.cli import apply_setting
+
+    image_model, image_train, _ = preset("base", 2, 1, get_modality("image"))
+    assert image_model.omega0_first == 30 and image_model.latent_dim == 256 and image_train.lle_warmup == 1000
+    shape_model, shape_train, _ = preset("base", 3, 1, get_modality("shape"))
+    assert shape_model.omega0_first == 5 and shape_train.coords_per_signal == 1024
+    sound_model, sound_train, _ = preset("base", 2, 1, get_modality("audio", {"target": "spectrogram"}))
+    assert sound_model.omega0_first == 90 and sound_train.steps == 12000
+    wave_model, _, _ = preset("base", 1, 1, get_modality("audio", {"target": "waveform"}))
+    assert wave_model.omega0_first == 30  # nothing of the spectrogram's
+    tiny_model, _, _ = preset("tiny", 3, 1, get_modality("shape"))
+    assert tiny_model.omega0_first == 30  # tests stay tiny
+    apply_setting("omega0_first=12", sound_model, sound_train)
+    assert sound_model.omega0_first == 12
+
+
+def test_a_short_run_gets_its_lle_warmup_cut_to_a_quarter(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps, cfg.lle_warmup = 8, 1000
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    seen = ["lle" in p.losses for p in trainer.run()]
+    assert seen[:2] == [False, False] and seen[-1]

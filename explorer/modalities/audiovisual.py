@@ -22,8 +22,12 @@ class AudioVisualModality:
 
     @property
     def preset_settings(self) -> dict:
-        """The sound part's (``AudioModality.preset_settings``): 32 pairs x 1 024 samples of each part per step."""
-        return self.parts["audio"].preset_settings
+        """32 pairs x 1 024 samples of each part per step (settings of both parts: the sound part's
+        omega0 is set apart with ``--set audio.omega0_first=...``)."""
+        if self.parts["audio"].target == "waveform":
+            return {}
+        common = {"coords_per_signal": 1024, "batch_size": 32}
+        return {"small": common, "base": common | {"steps": 12000}}
 
     def options(self) -> dict:
         return {"audio": self.parts["audio"].options()}

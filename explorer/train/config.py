@@ -35,7 +35,8 @@ class TrainConfig:
     lle_weight: float = 1.0
     lle_warmup: int = 0
     """Steps of reconstruction (and isometry) alone before L_LLE starts; it then ramps linearly to
-    ``lle_weight`` over as many steps again (0: L_LLE from the first step, as in GEM)."""
+    ``lle_weight`` over as many steps again (0: L_LLE from the first step, as in GEM). At most a
+    quarter of ``steps``, so that a short run still trains with L_LLE."""
     iso_weight: float = 1.0
     negative_weight: float = 1.0
     """Weight of the L1 penalty on negative LLE weights."""
@@ -74,6 +75,16 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+PRESET_TIMES = {
+    "tiny": "seconds, for tests and smoke checks",
+    "small": "minutes on 2 CPU cores, for the GEM ablation of scripts/ablation.sh",
+    "base": "the default, the recipe of docs/recipe.md: about an hour on 2 CPU cores for 10 000 small images; "
+            "each shipped model card gives its run's time",
+    "large": "sized for a GPU; its time has not been measured, this project has no GPU to measure on",
+    "audio-waveform": "the Zuiderveld thesis's waveform field, hours on a CPU",
+}
+"""What ``train --help`` says of each preset's size and time."""
+
 DATA_SETTINGS = ("points",)
 """Settings of how the data is sampled rather than of the model or training (``--set points=16384``:
 SDF samples per mesh), recorded in the checkpoint's data source."""
@@ -90,10 +101,15 @@ PRESETS: dict[str, tuple[dict, dict, dict]] = {
         dict(steps=3000, batch_size=64, coords_per_signal=196),
         dict(max_items=2000, max_test=200),
     ),
-    "base": (  # the shipped image checkpoint: 10 000 latents, < 20 MB
-        dict(latent_dim=64, hidden=128, layers=3, rank=8, hyper_hidden=256, hyper_layers=3),
-        dict(steps=6000, batch_size=64, coords_per_signal=196),
+    "base": (  # the recipe of docs/recipe.md: the shipped checkpoints, and what `train` gives by default
+        dict(latent_dim=256, hidden=128, layers=3, rank=8, hyper_hidden=256, hyper_layers=3),
+        dict(steps=24000, batch_size=64, coords_per_signal=196, lle_warmup=1000, lr_schedule="cosine"),
         dict(max_items=10000, max_test=500),
+    ),
+    "large": (  # sized for a GPU: wider fields, more samples per step, a longer run
+        dict(latent_dim=256, hidden=256, layers=4, rank=16, hyper_hidden=512, hyper_layers=3),
+        dict(steps=100000, batch_size=128, coords_per_signal=512, lle_warmup=2000, lr_schedule="cosine"),
+        dict(max_items=None, max_test=500),
     ),
     "audio-waveform": (  # the Zuiderveld thesis's waveform field: FiLM SIREN, strided samples, derivative loss
         dict(kind="film", latent_dim=64, hidden=256, layers=4, omega0_first=3000.0, omega0_hidden=30.0,

@@ -203,7 +203,7 @@ class Trainer:
 
     def lle_scale(self) -> float:
         """How much of L_LLE this step carries: 0 during ``lle_warmup``, then a linear ramp to 1."""
-        warmup = self.config.lle_warmup
+        warmup = min(self.config.lle_warmup, self.config.steps // 4)  # a short run still gets L_LLE
         if warmup <= 0:
             return 1.0
         return min(1.0, max(0.0, (self.step + 1 - warmup) / warmup))  # self.step: steps done before this one
@@ -250,7 +250,7 @@ class Trainer:
         t = time.monotonic()
         c = self.config
         # both shapes a run decodes: [B] during an L_LLE warm-up, [2B] with L_LLE
-        modes = [False, True] if c.lle and c.lle_warmup > 0 else [None]
+        modes = [False, True] if c.lle and min(c.lle_warmup, c.steps // 4) > 0 else [None]
         try:
             for mode in modes:
                 total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
