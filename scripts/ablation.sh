@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # GEM Table 1 ablation: test PSNR after test-time fitting for Rec, Rec+LLE, Rec+LLE+Iso at the same budget.
 #   bash scripts/ablation.sh DATA OUTDIR [extra train args...]     (VARIANTS="rec+lle" for a subset)
+# STEPS (default 12000, four times the first run's 3000) sets the budget of every variant.
 # Trains the three variants with the "small" preset (a finished checkpoint in OUTDIR is kept: the
 # train command's --resume), then evaluates 200 held-out items fitted with GEM's L_rec + L_LLE and,
 # for comparison, with L_rec alone. Prints one JSON line per variant; checkpoints and logs stay in OUTDIR.
@@ -17,7 +18,8 @@ for variant in ${VARIANTS:-rec rec+lle rec+lle+iso}; do
   esac
   ckpt="$OUT/$variant.safetensors"
   start=$(date +%s)
-  $LE train --data "$DATA" --preset small --out "$ckpt" --resume "${flags[@]}" "$@" 2>"$OUT/$variant.train.log"
+  $LE train --data "$DATA" --preset small --steps "${STEPS:-12000}" --out "$ckpt" --resume "${flags[@]}" "$@" \
+    2>"$OUT/$variant.train.log"
   trained=$(date +%s)
   $LE eval "$ckpt" --json --max-items 200 --fit-steps 300 > "$OUT/$variant.eval.json"
   $LE eval "$ckpt" --json --max-items 200 --fit-steps 300 --fit-loss rec > "$OUT/$variant.eval-rec.json"
