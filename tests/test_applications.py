@@ -20,7 +20,7 @@ def test_embedding_a_held_out_image_fits_it_and_finds_its_neighbours(tmp_path):
     out = json.loads(run_cli("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "boot.png"), "--json", "--steps", "150",
                              "--out", str(tmp_path / "recon.png")).stdout)
     assert out["metrics"]["psnr"] > 18 and len(out["neighbours"]) == 5
-    assert len(out["latent"]) == 64
+    assert len(out["latent"]) == 256
     with Image.open(tmp_path / "recon.png") as im:
         assert im.size == (28, 28)
 
@@ -140,7 +140,7 @@ def test_k_fits_start_near_a_first_fit_and_report_every_step():
         snapshots[p.step] = p.latents.numpy().copy()  # the fit updates its latents in place
     assert [p.step for p in progress] == list(range(1, 21)) and {p.steps for p in progress} == {20}
     z = snapshots[20]
-    assert z.shape == (3, 64) and len({tuple(np.round(row, 5)) for row in z}) == 3
+    assert z.shape == (3, 256) and len({tuple(np.round(row, 5)) for row in z}) == 3
     # after a quarter of the steps the K fits start from K different training latents (one step later: close by)
     bank = pipeline.ckpt.latents.numpy()
     d = np.linalg.norm(snapshots[6][:, None] - bank[None], axis=-1)
