@@ -86,7 +86,7 @@ def test_data_build_writes_pngs_and_labels_that_train_reads_back(tmp_path):
     out = tmp_path / "sprites"
     run_cli("data", "build", "sprites", "--out", str(out), "--count", "12", "--resolution", "20")
     files = sorted(p.name for p in out.iterdir())
-    assert len(files) == 13 and "labels.csv" in files
+    assert files == sorted(["built.json", "labels.csv"] + [f"sprite-{i:05d}.png" for i in range(12)])
     built = load_dataset("sprites", max_items=12, resolution=20)
     back = load_dataset(str(out), resolution=20)
     assert back.names == [f"{n}.png" for n in built.names]
