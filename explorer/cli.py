@@ -43,7 +43,7 @@ def _pipeline(ckpt, args: argparse.Namespace):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from explorer.train.config import PRESET_TIMES
+    from explorer.train.preset_times import PRESET_TIMES
 
     p = argparse.ArgumentParser(
         prog="latent-explorer",
@@ -235,10 +235,9 @@ def _show_build(progress, unit: str, total: int | None) -> int:
     """Run a dataset build with a progress bar on stderr (``explorer.data.build``)."""
     from tqdm import tqdm
 
-    count = 0
-    for count in tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None):
-        pass
-    return count
+    from explorer.core.progress import finish
+
+    return finish(tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None), "the build")
 
 
 def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:

@@ -276,3 +276,19 @@ def test_a_short_run_gets_its_lle_warmup_cut_to_a_quarter(image_folder, tmp_path
     trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
     seen = ["lle" in p.losses for p in trainer.run()]
     assert seen[:2] == [False, False] and seen[-1]
+
+
+def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
+    import subprocess
+    import sys
+
+    from explorer.train.config import PRESETS
+
+    proc = subprocess.run([sys.executable, "-m", "explorer", "train", "--help"], capture_output=True, text=True)
+    assert proc.returncode == 0
+    help_text = " ".join(proc.stdout.split())
+    for name in PRESETS:
+        assert f"{name}:" in help_text
+    check = subprocess.run([sys.executable, "-c", "import sys; from explorer.cli import _parser; _parser(); "
+                            "print('torch' in sys.modules)"], capture_output=True, text=True)
+    assert check.stdout.strip() == "False"

@@ -246,7 +246,6 @@ def _write_meshes(out: Path, meshes: list, mesh_format: str) -> None:
 
 def export(pipeline, latents, out, options=None, bundle=None, force=False) -> Path:
     """``export_steps`` to the end."""
-    last = None
-    for last in export_steps(pipeline, latents, out, options, bundle, force):
-        pass
-    return last.path
+    from explorer.core.progress import finish
+
+    return finish(export_steps(pipeline, latents, out, options, bundle, force), "the export").path

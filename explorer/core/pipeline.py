@@ -27,6 +27,7 @@ from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
+from explorer.core.progress import finish
 
 
 @dataclass
@@ -152,10 +153,7 @@ class DecodePipeline:
 
     def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
         """``steps`` to the end: field values ``[B, P, C]``."""
-        step = None
-        for step in self.steps(latents, resolution, part, coords):
-            pass
-        return step.values
+        return finish(self.steps(latents, resolution, part, coords), "decoding").values
 
     def signal(self, latents, resolution=None, part=None):
         """The signal a person sees or hears: images ``[B, H, W, C]``, waveforms ``[B, n]``, or a list of

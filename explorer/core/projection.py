@@ -138,10 +138,9 @@ def tsne_steps_in_process(latents, heartbeat: float | None = None, **kwargs
 
 
 def tsne(latents, **kwargs) -> Projection:
-    last = None
-    for *_, last in tsne_steps(latents, **kwargs):
-        pass
-    return last
+    from explorer.core.progress import finish
+
+    return finish(tsne_steps(latents, **kwargs), "t-SNE")[-1]
 
 
 def place(projection: Projection, latents, new, k: int = 10) -> np.ndarray:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from explorer.cache import user_cache
+from explorer.core.progress import finish
 from explorer.errors import ExplorerError
 
 RECORD = "built.json"
@@ -63,7 +64,7 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         progress, unit, total = builder(name, tmp, count, resolution, seed)
-        done = consume(progress, unit, total) if consume else _run(progress)
+        done = consume(progress, unit, total) if consume else finish(progress, "the build")
         record = {"build": name, "count": count, "resolution": resolution, "seed": seed}
         (tmp / RECORD).write_text(json.dumps(record, indent=1) + "\n")
         os.replace(tmp, out)  # an empty target folder is replaced; a full one was refused above
@@ -71,13 +72,6 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
         raise ExplorerError(f"could not build {name} into {out}: {e.strerror or e}") from e
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return done
-
-
-def _run(progress: Iterator[int]) -> int:
-    done = 0
-    for done in progress:
-        pass
     return done
 
 

@@ -75,15 +75,6 @@ class TrainConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-PRESET_TIMES = {
-    "tiny": "seconds, for tests and smoke checks",
-    "small": "minutes on 2 CPU cores, for the GEM ablation of scripts/ablation.sh",
-    "base": "the default, the recipe of docs/recipe.md: about an hour on 2 CPU cores for 10 000 small images; "
-            "each shipped model card gives its run's time",
-    "large": "sized for a GPU; its time has not been measured, this project has no GPU to measure on",
-    "audio-waveform": "the Zuiderveld thesis's waveform field, hours on a CPU",
-}
-"""What ``train --help`` says of each preset's size and time."""
 
 DATA_SETTINGS = ("points",)
 """Settings of how the data is sampled rather than of the model or training (``--set points=16384``:

@@ -89,14 +89,14 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
 
 
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
-             device: torch.device | str = "cpu", held_out_only: bool = False, seed: int = 0,
+             device: torch.device | str = "cpu", seed: int = 0,
              fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32") -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
     test-time fitting (L_rec + L_LLE, or L_rec alone with ``fit_lle=False``; network frozen),
-    on every part at once. ``held_out_only`` treats every item of ``dataset`` as held out; a
-    dataset rebuilt elsewhere keeps the checkpoint's split with ``SignalSet.split_like``. ``precision`` (auto|fp32|bf16) is that
+    on every part at once. A dataset rebuilt elsewhere keeps the checkpoint's split with
+    ``SignalSet.split_like``; one marked all held out (``SignalSet.with_test_flags``) is all fitted. ``precision`` (auto|fp32|bf16) is that
     of the held-out fits (``modalities.part_precisions``); decodes are measured in float32.
     """
     modality = checkpoint_modality(ckpt.modality)
@@ -113,7 +113,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     grid = {"items": grid_items, "resolution": grid_resolution}
     result: dict = {}
     rng = np.random.default_rng(seed)
-    if not held_out_only and not dataset.is_test.all():
+    if not dataset.is_test.all():
         index = {n: i for i, n in enumerate(ckpt.names)}
         train = dataset.train()
         pairs = [(index[n], j) for j, n in enumerate(train.names) if n in index]
@@ -122,7 +122,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
         pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), min(max_items, len(pairs)), replace=False))]
         z = ckpt.latents[[a for a, _ in pairs]]
         result["train"] = _measure(parts, model, z, train, [b for _, b in pairs], grid)
-    test = dataset if held_out_only else dataset.test()
+    test = dataset.test()
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
         z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.core.progress import finish
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
 from explorer.models.precision import autocast
 
@@ -185,9 +186,4 @@ def last_latents(progresses: Iterator[FitProgress]) -> np.ndarray:
 
 
 def _last(progresses: Iterator[FitProgress]) -> torch.Tensor:
-    progress = None
-    for progress in progresses:
-        pass
-    if progress is None:
-        raise ValueError("fitting needs at least one step")
-    return progress.latents.clone()
+    return finish(progresses, "fitting").latents.clone()

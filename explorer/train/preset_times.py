@@ -1,0 +1,11 @@
+"""The presets' names and what each costs, importable without torch (``latent-explorer --help`` reads them)."""
+
+PRESET_TIMES = {
+    "tiny": "seconds, for tests and smoke checks",
+    "small": "minutes on 2 CPU cores, for the GEM ablation of scripts/ablation.sh",
+    "base": "the default, the recipe of docs/recipe.md: about an hour on 2 CPU cores for 10 000 small images; "
+            "each shipped model card gives its run's time",
+    "large": "sized for a GPU; its time has not been measured, this project has no GPU to measure on",
+    "audio-waveform": "the Zuiderveld thesis's waveform field, hours on a CPU",
+}
+"""What ``train --help`` says of each preset's size and time."""
