@@ -235,9 +235,9 @@ def _show_build(progress, unit: str, total: int | None) -> int:
     """Run a dataset build with a progress bar on stderr (``explorer.data.build``)."""
     from tqdm import tqdm
 
-    from explorer.core.progress import finish
+    from explorer.io.progress import run_to_end
 
-    return finish(tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None), "the build")
+    return run_to_end(tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None), "the build")
 
 
 def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
@@ -433,7 +433,7 @@ def _fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(args.checkpoint)
     n_params = sum(v.numel() for v in ckpt.state_dict.values())
@@ -489,7 +489,7 @@ def _label_summary(values: list) -> str | dict:
 
 
 def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.device import resolve_device
     from explorer.data import load_dataset, reload_dataset
     from explorer.train.evaluate import evaluate
@@ -506,7 +506,7 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
     if args.sheet:
         from PIL import Image
 
-        from explorer.core.atomic import atomic_write_bytes
+        from explorer.io.atomic import atomic_write_bytes
         from explorer.core.contact_sheet import render_sheet, sheet_rows
 
         rows = sheet_rows(_pipeline(ckpt, args), ckpt, dataset, args.max_items or 16, args.fit_steps)
@@ -550,7 +550,7 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
                           fit_lle=args.fit_loss == "rec+lle", precision=args.precision)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
-        from explorer.core.checkpoint import save_checkpoint
+        from explorer.models.checkpoint import save_checkpoint
 
         ckpt.metrics[key] = result | {"command": "latent-explorer " + shlex.join(argv)}
         save_checkpoint(ckpt, ckpt.path)
@@ -589,7 +589,7 @@ def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
     from explorer.core.bundle import build_path, make_bundle, resolve_item
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.export import ExportOptions, check_target, checkpoint_sha256, export_steps
 
     check_target(args.out, args.force)
@@ -627,7 +627,7 @@ def _cmd_export(args: argparse.Namespace, argv: list[str]) -> int:
 def _cmd_embed(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.embed import EmbedResult, embed_steps, read_signal
 
     ckpt = load_checkpoint(args.checkpoint)
@@ -647,7 +647,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
         if plug.name == "shape":
             import trimesh
 
-            from explorer.core.atomic import atomic_write_bytes
+            from explorer.io.atomic import atomic_write_bytes
 
             v, f = signal
             atomic_write_bytes(args.out, trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1]))
@@ -668,7 +668,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 def _cmd_complete(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.complete import complete, half_space_mask, image_mask, time_mask
     from explorer.core.embed import read_signal
     from explorer.data.folders import require_empty_folder
@@ -694,7 +694,7 @@ def _cmd_complete(args: argparse.Namespace) -> int:
         if plug.name == "shape":
             import trimesh
 
-            from explorer.core.atomic import atomic_write_bytes
+            from explorer.io.atomic import atomic_write_bytes
 
             atomic_write_bytes(out / f"{stem}-completion-{j}.ply",
                                trimesh.Trimesh(*signal, process=False).export(file_type="ply"))
@@ -713,7 +713,7 @@ def _cmd_complete(args: argparse.Namespace) -> int:
 def _cmd_hallucinate(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.embed import read_signal
     from explorer.core.hallucinate import hallucinate
     from explorer.data.folders import require_empty_folder
@@ -752,7 +752,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     report = (lambda r: None) if args.json else (lambda r: print(r.line(), flush=True))
     results = run_bench(args.quick, report=report)
     try:  # the map is the app's: measured only where its libraries are installed
-        from explorer.core.bench import BenchResult
+        from explorer.io.timing import BenchResult
         from explorer.ui.bench_map import map_frame_ms, startup_ms
 
         ms = startup_ms(1 if args.quick else 3)

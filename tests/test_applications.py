@@ -57,7 +57,7 @@ def test_embedding_a_note_lands_among_its_instrument(tmp_path):
 def test_completion_writes_k_different_fills_that_keep_the_visible_part(tmp_path):
     from PIL import Image
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.pipeline import DecodePipeline
 
     ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
@@ -105,7 +105,7 @@ def test_hallucinate_writes_k_sounds_for_a_picture_and_k_pictures_for_a_sound(tm
     import soundfile
     from PIL import Image
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.pipeline import DecodePipeline
 
     av = CHECKPOINT_DIR / "av-notes.safetensors"
@@ -127,7 +127,7 @@ def test_hallucinate_writes_k_sounds_for_a_picture_and_k_pictures_for_a_sound(tm
 
 
 def test_k_fits_start_near_a_first_fit_and_report_every_step():
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.complete import complete_steps, preset_image_mask
     from explorer.core.pipeline import DecodePipeline
 

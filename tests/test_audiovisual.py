@@ -6,7 +6,7 @@ import pytest
 import soundfile
 import torch
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.data.av_notes import keyboard_layout, render_picture
 from explorer.errors import ExplorerError

@@ -6,8 +6,8 @@ import struct
 import pytest
 import torch
 
-from explorer.core.atomic import atomic_write_bytes
-from explorer.core.checkpoint import SCHEMA_VERSION, Checkpoint, load_checkpoint, save_checkpoint
+from explorer.io.atomic import atomic_write_bytes
+from explorer.models.checkpoint import SCHEMA_VERSION, Checkpoint, load_checkpoint, save_checkpoint
 from explorer.errors import ExplorerError
 from explorer.models import FieldConfig, build_model
 
@@ -186,7 +186,7 @@ def test_debug_shows_the_traceback_that_is_otherwise_hidden(tmp_path):
 def test_peek_metadata_reads_the_header_only_and_names_bad_files(tmp_path, tiny_checkpoint):
     import pytest
 
-    from explorer.core.checkpoint import load_checkpoint, peek_metadata
+    from explorer.models.checkpoint import load_checkpoint, peek_metadata
     from explorer.errors import ExplorerError
 
     meta = peek_metadata(tiny_checkpoint)

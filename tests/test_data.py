@@ -112,7 +112,7 @@ def test_a_checkpoint_of_built_data_is_evaluated_anywhere_with_its_own_split(tmp
     import json
     import shutil
 
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
 
     built = tmp_path / "sprites"
     run_cli("data", "build", "sprites", "--count", "60", "--resolution", "16", "--out", str(built))

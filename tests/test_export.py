@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.core.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT
 
 from conftest import run_cli

@@ -128,8 +128,8 @@ def test_pca_map_places_new_points_exactly_and_tsne_animates(tmp_path):
 
 
 def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkpoint):
-    from explorer.core.checkpoint import load_checkpoint
-    from explorer.core.decode import decode_values
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.models.decode import decode_values
     from explorer.core.pipeline import DecodePipeline
 
     ckpt = load_checkpoint(tiny_checkpoint)
@@ -151,7 +151,7 @@ def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkp
 
 
 def test_stream_gives_a_coarse_then_a_fine_signal(tiny_checkpoint):
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.pipeline import DecodePipeline
 
     p = DecodePipeline(load_checkpoint(tiny_checkpoint), device="cpu")
@@ -165,7 +165,7 @@ def test_stream_gives_a_coarse_then_a_fine_signal(tiny_checkpoint):
 
 
 def test_path_report_on_sprites_measures_the_ground_truth(tmp_path):
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.pipeline import DecodePipeline
     from explorer.core.quality import path_report
     from explorer.data import reload_dataset

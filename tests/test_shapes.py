@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import trimesh
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.errors import ExplorerError
 from explorer.modalities import get_modality

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.core.shipped import DEFAULT_CHECKPOINT, shipped_checkpoints
 
 from conftest import run_cli

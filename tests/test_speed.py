@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.errors import ExplorerError
 from explorer.models import FieldConfig, build_model
 from explorer.models.compiled import resolve_compile, why_not_compiled

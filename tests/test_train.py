@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from explorer.core.checkpoint import load_checkpoint
+from explorer.models.checkpoint import load_checkpoint
 from explorer.data import load_dataset
 from explorer.modalities import get_modality
 from explorer.errors import ExplorerError

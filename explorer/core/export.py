@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.core.atomic import atomic_path, atomic_write_bytes
+from explorer.io.atomic import atomic_path, atomic_write_bytes
 from explorer.errors import ExplorerError
 
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
@@ -246,6 +246,6 @@ def _write_meshes(out: Path, meshes: list, mesh_format: str) -> None:
 
 def export(pipeline, latents, out, options=None, bundle=None, force=False) -> Path:
     """``export_steps`` to the end."""
-    from explorer.core.progress import finish
+    from explorer.io.progress import run_to_end
 
-    return finish(export_steps(pipeline, latents, out, options, bundle, force), "the export").path
+    return run_to_end(export_steps(pipeline, latents, out, options, bundle, force), "the export").path

@@ -21,13 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.core.checkpoint import Checkpoint
+from explorer.models.checkpoint import Checkpoint
 from explorer.core.device import resolve_device
 from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
-from explorer.core.progress import finish
+from explorer.io.progress import run_to_end
 
 
 @dataclass
@@ -153,7 +153,7 @@ class DecodePipeline:
 
     def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
         """``steps`` to the end: field values ``[B, P, C]``."""
-        return finish(self.steps(latents, resolution, part, coords), "decoding").values
+        return run_to_end(self.steps(latents, resolution, part, coords), "decoding").values
 
     def signal(self, latents, resolution=None, part=None):
         """The signal a person sees or hears: images ``[B, H, W, C]``, waveforms ``[B, n]``, or a list of

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.core.atomic import atomic_write_bytes
-from explorer.cache import user_cache
+from explorer.io.atomic import atomic_write_bytes
+from explorer.io.cache import user_cache
 from explorer.errors import ExplorerError
 
 
@@ -138,9 +138,9 @@ def tsne_steps_in_process(latents, heartbeat: float | None = None, **kwargs
 
 
 def tsne(latents, **kwargs) -> Projection:
-    from explorer.core.progress import finish
+    from explorer.io.progress import run_to_end
 
-    return finish(tsne_steps(latents, **kwargs), "t-SNE")[-1]
+    return run_to_end(tsne_steps(latents, **kwargs), "t-SNE")[-1]
 
 
 def place(projection: Projection, latents, new, k: int = 10) -> np.ndarray:

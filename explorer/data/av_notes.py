@@ -110,7 +110,7 @@ def build_av_notes(out: str | Path, programs: list[int] | None = None, pitches: 
 
     from PIL import Image
 
-    from explorer.core.atomic import atomic_write_bytes
+    from explorer.io.atomic import atomic_write_bytes
     from explorer.data.folders import require_empty_folder, write_labels_csv
     from explorer.modalities.audio import AudioModality
 

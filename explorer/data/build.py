@@ -16,8 +16,8 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from explorer.cache import user_cache
-from explorer.core.progress import finish
+from explorer.io.cache import user_cache
+from explorer.io.progress import run_to_end
 from explorer.errors import ExplorerError
 
 RECORD = "built.json"
@@ -64,7 +64,7 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         progress, unit, total = builder(name, tmp, count, resolution, seed)
-        done = consume(progress, unit, total) if consume else finish(progress, "the build")
+        done = consume(progress, unit, total) if consume else run_to_end(progress, "the build")
         record = {"build": name, "count": count, "resolution": resolution, "seed": seed}
         (tmp / RECORD).write_text(json.dumps(record, indent=1) + "\n")
         os.replace(tmp, out)  # an empty target folder is replaced; a full one was refused above

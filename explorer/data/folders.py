@@ -5,7 +5,7 @@ import csv
 import io
 from pathlib import Path
 
-from explorer.core.atomic import atomic_write_bytes
+from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 
 LABELS_FILE = "labels.csv"

@@ -124,8 +124,8 @@ def _cached_samples(paths: list[Path], points: int, seed: int) -> tuple[np.ndarr
     import hashlib
     import io
 
-    from explorer.cache import user_cache
-    from explorer.core.atomic import atomic_write_bytes
+    from explorer.io.cache import user_cache
+    from explorer.io.atomic import atomic_write_bytes
 
     h = hashlib.sha256(f"{SAMPLING} {points} {seed}".encode())
     for p in paths:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.core.atomic import atomic_write_bytes
+from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from explorer.core.atomic import atomic_write_bytes
+from explorer.io.atomic import atomic_write_bytes
 from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
 
 CLAMP = 0.1

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from explorer.cache import user_cache
+from explorer.io.cache import user_cache
 from explorer.errors import ExplorerError
 
 COMPILE_MODES = ("auto", "on", "off")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from explorer.core.checkpoint import Checkpoint
-from explorer.core.decode import decode_values
+from explorer.models.checkpoint import Checkpoint
+from explorer.models.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_modality, part_precisions, plug_parts

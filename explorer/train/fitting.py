@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from explorer.core.progress import finish
+from explorer.io.progress import run_to_end
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
 from explorer.models.precision import autocast
 
@@ -186,4 +186,4 @@ def last_latents(progresses: Iterator[FitProgress]) -> np.ndarray:
 
 
 def _last(progresses: Iterator[FitProgress]) -> torch.Tensor:
-    return finish(progresses, "fitting").latents.clone()
+    return run_to_end(progresses, "fitting").latents.clone()

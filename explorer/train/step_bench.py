@@ -60,7 +60,7 @@ def step_trainers(setup: StepSetup, device: torch.device, compile_auto: bool, fo
 
 def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
     """``train step (KIND, fp32 eager)`` and ``train step (KIND, auto)`` for every field kind."""
-    from explorer.core.bench import BenchResult, timed_in_turns
+    from explorer.io.timing import BenchResult, timed_in_turns
 
     precision = resolve_precision("auto", device)
     compile_auto, note = resolve_compile("auto", device)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import torch
 
-from explorer.core.atomic import atomic_write_bytes
-from explorer.core.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
-from explorer.core.decode import decode_values
+from explorer.io.atomic import atomic_write_bytes
+from explorer.models.checkpoint import Checkpoint, load_checkpoint, save_checkpoint
+from explorer.models.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import get_modality, plug_parts

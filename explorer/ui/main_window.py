@@ -44,7 +44,7 @@ def _tsne_job(latents, params):
 
 def _shipped_by_modality() -> list[tuple[Path, str]]:
     """The shipped checkpoints with their modality (read from each file's header only)."""
-    from explorer.core.checkpoint import peek_metadata
+    from explorer.models.checkpoint import peek_metadata
 
     out = []
     for path in shipped_checkpoints():

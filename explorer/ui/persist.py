@@ -10,7 +10,7 @@ import json
 import os
 from pathlib import Path
 
-from explorer.core.atomic import atomic_write_bytes
+from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 
 

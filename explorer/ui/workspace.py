@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from explorer.core.checkpoint import Checkpoint, load_checkpoint
+from explorer.models.checkpoint import Checkpoint, load_checkpoint
 from explorer.core.graph import LatentGraph, knn_graph
 from explorer.core.paths import LatentPath, make_path
 from explorer.core.pipeline import DecodePipeline

@@ -83,7 +83,7 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDropEvent
 
-    from explorer.core.checkpoint import load_checkpoint, save_checkpoint
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
     ckpt.latents, ckpt.names = ckpt.latents[:50], ckpt.names[:50]
@@ -122,7 +122,7 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     qtbot.addWidget(w)
     w.show()
     w.open_checkpoint(tmp_path.parent / "missing.safetensors")  # a message, nothing else
-    from explorer.core.checkpoint import load_checkpoint, save_checkpoint
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
 
     ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
     small = tmp_path / "small.safetensors"

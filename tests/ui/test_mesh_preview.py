@@ -31,7 +31,7 @@ def xvfb():
 @pytest.fixture(scope="module")
 def shape_checkpoint():
     """The shipped shape checkpoint (a real trained field: tiny test models do not yet cross zero)."""
-    from explorer.core.checkpoint import load_checkpoint
+    from explorer.models.checkpoint import load_checkpoint
     from explorer.core.shipped import shipped_checkpoints
 
     for path in shipped_checkpoints():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 
-from explorer.core.atomic import atomic_write_bytes
+from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.models import ModelConfig, build_model, model_config_from_dict
 
