@@ -17,19 +17,15 @@ def test_a_script_opens_a_checkpoint_and_decodes_without_qt(tmp_path):
     """The engine is usable from a script or notebook with no Qt imported."""
     code = """
 import sys
+from explorer.core.session import Session
 from explorer.core.shipped import DEFAULT_CHECKPOINT
-from explorer.models.checkpoint import load_checkpoint
-from explorer.core.pipeline import DecodePipeline
-from explorer.core.graph import knn_graph
-from explorer.core.paths import make_path
-ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
-graph = knn_graph(ckpt.latents.numpy(), 10)
-path = make_path("geodesic", ckpt.latents.numpy(), 3, 42, 8, graph=graph)
-frames = DecodePipeline(ckpt).signal(path.latents)
+s = Session.open(DEFAULT_CHECKPOINT)
+s.drag(3, 42, method="geodesic")
+frames = s.frames_signal()
 qt = [m for m in sys.modules if m.split(".")[0] in ("PySide6", "pyqtgraph", "vispy", "sounddevice")]
 print(tuple(frames.shape), qt)
 """
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     shape, qt = proc.stdout.strip().rsplit(" [", 1)
-    assert shape.startswith("(8, 28, 28") and qt == "]"
+    assert shape.startswith("(64, 28, 28") and qt == "]"  # 64 frames by default

@@ -28,11 +28,11 @@ from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
 from explorer.ui.previews import AudioPreview, ImagePreview, MeshPreview
-from explorer.ui.persist import checkpoint_key, load_workspace, save_workspace
+from explorer.core.persist import checkpoint_key, load_workspace, save_workspace
+from explorer.core.session import Session
 from explorer.ui.side_panel import SidePanel
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
-from explorer.ui.workspace import Workspace
 
 TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.resize(1200, 760)
         self.setAcceptDrops(True)
         self.settings = QSettings("latent-explorer", "latent-explorer")
-        self.ws = Workspace(self)
+        self.ws = Session()
         self.map = MapView()
         self.preview_holder = QWidget()
         QVBoxLayout(self.preview_holder).setContentsMargins(0, 0, 0, 0)
@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.splitter = split
         self.workspace_key = ""
-        self._walk_seed = 0
+        self._restoring = False
         self.tsne = TaskRunner(self)
         self.decoder = TaskRunner(self)
         self.thumbs = TaskRunner(self)
@@ -352,13 +352,15 @@ class MainWindow(QMainWindow):
         self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
         self.compiler.finished.connect(self._on_warmed_up)
         self.compiler.failed.connect(lambda m: self._show_error(f"compiling the decoder failed: {m}"))
-        self.colour_by.currentTextChanged.connect(lambda _: self._redraw_points(fit=False))
-        self.colour_by.activated.connect(lambda _: self.save_workspace())
+        self.colour_by.activated.connect(lambda i: self.ws.set_colour_by("" if i == 0 else self.colour_by.itemText(i)))
+        self.ws.colour_by_changed.connect(self._on_colour_by)
+        self.ws.marks_changed.connect(self._on_marks_changed)
         self.side.add_bookmark.clicked.connect(self.bookmark_here)
         self.side.save_path.clicked.connect(self.save_current_path)
         self.side.bookmark_activated.connect(self.go_to_bookmark)
         self.side.path_activated.connect(self.restore_path)
-        self.side.changed.connect(self.save_workspace)
+        self.side.renamed.connect(self.ws.rename_mark)
+        self.side.removed.connect(self.ws.remove_marks)
         self.lerp_action.triggered.connect(lambda: self._set_method("lerp"))
         self.geo_action.triggered.connect(lambda: self._set_method("geodesic"))
         self.both_action.triggered.connect(lambda: self._set_method("both"))
@@ -373,11 +375,13 @@ class MainWindow(QMainWindow):
     def open_checkpoint(self, path) -> bool:
         """Open a checkpoint; a bad file shows a one-line message and the current workspace stays."""
         self.tsne.cancel()
+        self._restoring = True  # until its saved state is back, nothing of the new checkpoint is saved
         try:
             self.compiler.cancel()
-            self.ws.open(path, precision=self.decoder_precision(), compile=self.decoder_compile())
+            self.ws.load(path, precision=self.decoder_precision(), compile=self.decoder_compile())
             self._close_complete_dialog()  # its results belong to the checkpoint that was open
         except ExplorerError as e:
+            self._restoring = False
             self._show_error(str(e))
             return False
         self.settings.setValue("last_folder", str(Path(path).resolve().parent))
@@ -387,19 +391,17 @@ class MainWindow(QMainWindow):
         self.colour_by.blockSignals(True)
         self.colour_by.clear()
         self.colour_by.addItems(["(none)"] + list(ck.labels))
-        if ck.labels:
-            self.colour_by.setCurrentIndex(1)
+        self.colour_by.setCurrentIndex(1 if self.ws.colour_by else 0)
         self.colour_by.blockSignals(False)
         self._install_preview()
         audiovisual = "parts" in ck.modality
         self.complete_action.setEnabled(not audiovisual)
         self.hallucinate_action.setEnabled(audiovisual)
         self.workspace_key = checkpoint_key(path)
-        saved = load_workspace(self.workspace_key)
-        self.side.load(saved.get("bookmarks", []), saved.get("paths", []))
-        self._restore_extra(saved.get("embedded", []))
-        if saved.get("colour_by") in ck.labels:
-            self.colour_by.setCurrentText(saved["colour_by"])
+        try:
+            self.ws.restore(load_workspace(self.workspace_key))
+        finally:
+            self._restoring = False
         self._redraw_points()
         self.statusBar().showMessage(f"opened {path}", 5000)
         if self.tsne_action.isChecked():
@@ -563,30 +565,26 @@ class MainWindow(QMainWindow):
 
     def remove_extra(self, row: int) -> None:
         """Remove an extra point; saved paths that end at it go too, the others keep their ends."""
-        i = self.ws.n_items + row
-        kept = []
-        for p in self.side.entries("path"):
-            if i in (p.get("a"), p.get("b")):
-                continue
-            kept.append(p | {k: p[k] - 1 for k in ("a", "b") if isinstance(p.get(k), int) and p[k] > i})
-        self.side.load(self.side.entries("bookmark"), kept)
         self.map.set_neighbours([])
         self.ws.remove_extra(row)
 
-    def _restore_extra(self, saved: list) -> None:
-        d = self.ws.latents.shape[1]
-        self.ws.extra = [e | {"latent": np.asarray(e["latent"], np.float32)} for e in saved
-                         if isinstance(e, dict) and len(e.get("latent", ())) == d and "name" in e]
-        self.map.set_neighbours([])
-        self._on_extra_changed(save=False)
-
-    def _on_extra_changed(self, save: bool = True) -> None:
+    def _on_extra_changed(self) -> None:
+        if self._restoring:
+            self.map.set_neighbours([])
         if self.ws.projection is not None:
             self.map.set_extra(self.ws.extra_xy())
             self.map.set_selected(self.ws.selected)
         self.side.show_extra([f"{e['name']} ({e['kind']})" for e in self.ws.extra])
-        if save:
-            self.save_workspace()
+        self.save_workspace()
+
+    def _on_marks_changed(self) -> None:
+        self.side.load(self.ws.bookmarks, self.ws.saved_paths)
+        self.save_workspace()
+
+    def _on_colour_by(self, label: str) -> None:
+        self.colour_by.setCurrentIndex(max(0, self.colour_by.findText(label)) if label else 0)
+        self._redraw_points(fit=False)
+        self.save_workspace()
 
     # --- the map ----------------------------------------------------------------------------------------
     def use_projection(self, method: str) -> None:
@@ -650,7 +648,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
 
     def _colours(self):
-        key = self.colour_by.currentText()
+        key = self.ws.colour_by
         labels = self.ws.ckpt.labels if self.ws.ckpt else {}
         if key not in labels:
             self.legend.setText("")
@@ -705,7 +703,7 @@ class MainWindow(QMainWindow):
         """GEM sampling from a random training item (seeded per press, so a session is reproducible)."""
         if self.ws.latents is None:
             return
-        rng = np.random.default_rng(1000 + self._walk_seed)
+        rng = np.random.default_rng(1000 + self.ws.walk_seed)
         self.walk_from_selection(int(rng.integers(len(self.ws.latents))))
 
     def walk_from_selection(self, start: int | None = None) -> None:
@@ -713,28 +711,14 @@ class MainWindow(QMainWindow):
             return
         if start is None or start is False:  # a triggered action passes False
             start = self.ws.selected if self.ws.selected >= 0 else 0
-        self._walk_seed += 1
-        self.ws.walk(start, steps=32, seed=self._walk_seed)
-        self.ws.paths["walk"].seed = self._walk_seed
+        self.ws.walk(start, steps=32)
         self.timeline.frames = 33
         self.timeline.set_position(0.0)
         self.statusBar().showMessage(f"LLE walk of 32 steps from {self.ws.item_name(self.ws.paths['walk'].a)} "
-                                     f"(seed {self._walk_seed})", 5000)
+                                     f"(seed {self.ws.walk_seed})", 5000)
 
     def bookmark_here(self) -> None:
-        if self.ws.latents is None:
-            return
-        n = len(self.side.entries("bookmark")) + 1
-        if self.ws.paths:
-            z = self.ws.playhead_latent()
-            entry = {"name": f"bookmark {n}: {self.ws.current} t={self.ws.playhead:.2f}",
-                     "latent": [float(v) for v in z]}
-        else:
-            i = max(self.ws.selected, 0)
-            entry = {"name": f"bookmark {n}: {self.ws.item_name(i)}", "index": i}
-            if i >= self.ws.n_items:  # an extra point: kept by its latent, so removing the point keeps the bookmark
-                entry = {"name": entry["name"], "latent": [float(v) for v in self.ws.item_latent(i)]}
-        self.side.add("bookmark", entry)
+        self.ws.bookmark_here()
 
     def go_to_bookmark(self, entry: dict) -> None:
         if "index" in entry:
@@ -747,27 +731,11 @@ class MainWindow(QMainWindow):
         self._request_decode(z)
 
     def save_current_path(self) -> None:
-        entry = self.ws.paths.get(self.ws.current)
-        if entry is None:
+        if self.ws.save_current_path() is None:
             self.statusBar().showMessage("no path to save: drag from one point to another first", 5000)
-            return
-        name = self.ws.item_name
-        saved = {"name": f"{self.ws.current}: {name(entry.a)} → {name(entry.b)}", "method": self.ws.current,
-                 "a": entry.a, "b": entry.b, "frames": len(entry.path.latents), "k": self.ws.k}
-        if self.ws.current == "walk":
-            saved |= {"name": f"walk from {name(entry.a)} (seed {getattr(entry, 'seed', 0)})",
-                      "seed": getattr(entry, "seed", 0), "steps": len(entry.path.latents) - 1}
-        self.side.add("path", saved)
 
     def restore_path(self, saved: dict) -> None:
-        if saved["method"] == "walk":
-            self.ws.walk(int(saved["a"]), int(saved["steps"]), int(saved["seed"]))
-            self.ws.paths["walk"].seed = int(saved["seed"])
-            return
-        self.ws.frames = int(saved.get("frames", self.ws.frames))
-        if saved.get("k", self.ws.k) != self.ws.k:
-            self.ws.ensure_graph(int(saved["k"]))
-        self.ws.make_path(int(saved["a"]), int(saved["b"]), (saved["method"],))
+        self.ws.restore_path(saved)
 
     def open_export(self):
         """File ▸ Export: the current path or walk (drag one first)."""
@@ -783,12 +751,9 @@ class MainWindow(QMainWindow):
         return dialog
 
     def save_workspace(self) -> None:
-        if not self.workspace_key:
+        if not self.workspace_key or self._restoring:
             return
-        data = {"bookmarks": self.side.entries("bookmark"), "paths": self.side.entries("path"),
-                "colour_by": self.colour_by.currentText(),
-                "embedded": [e | {"latent": [float(v) for v in e["latent"]]} for e in self.ws.extra]}
-        reason = save_workspace(self.workspace_key, data)
+        reason = save_workspace(self.workspace_key, self.ws.state())
         if reason:
             self._show_error(reason)
 

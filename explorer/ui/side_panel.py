@@ -1,5 +1,6 @@
 """Bookmarks (named points), saved paths and the extra points (embedded signals, kept completions) of
-the open checkpoint, in a side panel."""
+the open checkpoint, in a side panel: a view of the session's lists (``core.session``), which it
+asks to rename or remove entries."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -9,7 +10,10 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
 class SidePanel(QWidget):
     bookmark_activated = Signal(dict)
     path_activated = Signal(dict)
-    changed = Signal()
+    renamed = Signal(str, int, str)
+    """kind ("bookmark" or "path"), row, new name."""
+    removed = Signal(str, list)
+    """kind, rows."""
     extra_activated = Signal(int)
     extra_removed = Signal(int)
 
@@ -17,8 +21,8 @@ class SidePanel(QWidget):
         super().__init__(parent)
         self.bookmarks = QListWidget()
         self.paths = QListWidget()
-        for lst in (self.bookmarks, self.paths):
-            lst.itemChanged.connect(lambda _: self.changed.emit())
+        for kind, lst in (("bookmark", self.bookmarks), ("path", self.paths)):
+            lst.itemChanged.connect(lambda it, kind=kind, lst=lst: self.renamed.emit(kind, lst.row(it), it.text()))
         self.add_bookmark = QPushButton("Bookmark")
         self.add_bookmark.setToolTip("Bookmark the selected point or the playhead (Ctrl+D)")
         self.remove_bookmark = QPushButton("Remove")
@@ -42,8 +46,8 @@ class SidePanel(QWidget):
             layout.addLayout(row)
         self.bookmarks.itemDoubleClicked.connect(lambda it: self.bookmark_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.paths.itemDoubleClicked.connect(lambda it: self.path_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
-        self.remove_bookmark.clicked.connect(lambda: self._remove(self.bookmarks))
-        self.remove_path.clicked.connect(lambda: self._remove(self.paths))
+        self.remove_bookmark.clicked.connect(lambda: self._remove("bookmark", self.bookmarks))
+        self.remove_path.clicked.connect(lambda: self._remove("path", self.paths))
         self.extra.itemDoubleClicked.connect(lambda it: self.extra_activated.emit(self.extra.row(it)))
         self.remove_extra.clicked.connect(self._remove_extra)
 
@@ -52,10 +56,10 @@ class SidePanel(QWidget):
 
         return QSize(230, 400)
 
-    def _remove(self, lst: QListWidget) -> None:
-        for it in lst.selectedItems():
-            lst.takeItem(lst.row(it))
-        self.changed.emit()
+    def _remove(self, kind: str, lst: QListWidget) -> None:
+        rows = sorted(lst.row(it) for it in lst.selectedItems())
+        if rows:
+            self.removed.emit(kind, rows)
 
     def _remove_extra(self) -> None:
         for row in sorted((self.extra.row(it) for it in self.extra.selectedItems()), reverse=True):
@@ -71,10 +75,6 @@ class SidePanel(QWidget):
         it.setData(Qt.ItemDataRole.UserRole, entry)
         it.setFlags(it.flags() | Qt.ItemFlag.ItemIsEditable)
         lst.addItem(it)
-
-    def add(self, kind: str, entry: dict) -> None:
-        self._add(self.bookmarks if kind == "bookmark" else self.paths, entry)
-        self.changed.emit()
 
     def entries(self, kind: str) -> list[dict]:
         lst = self.bookmarks if kind == "bookmark" else self.paths

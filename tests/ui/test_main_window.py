@@ -205,7 +205,7 @@ def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(win
 
 
 def test_a_damaged_workspace_file_is_set_aside(window, qtbot, tmp_path):
-    from explorer.ui.persist import load_workspace, workspace_dir
+    from explorer.core.persist import load_workspace, workspace_dir
 
     path = workspace_dir() / f"{window.workspace_key}.json"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,339 @@
+"""The state of an open checkpoint, Qt-free: the map, the selection, the paths and the playhead, the
+bookmarks, saved paths and extra points. The app's views read it, write to it and listen to its
+(psygnal) events, and hold no data of their own; a script or notebook drives it directly::
+
+    s = Session.open("checkpoints/fashion-mnist.safetensors")
+    s.drag(3, 42, method="geodesic")
+    frames = s.frames_signal()          # [64, 28, 28, 1] pictures along the path
+
+Events are emitted on the thread that changed the state; the app changes it on the GUI thread only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from psygnal import Signal
+
+from explorer.models.checkpoint import Checkpoint, load_checkpoint
+from explorer.core.graph import LatentGraph, knn_graph
+from explorer.core.paths import LatentPath, make_path
+from explorer.core.pipeline import DecodePipeline
+from explorer.core.projection import Projection, pca, place
+
+
+@dataclass
+class PathEntry:
+    path: LatentPath
+    xy: np.ndarray
+    """``[T, 2]`` frames placed on the current map."""
+    a: int
+    b: int
+    seed: int = 0
+    """The walk's seed (walks only)."""
+
+
+class Session:
+    projection_changed = Signal()
+    selection_changed = Signal(int)
+    paths_changed = Signal()
+    extra_changed = Signal()
+    playhead_changed = Signal(float)
+    marks_changed = Signal()
+    """Bookmarks or saved paths were added, renamed or removed."""
+    colour_by_changed = Signal(str)
+    message = Signal(str)
+
+    def __init__(self) -> None:
+        self.path: Path | None = None
+        self.ckpt: Checkpoint | None = None
+        self.pipeline: DecodePipeline | None = None
+        self.latents: np.ndarray | None = None
+        self.projection: Projection | None = None
+        self.graph: LatentGraph | None = None
+        self.k = 10
+        self.selected = -1
+        self.method = "lerp"
+        self.paths: dict[str, PathEntry] = {}
+        self.current = ""
+        self.playhead = 0.0
+        self.frames = 64
+        self.extra: list[dict] = []
+        """Points that are not training items (embedded files, kept completions): ``name``, ``latent``,
+        ``kind`` and optional ``metrics``/``neighbours``; item ``n_items + j`` on the map and as a path end."""
+        self.bookmarks: list[dict] = []
+        """``name`` and either ``index`` (an item) or ``latent`` (a point on a path, a removed extra point)."""
+        self.saved_paths: list[dict] = []
+        """``name``, ``method``, ends ``a``/``b``, ``frames``, ``k`` (walks: ``seed``, ``steps``): enough to remake it."""
+        self.colour_by = ""
+        """The label the map is coloured by ("" for none)."""
+        self.walk_seed = 0
+        """The seed of the last walk; each new walk takes the next."""
+
+    # --- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path, precision: str = "auto", compile: str = "off") -> "Session":
+        """A new session on the checkpoint at ``path`` (``ExplorerError`` if it cannot be read)."""
+        session = cls()
+        session.load(path, precision, compile)
+        return session
+
+    def load(self, path, precision: str = "auto", compile: str = "off") -> None:
+        """Open a checkpoint in this session; on any error the current one stays (the caller shows the
+        message). ``precision`` and ``compile``: how its decoder runs (``DecodePipeline``). What the user
+        made (bookmarks, saved paths, extra points) starts empty: ``restore`` brings a saved state back."""
+        ckpt = load_checkpoint(path)
+        pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
+        self.path, self.ckpt, self.pipeline = Path(path), ckpt, pipeline
+        self.latents = ckpt.latents.numpy()
+        self.projection = pca(self.latents)
+        self.graph = None
+        self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
+        self.extra, self.bookmarks, self.saved_paths = [], [], []
+        self.colour_by = next(iter(ckpt.labels), "")
+        self.projection_changed.emit()
+        self.paths_changed.emit()
+        self.extra_changed.emit()
+        self.marks_changed.emit()
+        self.colour_by_changed.emit(self.colour_by)
+
+    def set_decoder(self, precision: str, compile: str) -> DecodePipeline:
+        """Decode the open checkpoint in another precision or compile mode from now on."""
+        self.pipeline = DecodePipeline(self.ckpt, precision=precision, compile=compile)
+        return self.pipeline
+
+    # --- items: training latents, then the extra points ------------------------------------------
+    @property
+    def n_items(self) -> int:
+        return 0 if self.latents is None else len(self.latents)
+
+    def end(self, i: int):
+        """Item ``i`` as a path end: its index if it is a training item, else its latent."""
+        return i if i < self.n_items else self.extra[i - self.n_items]["latent"]
+
+    def item_latent(self, i: int) -> np.ndarray:
+        return self.latents[i] if i < self.n_items else self.extra[i - self.n_items]["latent"]
+
+    def item_name(self, i: int) -> str:
+        return self.ckpt.names[i] if i < self.n_items else self.extra[i - self.n_items]["name"]
+
+    def add_extra(self, name: str, latent: np.ndarray, kind: str, **info) -> int:
+        """A new point on the map (an embedded file, a kept completion); returns its item index."""
+        self.extra.append({"name": name, "latent": np.asarray(latent, np.float32).reshape(-1), "kind": kind} | info)
+        self.extra_changed.emit()
+        return self.n_items + len(self.extra) - 1
+
+    def remove_extra(self, j: int) -> None:
+        """Remove extra point ``j``; saved paths that end at it go too, the others keep their ends."""
+        i = self.n_items + j
+        del self.extra[j]
+        kept = []
+        for p in self.saved_paths:
+            if i not in (p.get("a"), p.get("b")):
+                kept.append(p | {k: p[k] - 1 for k in ("a", "b") if isinstance(p.get(k), int) and p[k] > i})
+        if kept != self.saved_paths:
+            self.saved_paths = kept
+            self.marks_changed.emit()
+        if any(i in (e.a, e.b) for e in self.paths.values()):
+            self.clear_paths()
+        for e in self.paths.values():  # ends after it move down by one
+            e.a, e.b = (x - (x > i) for x in (e.a, e.b))
+        if self.selected >= i:
+            self.select(-1 if self.selected == i else self.selected - 1)
+        self.extra_changed.emit()
+
+    def extra_xy(self) -> np.ndarray:
+        if not self.extra or self.projection is None:
+            return np.zeros((0, 2))
+        return place(self.projection, self.latents, np.stack([e["latent"] for e in self.extra]))
+
+    def set_projection(self, projection: Projection) -> None:
+        self.projection = projection
+        for entry in self.paths.values():
+            entry.xy = place(projection, self.latents, entry.path.latents)
+        self.projection_changed.emit()
+        self.paths_changed.emit()
+
+    def ensure_graph(self, k: int | None = None) -> LatentGraph:
+        if k is not None and k != self.k:
+            self.k, self.graph = k, None
+        if self.graph is None:
+            self.graph = knn_graph(self.latents, self.k)
+        return self.graph
+
+    # --- interaction ------------------------------------------------------------------------------
+    def select(self, index: int) -> None:
+        self.selected = index
+        self.selection_changed.emit(index)
+
+    def make_path(self, a: int, b: int, methods: tuple[str, ...] | None = None) -> None:
+        """Paths from item a to item b (training items or extra points) with each method (the current
+        method by default); the first is current."""
+        methods = methods or (self.method,)
+        self.paths = {}
+        for m in methods:
+            graph = self.ensure_graph() if m == "geodesic" else None
+            path = make_path(m, self.latents, self.end(a), self.end(b), self.frames, graph)
+            if path.note:
+                self.message.emit(path.note)
+            self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b)
+        self.current = methods[0]
+        self.playhead = 0.0
+        self.paths_changed.emit()
+        self.playhead_changed.emit(0.0)
+
+    def drag(self, a: int, b: int, method: str | None = None, compare: bool = False) -> PathEntry:
+        """What a drag from item ``a`` to item ``b`` on the map does: the path with ``method`` (the
+        session's by default) becomes current; with ``compare``, the other method's path is drawn too."""
+        method = method or self.method
+        self.method = method
+        other = [m for m in ("lerp", "geodesic") if m != method] if compare else []
+        self.make_path(a, b, (method, *other))
+        return self.paths[method]
+
+    def frames_signal(self, part: str | None = None):
+        """The current path decoded: what a person sees or hears frame by frame (``DecodePipeline.signal``)."""
+        entry = self.paths.get(self.current)
+        if entry is None:
+            raise ValueError("no path yet: drag from one item to another first")
+        return self.pipeline.signal(entry.path.latents, part=part)
+
+    def walk(self, start: int, steps: int = 32, seed: int | None = None) -> None:
+        """GEM's LLE-region walk from item ``start`` (from an extra point: its nearest training item):
+        the walk becomes the current path, its samples ghost points. Each walk without ``seed`` takes
+        the next seed, so a session's walks differ and are reproducible."""
+        from explorer.core.bundle import build_path
+        from explorer.core.paths import nearest_item
+
+        if seed is None:
+            self.walk_seed += 1
+            seed = self.walk_seed
+        start = nearest_item(self.latents, self.end(start))
+        path, _ = build_path(self.ckpt, "walk", start, steps=steps, k=min(10, len(self.latents) - 1), seed=seed)
+        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start, seed)}
+        self.current = "walk"
+        self.playhead = 0.0
+        self.paths_changed.emit()
+        self.playhead_changed.emit(0.0)
+
+    def clear_paths(self) -> None:
+        """No path any more: the preview follows the selection."""
+        self.paths, self.current = {}, ""
+        self.paths_changed.emit()
+
+    def set_playhead(self, t: float) -> None:
+        self.playhead = float(min(1.0, max(0.0, t)))
+        self.playhead_changed.emit(self.playhead)
+
+    def playhead_latent(self) -> np.ndarray | None:
+        """The latent under the playhead of the current path (interpolated between frames), else the selection."""
+        entry = self.paths.get(self.current)
+        if entry is None:
+            return None if self.selected < 0 else self.item_latent(self.selected)
+        z = entry.path.latents
+        s = self.playhead * (len(z) - 1)
+        i = min(int(s), len(z) - 2)
+        f = s - i
+        return ((1 - f) * z[i] + f * z[i + 1]).astype(np.float32)
+
+    def playhead_xy(self) -> np.ndarray | None:
+        entry = self.paths.get(self.current)
+        if entry is None:
+            return None
+        s = self.playhead * (len(entry.xy) - 1)
+        i = min(int(s), len(entry.xy) - 2)
+        f = s - i
+        return (1 - f) * entry.xy[i] + f * entry.xy[i + 1]
+
+
+    # --- what the user keeps: bookmarks, saved paths, colour ----------------------------------------
+    def set_colour_by(self, label: str) -> None:
+        self.colour_by = label if self.ckpt is not None and label in self.ckpt.labels else ""
+        self.colour_by_changed.emit(self.colour_by)
+
+    def bookmark_here(self) -> dict | None:
+        """Bookmark the playhead of the current path, else the selected item (an extra point by its
+        latent, so removing the point keeps the bookmark)."""
+        if self.latents is None:
+            return None
+        n = len(self.bookmarks) + 1
+        if self.paths:
+            entry = {"name": f"bookmark {n}: {self.current} t={self.playhead:.2f}",
+                     "latent": [float(v) for v in self.playhead_latent()]}
+        else:
+            i = max(self.selected, 0)
+            entry = {"name": f"bookmark {n}: {self.item_name(i)}", "index": i}
+            if i >= self.n_items:
+                entry = {"name": entry["name"], "latent": [float(v) for v in self.item_latent(i)]}
+        self.bookmarks.append(entry)
+        self.marks_changed.emit()
+        return entry
+
+    def save_current_path(self) -> dict | None:
+        """Keep the current path (None when there is none)."""
+        entry = self.paths.get(self.current)
+        if entry is None:
+            return None
+        name = self.item_name
+        saved = {"name": f"{self.current}: {name(entry.a)} → {name(entry.b)}", "method": self.current,
+                 "a": entry.a, "b": entry.b, "frames": len(entry.path.latents), "k": self.k}
+        if self.current == "walk":
+            saved |= {"name": f"walk from {name(entry.a)} (seed {entry.seed})", "seed": entry.seed,
+                      "steps": len(entry.path.latents) - 1}
+        self.saved_paths.append(saved)
+        self.marks_changed.emit()
+        return saved
+
+    def restore_path(self, saved: dict) -> None:
+        """Make a saved path current again, exactly as it was."""
+        if saved["method"] == "walk":
+            self.walk(int(saved["a"]), int(saved["steps"]), int(saved["seed"]))
+            return
+        self.frames = int(saved.get("frames", self.frames))
+        if saved.get("k", self.k) != self.k:
+            self.ensure_graph(int(saved["k"]))
+        self.make_path(int(saved["a"]), int(saved["b"]), (saved["method"],))
+
+    def _marks(self, kind: str) -> list[dict]:
+        if kind not in ("bookmark", "path"):
+            raise ValueError(f"unknown kind {kind!r}")
+        return self.bookmarks if kind == "bookmark" else self.saved_paths
+
+    def rename_mark(self, kind: str, row: int, name: str) -> None:
+        marks = self._marks(kind)
+        if 0 <= row < len(marks) and name and marks[row]["name"] != name:
+            marks[row] = marks[row] | {"name": name}
+            self.marks_changed.emit()
+
+    def remove_marks(self, kind: str, rows) -> None:
+        drop = set(rows)
+        marks = self._marks(kind)
+        marks[:] = [m for r, m in enumerate(marks) if r not in drop]
+        self.marks_changed.emit()
+
+    # --- saving and restoring --------------------------------------------------------------------
+    def state(self) -> dict:
+        """What the user made, as JSON-ready data (``restore`` takes it back)."""
+        return {"bookmarks": [dict(b) for b in self.bookmarks], "paths": [dict(p) for p in self.saved_paths],
+                "colour_by": self.colour_by,
+                "embedded": [e | {"latent": [float(v) for v in e["latent"]]} for e in self.extra]}
+
+    def restore(self, data: dict) -> None:
+        """Bring back a ``state``; entries that do not fit the open checkpoint are dropped."""
+        d = self.latents.shape[1]
+        n = self.n_items
+
+        def ok_mark(m) -> bool:
+            return isinstance(m, dict) and isinstance(m.get("name"), str) and (
+                (isinstance(m.get("index"), int) and 0 <= m["index"] < n) or len(m.get("latent", ())) == d)
+
+        self.extra = [e | {"latent": np.asarray(e["latent"], np.float32)} for e in data.get("embedded", [])
+                      if isinstance(e, dict) and len(e.get("latent", ())) == d and "name" in e]
+        self.bookmarks = [m for m in data.get("bookmarks", []) if ok_mark(m)]
+        self.saved_paths = [p for p in data.get("paths", []) if isinstance(p, dict) and "method" in p and "name" in p]
+        self.extra_changed.emit()
+        self.marks_changed.emit()
+        colour = data.get("colour_by")
+        if colour in ("", "(none)") or colour in self.ckpt.labels:
+            self.set_colour_by("" if colour == "(none)" else colour)

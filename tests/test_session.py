@@ -1,0 +1,54 @@
+"""The Qt-free session: what the app's views show, driven from a script."""
+import json
+
+import numpy as np
+
+from explorer.core.session import Session
+from explorer.core.shipped import DEFAULT_CHECKPOINT
+
+
+def test_a_session_drags_decodes_keeps_marks_and_comes_back_from_json():
+    s = Session.open(DEFAULT_CHECKPOINT)
+    seen = []
+    s.paths_changed.connect(lambda: seen.append("paths"))
+    s.marks_changed.connect(lambda: seen.append("marks"))
+    entry = s.drag(3, 42, method="geodesic", compare=True)
+    assert set(s.paths) == {"geodesic", "lerp"} and s.current == "geodesic"
+    assert entry.path.nodes[0] == 3 and entry.path.nodes[-1] == 42
+    frames = s.frames_signal()
+    assert frames.shape[0] == s.frames and frames.shape[1:3] == (28, 28)
+    assert np.abs(frames[1:] - frames[:-1]).mean() > 0  # the frames change along the path
+
+    s.set_playhead(0.5)
+    mark = s.bookmark_here()
+    assert mark["name"].startswith("bookmark 1: geodesic t=0.50") and len(mark["latent"]) == s.latents.shape[1]
+    s.walk(7)
+    walk = s.save_current_path()
+    assert walk["method"] == "walk" and walk["seed"] == s.walk_seed == 1
+    first_walk = s.paths["walk"].path.latents.copy()
+    s.set_colour_by(next(iter(s.ckpt.labels)))
+    j = s.add_extra("mine.png", s.latents[5] * 0.5, "embedded")
+    s.drag(j, 9, method="lerp")
+    assert s.save_current_path()["a"] == j
+    assert seen.count("marks") == 3
+
+    state = json.loads(json.dumps(s.state()))  # what the app writes to disk
+    again = Session.open(DEFAULT_CHECKPOINT)
+    again.restore(state)
+    assert [b["name"] for b in again.bookmarks] == [mark["name"]]
+    assert len(again.extra) == 1 and again.colour_by == s.colour_by
+    again.restore_path(again.saved_paths[0])  # the walk, remade exactly from its seed
+    assert np.allclose(again.paths["walk"].path.latents, first_walk)
+    again.remove_extra(0)  # the saved path that ends at it goes, the walk stays
+    assert [p["method"] for p in again.saved_paths] == ["walk"]
+    again.rename_mark("bookmark", 0, "the middle")
+    again.remove_marks("path", [0])
+    assert again.bookmarks[0]["name"] == "the middle" and not again.saved_paths
+
+
+def test_a_restored_state_that_does_not_fit_the_checkpoint_is_dropped_not_fatal():
+    s = Session.open(DEFAULT_CHECKPOINT)
+    s.restore({"bookmarks": [{"name": "far", "index": 10**6}, {"name": "short", "latent": [0.0, 1.0]}, "junk"],
+               "embedded": [{"name": "x", "latent": [1.0]}], "colour_by": "no such label", "paths": [None]})
+    assert s.bookmarks == [] and s.extra == [] and s.saved_paths == []
+    assert s.colour_by == next(iter(s.ckpt.labels), "")
