@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders).",
         epilog="Add --debug to any command to see the full traceback of an error.",
     )
+    from explorer import __version__
+
+    p.add_argument("--version", action="version", version=f"latent-explorer {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a GEM auto-decoder on a dataset",
@@ -777,7 +780,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = "--debug" in argv
     argv = [a for a in argv if a != "--debug"]
     parser = _parser()
-    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help"):
+    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help", "--version"):
         try:  # the desktop app: latent-explorer [CHECKPOINT] [--screenshot PNG]
             from explorer.ui.app import run
 

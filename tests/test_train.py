@@ -292,3 +292,5 @@ def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
     check = subprocess.run([sys.executable, "-c", "import sys; from explorer.cli import _parser; _parser(); "
                             "print('torch' in sys.modules)"], capture_output=True, text=True)
     assert check.stdout.strip() == "False"
+    version = subprocess.run([sys.executable, "-m", "explorer", "--version"], capture_output=True, text=True)
+    assert version.returncode == 0 and version.stdout.startswith("latent-explorer 0.")

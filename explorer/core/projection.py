@@ -26,8 +26,6 @@ class Projection:
     params: dict = field(default_factory=dict)
     components: np.ndarray | None = None
     """PCA only: ``(mean [d], axes [2, d])``, stacked as ``[3, d]``."""
-    embedding: object | None = field(default=None, repr=False)
-    """t-SNE only, while in memory: openTSNE's embedding, which can ``transform`` new points."""
 
 
 def _z(latents) -> np.ndarray:
@@ -78,7 +76,7 @@ def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: i
         if done < total:
             yield done, total, np.asarray(emb, dtype=np.float32).copy()
     params = {"perplexity": perplexity, "iterations": iterations, "seed": seed}
-    yield done, total, Projection("tsne", np.asarray(emb, dtype=np.float32).copy(), params, embedding=emb)
+    yield done, total, Projection("tsne", np.asarray(emb, dtype=np.float32).copy(), params)
 
 
 def _tsne_child(conn, latents, kwargs) -> None:
@@ -166,13 +164,6 @@ def place(projection: Projection, latents, new, k: int = 10) -> np.ndarray:
     w = 1.0 / np.maximum(dist, 1e-9) ** 2
     w /= w.sum(1, keepdims=True)
     return np.einsum("mk,mkc->mc", w, projection.xy[idx]).astype(np.float32)
-
-
-def tsne_transform(projection: Projection, new) -> np.ndarray:
-    """openTSNE's optimised placement of new points (needs the embedding in memory: this session's t-SNE)."""
-    if projection.embedding is None:
-        raise ExplorerError("this t-SNE map was loaded from the cache; new points are placed by neighbours instead")
-    return np.asarray(projection.embedding.transform(np.asarray(new, dtype=np.float32)), dtype=np.float32)
 
 
 # --- cache -----------------------------------------------------------------------------------------------

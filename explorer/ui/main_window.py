@@ -462,12 +462,9 @@ class MainWindow(QMainWindow):
                 self.mesh_preview.show()
                 self.previews[key] = self.mesh_preview
                 continue
-            elif info["name"] == "shape":
+            else:  # a shape, without OpenGL
                 self.quality.setText(self.mesh_error)
                 self._show_error(self.mesh_error)
-                continue
-            else:
-                self.quality.setText(f"The {info['name']} preview is not part of this version yet.")
                 continue
             self.previews[key] = w
             layout.addWidget(w, 1)
