@@ -127,6 +127,27 @@ def test_pca_map_places_new_points_exactly_and_tsne_animates(tmp_path):
     assert load_cached(z, "tsne", tsne_map.params, tmp_path) is None
 
 
+def test_tsne_from_the_map_on_screen_holds_its_frame_and_never_collapses():
+    from explorer.core.projection import align
+
+    rng = np.random.default_rng(1)
+    ref = rng.normal(size=(200, 2)) * [4, 1] + [10, -3]
+    turn = np.array([[0.6, -0.8], [0.8, 0.6]])
+    assert np.allclose(align(0.01 * ref @ turn + 7, ref), ref, atol=1e-4)  # moved, turned, shrunk: put back
+    assert np.allclose(align(ref * [-1, 1], ref), ref, atol=1e-4)  # mirrored: put back
+    z = np.concatenate([rng.normal(size=(150, 8)), rng.normal(size=(150, 8)) + 6]).astype(np.float32)
+    start = pca(z).xy
+    spread = np.sqrt(((start - start.mean(0)) ** 2).sum(1).mean())
+    layouts = [f[2] for f in tsne_steps(z, iterations=100, exaggeration_iterations=50, every=25, init=start)]
+    assert np.allclose(layouts[0], start, atol=1e-3 * spread)  # the first layout is the map on screen
+    for xy in layouts[:-1] + [layouts[-1].xy]:
+        xy = np.asarray(xy)
+        assert np.allclose(xy.mean(0), start.mean(0), atol=1e-3 * spread)
+        assert np.isclose(np.sqrt(((xy - xy.mean(0)) ** 2).sum(1).mean()), spread, rtol=1e-3)
+    final = layouts[-1].xy
+    assert np.corrcoef(final[:, 0], start[:, 0])[0, 1] > 0.9  # the two clusters stay on their sides
+
+
 def test_decode_pipeline_caches_chunks_cancels_and_refines(tmp_path, tiny_checkpoint):
     from explorer.models.checkpoint import load_checkpoint
     from explorer.models.decode import decode_values
@@ -263,3 +284,16 @@ def test_paths_between_shapes_are_compared_at_their_shared_points(tmp_path):
     result = json.loads(run_cli("eval", str(out), "--paths", "2", "--json").stdout)
     for m in ("lerp", "geodesic"):
         assert result[m]["interpolation_mse_mean"] > 0 and result[m]["ground_truth_mse_mean"] > 0
+
+
+def test_tsne_of_a_few_hundred_latents_keeps_its_size_throughout():
+    """With exaggeration 12 the shipped notes' map shrank to a point before spreading again."""
+    from explorer.core.shipped import CHECKPOINT_DIR
+    from explorer.models.checkpoint import load_checkpoint
+
+    z = load_checkpoint(CHECKPOINT_DIR / "notes.safetensors").latents.numpy()
+    raw = []
+    for _, _, xy in tsne_steps(z, iterations=100, exaggeration_iterations=100, every=25):
+        xy = np.asarray(xy if isinstance(xy, np.ndarray) else xy.xy)
+        raw.append(np.sqrt(((xy - xy.mean(0)) ** 2).sum(1).mean()))
+    assert min(raw[1:]) > 1e-3 * max(raw)

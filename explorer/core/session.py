@@ -35,7 +35,9 @@ class PathEntry:
 
 
 class Session:
-    projection_changed = Signal()
+    projection_changed = Signal(bool)
+    """A new map layout; True when it is in the frame of the last one (t-SNE aligned to the PCA map),
+    so views keep their pan and zoom."""
     selection_changed = Signal(int)
     paths_changed = Signal()
     extra_changed = Signal()
@@ -92,7 +94,7 @@ class Session:
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
         self.extra, self.bookmarks, self.saved_paths = [], [], []
         self.colour_by = next(iter(ckpt.labels), "")
-        self.projection_changed.emit()
+        self.projection_changed.emit(False)
         self.paths_changed.emit()
         self.extra_changed.emit()
         self.marks_changed.emit()
@@ -148,11 +150,11 @@ class Session:
             return np.zeros((0, 2))
         return place(self.projection, self.latents, np.stack([e["latent"] for e in self.extra]))
 
-    def set_projection(self, projection: Projection) -> None:
+    def set_projection(self, projection: Projection, same_frame: bool = False) -> None:
         self.projection = projection
         for entry in self.paths.values():
             entry.xy = place(projection, self.latents, entry.path.latents)
-        self.projection_changed.emit()
+        self.projection_changed.emit(same_frame)
         self.paths_changed.emit()
 
     def ensure_graph(self, k: int | None = None) -> LatentGraph:

@@ -39,7 +39,10 @@ TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 
 def _tsne_job(latents, params):
     """Yields partial maps; the last value is the finished ``Projection``."""
-    yield from tsne_steps_in_process(latents, heartbeat=0.2, **params)  # None: still working (a cancel is heard)
+    from explorer.core.projection import pca
+
+    # from the PCA layout, in its frame: the map holds still while the points move to their places
+    yield from tsne_steps_in_process(latents, heartbeat=0.2, init=pca(latents).xy, **params)  # None: still working
 
 
 def _shipped_by_modality() -> list[tuple[Path, str]]:
@@ -332,7 +335,7 @@ class MainWindow(QMainWindow):
         self.decoder_ready.emit()
 
     def _connect(self) -> None:
-        self.ws.projection_changed.connect(self._redraw_points)
+        self.ws.projection_changed.connect(self._on_projection_changed)
         self.ws.paths_changed.connect(self._redraw_paths)
         self.ws.selection_changed.connect(self.map.set_selected)
         self.ws.playhead_changed.connect(self._on_playhead)
@@ -592,11 +595,11 @@ class MainWindow(QMainWindow):
             self._set_busy(False)
             from explorer.core.projection import pca
 
-            self.ws.set_projection(pca(self.ws.latents))
+            self.ws.set_projection(pca(self.ws.latents), same_frame=True)  # t-SNE maps are drawn in its frame
             return
         cached = load_cached(self.ws.latents, "tsne", self.tsne_params)
         if cached is not None:
-            self.ws.set_projection(cached)
+            self.ws.set_projection(cached, same_frame=True)
             self.map_ready.emit()
             return
         self._set_busy(True, "t-SNE")
@@ -613,13 +616,13 @@ class MainWindow(QMainWindow):
         self.progress.setValue(done)
         if not isinstance(layout, np.ndarray):  # the finished map
             return
-        if done > 0:
-            self.map.set_points(layout, self._colours(), fit=True)
+        if done > 0:  # in the frame of the map on screen: the user's pan and zoom stay
+            self.map.set_points(layout, self._colours(), fit=False)
 
     def _on_tsne_finished(self, value) -> None:
         projection = value[2]
         self._set_busy(False)
-        self.ws.set_projection(projection)
+        self.ws.set_projection(projection, same_frame=True)
         try:
             save_cached(self.ws.latents, projection)
         except ExplorerError as e:
@@ -635,7 +638,7 @@ class MainWindow(QMainWindow):
         self.tsne.cancel()
         self._set_busy(False)
         self.pca_action.setChecked(True)
-        self.ws.set_projection(self.ws.projection)  # back to the last finished map
+        self.ws.set_projection(self.ws.projection, same_frame=True)  # back to the last finished map
         self.statusBar().showMessage("t-SNE cancelled; showing PCA", 5000)
 
     def _set_busy(self, busy: bool, what: str = "") -> None:
@@ -653,6 +656,9 @@ class MainWindow(QMainWindow):
         rgb, legend = label_colours(labels[key])
         self.legend.setText(" ".join(f"<span style='color:{c}'>●</span> {t}" for t, c in legend[:12]))
         return rgb
+
+    def _on_projection_changed(self, same_frame: bool) -> None:
+        self._redraw_points(fit=not same_frame)
 
     def _redraw_points(self, fit: bool = True) -> None:
         if self.ws.projection is None:

@@ -129,13 +129,25 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     ckpt.latents, ckpt.names = ckpt.latents[:300], ckpt.names[:300]
     ckpt.labels = {k: v[:300] for k, v in ckpt.labels.items()}
     save_checkpoint(ckpt, small)
-    updates = []
-    w.tsne.progress.connect(lambda v: updates.append(v[0]))
+    updates, spreads = [], []
+
+    def progress(v):
+        updates.append(v[0])
+        if isinstance(v[2], np.ndarray):
+            spreads.append(np.sqrt(((v[2] - v[2].mean(0)) ** 2).sum(1).mean()))
+
+    w.tsne.progress.connect(progress)
     with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
         assert w.open_checkpoint(small)
         assert w.ws.projection.method == "pca"  # usable at once
         assert w.progress.isVisible() and w.cancel_button.isVisible()
+        pca_xy = w.ws.projection.xy
+        view = w.map._box.viewRange()
     assert w.ws.projection.method == "tsne" and len(updates) > 3 and not w.progress.isVisible()
+    # the map held still: same frame and spread as the PCA map throughout, the view as it was
+    pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
+    assert np.allclose(spreads, pca_spread, rtol=0.01)
+    assert np.allclose(w.map._box.viewRange(), view)
     w.open_checkpoint(small)  # reopening: the cached map, at once
     assert w.ws.projection.method == "tsne" and not w.tsne.busy
     w.shutdown()
