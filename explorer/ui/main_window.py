@@ -30,6 +30,7 @@ from explorer.ui.audio_out import AudioOut
 from explorer.ui.previews import AudioPreview, ImagePreview, MeshPreview
 from explorer.core.persist import checkpoint_key, load_workspace, save_workspace
 from explorer.core.session import Session
+from explorer.ui.banner import Banner
 from explorer.ui.side_panel import SidePanel
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
@@ -129,6 +130,8 @@ class MainWindow(QMainWindow):
         self.timeline = Timeline()
         central = QWidget()
         cl = QVBoxLayout(central)
+        self.banner = Banner()
+        cl.addWidget(self.banner)
         cl.addWidget(split, 1)
         cl.addWidget(self.timeline)
         self.setCentralWidget(central)
@@ -259,6 +262,7 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.generate_action)
         self.addAction(QAction("Bookmark", self, shortcut="Ctrl+D", triggered=self.bookmark_here))
         self.addAction(QAction("Save path", self, shortcut="Ctrl+S", triggered=self.save_current_path))
+        self.addAction(QAction("Close the message", self, shortcut="Esc", triggered=self.banner.hide))
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
         self.addAction(play)
         sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
@@ -868,7 +872,9 @@ class MainWindow(QMainWindow):
         self._show_tooltip(self.hover_text)
 
     def _show_error(self, message: str) -> None:
+        """An error that stopped what the user asked for: in full in the banner above the map."""
         self.statusBar().showMessage(message, 15000)
+        self.banner.show_message(message)
         self.last_error = message
 
     def shutdown(self) -> None:

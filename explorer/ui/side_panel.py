@@ -4,7 +4,7 @@ asks to rename or remove entries."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout, QWidget
 
 
 class SidePanel(QWidget):
@@ -21,6 +21,8 @@ class SidePanel(QWidget):
         super().__init__(parent)
         self.bookmarks = QListWidget()
         self.paths = QListWidget()
+        for lst in (self.bookmarks, self.paths):  # F2 renames; a double-click only goes there
+            lst.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed)
         for kind, lst in (("bookmark", self.bookmarks), ("path", self.paths)):
             lst.itemChanged.connect(lambda it, kind=kind, lst=lst: self.renamed.emit(kind, lst.row(it), it.text()))
         self.add_bookmark = QPushButton("Bookmark")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLineEdit
 
 from explorer.core.shipped import DEFAULT_CHECKPOINT
 
@@ -97,13 +97,22 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     assert window.ws.ckpt.n_items == 50 and window.map.xy.shape == (50, 2)
 
 
-def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, tmp_path):
+def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbot, tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x80\x04 this is a pickle, not a checkpoint")
     names = window.ws.ckpt.names
     assert not window.open_checkpoint(bad)
     assert "bad.safetensors" in window.last_error and "\n" not in window.last_error
     assert window.ws.ckpt.names is names and window.isVisible()  # the workspace stayed
+    # the whole message is shown above the map, not cut off in the status bar, until closed
+    assert window.banner.isVisible() and window.banner.text.text() == window.last_error
+    assert window.banner.text.wordWrap() and window.banner.width() >= window.map.width()
+    qtbot.mouseClick(window.banner.close_button, Qt.MouseButton.LeftButton)
+    assert not window.banner.isVisible()
+    assert not window.open_checkpoint(bad)
+    assert window.banner.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.banner.isVisible()
 
 
 def test_the_graph_can_be_shown_with_adjustable_k(window):
@@ -214,6 +223,29 @@ def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(win
     with qtbot.waitSignal(again.preview_ready, timeout=60_000):
         again.go_to_bookmark(marks[1])
     again.shutdown()
+
+
+def test_double_clicking_a_bookmark_goes_there_without_renaming_it_and_f2_renames(window, qtbot):
+    window.ws.select(7)
+    window.bookmark_here()
+    window.ws.select(3)
+    lst = window.side.bookmarks
+    item = lst.item(0)
+    rect = lst.visualItemRect(item)
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # a double click's first press
+    qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.ws.selected == 7  # went there
+    qtbot.keyClicks(lst, "xyz")  # typing afterwards does not rename it
+    assert lst.item(0).text() == window.ws.bookmarks[0]["name"] and "xyz" not in window.ws.bookmarks[0]["name"]
+    lst.setCurrentRow(0)
+    qtbot.keyClick(lst, Qt.Key.Key_F2)
+    editor = lst.findChild(QLineEdit)
+    assert editor is not None and editor.isVisible()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "the shoe")
+    with qtbot.waitSignal(window.ws.marks_changed, timeout=5000):  # the view commits its editor queued
+        qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert window.ws.bookmarks[0]["name"] == "the shoe" and window.side.bookmarks.item(0).text() == "the shoe"
 
 
 def test_a_damaged_workspace_file_is_set_aside(window, qtbot, tmp_path):
