@@ -134,7 +134,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--out", required=True, metavar="FILE",
                        help="the format follows the extension: .gif .mp4 .png (contact strip) .wav .zip (meshes) .json (bundle)")
         p.add_argument("--force", action="store_true", help="overwrite an existing file")
-        p.add_argument("--resolution", type=int, help="image side or SDF grid to decode at (default: trained; shapes 64)")
+        p.add_argument("--resolution", type=int, help="image side or SDF grid to decode at (default: images 256 px or more on the long side, decoded at that size; shapes 64)")
         p.add_argument("--fps", type=float, default=12.0, help="frames per second of .gif/.mp4 (default 12)")
         p.add_argument("--loop", type=int, default=0, help=".gif: times to loop, 0 = for ever (default)")
         p.add_argument("--pingpong", action="store_true", help=".gif/.mp4: play forwards then backwards")

@@ -28,6 +28,18 @@ def test_gif_has_every_frame_at_the_requested_resolution(tmp_path):
             "--out", str(out2))
     with Image.open(out2) as im:
         assert im.n_frames == 12 + 10  # forwards, then back without repeating the ends
+        assert im.size == (256, 256)  # by default big enough to see, decoded at that size
+        im.seek(0)
+        first = np.asarray(im.convert("L"), np.float32)
+    # the field decoded at 256 x 256, not its 28 x 28 decode blown up
+    from explorer.core.pipeline import DecodePipeline
+
+    pipeline = DecodePipeline(load_checkpoint(DEFAULT_CHECKPOINT))
+    z = pipeline.ckpt.latents[:1].numpy()
+    fine = np.clip(pipeline.signal(z, (256, 256))[0, ..., 0], 0, 1) * 255
+    coarse = np.clip(pipeline.signal(z)[0, ..., 0], 0, 1) * 255
+    blown_up = coarse[np.arange(256) * 28 // 256][:, np.arange(256) * 28 // 256]
+    assert np.abs(first - fine).mean() < 1.5 < np.abs(first - blown_up).mean()
 
 
 def test_mp4_and_contact_strip(tmp_path):
@@ -40,7 +52,7 @@ def test_mp4_and_contact_strip(tmp_path):
     assert frames == 10
     run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "3", "--frames", "6", "--out", str(tmp_path / "s.png"))
     with Image.open(tmp_path / "s.png") as im:
-        assert im.size == (6 * 28, 28)
+        assert im.size == (6 * 256, 256)  # each frame decoded at 256 x 256
 
 
 def test_wav_crossfades_without_clicks_and_morphs(tmp_path):

@@ -21,12 +21,25 @@ from explorer.io.atomic import atomic_path, atomic_write_bytes
 from explorer.errors import ExplorerError
 
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
+MIN_PICTURE = 256
+"""Pixels on the long side of exported pictures by default: a 28 x 28 GIF is a postage stamp. The field is
+decoded at that size (a neural field has no pixels of its own), not upscaled."""
+
+
+def picture_size(trained: tuple[int, ...], resolution: int | None) -> tuple[int, int]:
+    """The ``(height, width)`` an image part is exported at: ``resolution`` on the long side when given,
+    else the trained size scaled up to ``MIN_PICTURE`` on the long side (never down)."""
+    h, w = int(trained[0]), int(trained[1])
+    side = resolution or max(MIN_PICTURE, h, w)
+    scale = side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
 
 
 @dataclass
 class ExportOptions:
     resolution: int | None = None
-    """Image side or SDF grid (default: the trained one; shapes 64)."""
+    """Image side or SDF grid (default: images decoded with at least ``MIN_PICTURE`` pixels on the long
+    side, shapes at 64)."""
     fps: float = 12.0
     loop: int = 0
     """GIF: times to loop (0 = for ever)."""
@@ -144,7 +157,7 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
         if want_pictures or fmt == ".zip":
             info = parts[image_part]
             if info["name"] == "image":
-                res = (options.resolution,) * 2 if options.resolution else None
+                res = picture_size(pipeline.resolution(image_part), options.resolution)
                 pictures.append(_to_uint8(pipeline.signal(z1, res, part=image_part)[0]))
             else:
                 r = options.resolution or 64

@@ -51,7 +51,7 @@ class ExportDialog(QDialog):
         self.frames.setEnabled(ws.current != "walk")
         self.resolution = QSpinBox()
         self.resolution.setRange(0, 1024)
-        self.resolution.setSpecialValueText("as trained")
+        self.resolution.setSpecialValueText("auto (256 px or more)")
         self.resolution.setValue(int(self.settings.value("export/resolution", 0)))
         self.fps = QDoubleSpinBox()
         self.fps.setRange(1, 60)
