@@ -47,7 +47,9 @@ def _parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(
         prog="latent-explorer",
-        description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders).",
+        description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders). "
+                    "Without a command it opens the desktop app: latent-explorer [CHECKPOINT] "
+                    "(the shipped Fashion-MNIST model when none is given).",
         epilog="Add --debug to any command to see the full traceback of an error.",
     )
     from explorer import __version__

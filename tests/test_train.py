@@ -294,3 +294,5 @@ def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
     assert check.stdout.strip() == "False"
     version = subprocess.run([sys.executable, "-m", "explorer", "--version"], capture_output=True, text=True)
     assert version.returncode == 0 and version.stdout.startswith("latent-explorer 0.")
+    top = subprocess.run([sys.executable, "-m", "explorer", "--help"], capture_output=True, text=True)
+    assert "opens the desktop app" in " ".join(top.stdout.split())

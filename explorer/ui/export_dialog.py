@@ -42,7 +42,9 @@ class ExportDialog(QDialog):
         default_ext = {"audio": ".wav", "shape": ".gif", "audiovisual": ".mp4"}.get(modality, ".gif")
         folder = Path(self.settings.value("export/folder", str(Path.home())))
         stem = Path(ws.ckpt.path).stem if ws.ckpt.path else "path"
-        self.file = QLineEdit(str(folder / f"{stem}-{ws.current}{self.settings.value('export/ext', default_ext)}"))
+        self.modality = modality
+        ext = self.settings.value(f"export/ext/{modality}", default_ext)  # a sound's format is not a picture's
+        self.file = QLineEdit(str(folder / f"{stem}-{ws.current}{ext}"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.frames = QSpinBox()
@@ -73,6 +75,13 @@ class ExportDialog(QDialog):
         form.addRow("Crossfade", self.crossfade)
         form.addRow("", self.morph)
         form.addRow("", self.pingpong)
+        sound = modality in ("audio", "audiovisual")
+        pictures = modality != "audio"
+        for widget, on in ((self.crossfade, sound), (self.morph, sound), (self.resolution, pictures),
+                           (self.pingpong, pictures)):
+            widget.setEnabled(on)
+            if not on:
+                widget.setToolTip(f"not for a {modality} checkpoint")
         self.progress = QProgressBar()
         self.status = QLabel("")
         self.export_button = QPushButton("Export")
@@ -139,7 +148,7 @@ class ExportDialog(QDialog):
             latents = path.latents
             names = {k: ws.item_name(i) for k, i in (("from", entry.a), ("to", entry.b)) if i >= ws.n_items}
             bundle = make_bundle(ws.ckpt, checkpoint_sha256(ws.ckpt.path), path, params, names=names)
-        for key, value in (("folder", str(out.parent)), ("ext", out.suffix), ("frames", self.frames.value()),
+        for key, value in (("folder", str(out.parent)), (f"ext/{self.modality}", out.suffix), ("frames", self.frames.value()),
                            ("resolution", self.resolution.value()), ("fps", self.fps.value()),
                            ("crossfade", self.crossfade.value())):
             self.settings.setValue(f"export/{key}", value)

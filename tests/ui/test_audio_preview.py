@@ -42,6 +42,12 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
         w._on_path_requested(0, w.ws.ckpt.n_items - 1)
         w.timeline.set_position(1.0)
     assert not np.allclose(p.wave, first)
+    # the export dialog of a sound checkpoint offers sound: .wav, crossfades, no picture size
+    w.settings.setValue("export/ext/image", ".gif")  # a GIF exported from a picture checkpoint before
+    dialog = w.open_export()
+    assert dialog.file.text().endswith(".wav")
+    assert dialog.crossfade.isEnabled() and dialog.morph.isEnabled() and not dialog.resolution.isEnabled()
+    dialog.close()
     w.shutdown()
 
 

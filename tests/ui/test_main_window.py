@@ -352,14 +352,15 @@ def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot,
     kept = window.side.entries("bookmark")[-1]
     assert "walk" in kept["name"] and len(kept["latent"]) == window.ws.latents.shape[1]
     dialog = window.open_export()
-    assert dialog.resolution.value() == 0  # a fresh user: as trained
+    assert dialog.resolution.value() == 0  # a fresh user: automatic, 256 px or more
+    assert not dialog.crossfade.isEnabled() and not dialog.morph.isEnabled()  # sound options: not for pictures
     dialog.file.setText(str(tmp_path / "samples.png"))
     with qtbot.waitSignal(dialog.exported, timeout=120_000):
         dialog.export_button.click()
     from PIL import Image
 
     with Image.open(tmp_path / "samples.png") as im:
-        assert im.size == (33 * 28, 28)
+        assert im.size == (33 * 256, 256)
     dialog.close()
 
 
