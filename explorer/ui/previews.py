@@ -94,6 +94,18 @@ class AudioPreview(QWidget):
     def decode_resolution(self):
         return None
 
+    FRAMED = 1.8
+    """The radius around the origin the first camera shows whole: the decoded cube [-1, 1]^3 has corners
+    at sqrt(3) = 1.73 (the old camera showed 1.1 and cut shapes off at the top)."""
+
+    def reset_view(self) -> None:
+        """The first camera: from the front, a little above and to the side, the whole cube in view."""
+        cam = self.view.camera
+        cam.center = (0.0, 0.0, 0.0)
+        cam.elevation, cam.azimuth = 20.0, 35.0
+        cam.distance = self.FRAMED / np.sin(np.radians(cam.fov / 2))
+        self.canvas.update()
+
     def show_signal(self, wave: np.ndarray, caption: str = "") -> None:
         """``wave [n]`` in [-1, 1] at ``sample_rate``."""
         import torch
@@ -126,16 +138,22 @@ class MeshPreview(QWidget):
         self.canvas = scene.SceneCanvas(keys=None, show=False, parent=self, bgcolor="white")
         layout.addWidget(self.canvas.native, 1)
         self.view = self.canvas.central_widget.add_view()
-        self.view.camera = scene.TurntableCamera(fov=35, distance=3.6, elevation=20, azimuth=35)
+        self.view.camera = scene.TurntableCamera(fov=35, elevation=20, azimuth=35)
+        self.reset_view()
         self.mesh = scene.visuals.Mesh(shading="smooth", color=(0.55, 0.68, 0.88, 1.0), parent=self.view.scene)
         self.iso = QSlider(Qt.Orientation.Horizontal)
         self.iso.setRange(-50, 50)
         self.iso.setValue(0)
         self.iso_label = QLabel("iso level 0.000")
         self.caption = QLabel("")
+        self.reset_button = QPushButton("Reset view")
+        self.reset_button.setToolTip("Back to the first camera, the whole shape in view (Home)")
+        self.reset_button.setShortcut("Home")
+        self.reset_button.clicked.connect(self.reset_view)
         row = QHBoxLayout()
         row.addWidget(self.iso_label)
         row.addWidget(self.iso, 1)
+        row.addWidget(self.reset_button)
         layout.addLayout(row)
         layout.addWidget(self.caption)
         self.iso.valueChanged.connect(self._remesh)

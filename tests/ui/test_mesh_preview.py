@@ -56,6 +56,12 @@ SCRIPT = textwrap.dedent("""
     out = {"panel": type(p).__name__, "faces": int(len(p.faces)), "error": w.mesh_error}
     if len(p.vertices):
         out["extent"] = float(np.abs(p.vertices).max())
+        cam = p.view.camera  # the first camera shows the whole shape: its bounding sphere fits the view
+        out["fits"] = bool(cam.distance * np.sin(np.radians(cam.fov / 2)) >= np.linalg.norm(p.vertices, axis=1).max())
+        first = (cam.distance, cam.azimuth, cam.elevation)
+        cam.azimuth, cam.distance = 120.0, 0.5  # the user turns and zooms in
+        p.reset_button.click()
+        out["reset"] = (cam.distance, cam.azimuth, cam.elevation) == first
     p.iso.setValue(40)  # a larger level: a fatter surface, re-meshed without decoding
     out["faces_at_level"] = int(len(p.faces))
     out["level"] = p.level()
@@ -80,6 +86,7 @@ def test_mesh_panel_renders_a_lit_mesh_and_remeshes_at_the_iso_level(tmp_path, x
     out = json.loads(proc.stdout.split("RESULT:")[-1])
     assert out["panel"] == "MeshPreview" and out["error"] == ""
     assert out["faces"] > 100 and out["extent"] <= 1.0  # a real mesh, inside the unit cube
+    assert out["fits"] and out["reset"]  # the whole shape in the first view, and Reset view brings it back
     assert out["faces_at_level"] != out["faces"] and abs(out["level"] - 0.08) < 1e-9
     assert out["non_white"] > 0.02  # the GL view draws the shaded mesh
     assert (tmp_path / "shot.png").stat().st_size > 10_000
