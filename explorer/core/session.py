@@ -32,6 +32,8 @@ class PathEntry:
     b: int
     seed: int = 0
     """The walk's seed (walks only)."""
+    off: np.ndarray | None = None
+    """``[T]`` each frame's distance off the manifold (``quality.off_manifold``), measured once."""
 
 
 class Session:
@@ -50,6 +52,7 @@ class Session:
     def __init__(self) -> None:
         self.path: Path | None = None
         self.ckpt: Checkpoint | None = None
+        self._spacing: float | None = None
         self.pipeline: DecodePipeline | None = None
         self.latents: np.ndarray | None = None
         self.projection: Projection | None = None
@@ -91,6 +94,7 @@ class Session:
         self.latents = ckpt.latents.numpy()
         self.projection = pca(self.latents)
         self.graph = None
+        self._spacing = None
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
         self.extra, self.bookmarks, self.saved_paths = [], [], []
         self.colour_by = next(iter(ckpt.labels), "")
@@ -104,6 +108,24 @@ class Session:
         """Decode the open checkpoint in another precision or compile mode from now on."""
         self.pipeline = DecodePipeline(self.ckpt, precision=precision, compile=compile)
         return self.pipeline
+
+    @property
+    def spacing(self) -> float:
+        """The median distance from a training latent to its nearest other one: the unit in which the
+        app states path lengths and distances off the manifold (below 1: among the data)."""
+        if self._spacing is None:
+            from explorer.core.graph import nearest_neighbours
+
+            if len(self.latents) < 2:
+                self._spacing = 1.0
+            else:
+                self._spacing = float(np.median(nearest_neighbours(self.latents, 1)[0])) or 1.0
+        return self._spacing
+
+    def _off(self, frames: np.ndarray) -> np.ndarray:
+        from explorer.core.quality import off_manifold
+
+        return off_manifold(frames, self.latents, min(10, len(self.latents)))
 
     # --- items: training latents, then the extra points ------------------------------------------
     @property
@@ -179,7 +201,8 @@ class Session:
             path = make_path(m, self.latents, self.end(a), self.end(b), self.frames, graph)
             if path.note:
                 self.message.emit(path.note)
-            self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b)
+            self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b,
+                                      off=self._off(path.latents))
         self.current = methods[0]
         self.playhead = 0.0
         self.paths_changed.emit()
@@ -213,7 +236,8 @@ class Session:
             seed = self.walk_seed
         start = nearest_item(self.latents, self.end(start))
         path, _ = build_path(self.ckpt, "walk", start, steps=steps, k=min(10, len(self.latents) - 1), seed=seed)
-        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start, seed)}
+        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start, seed,
+                                        off=self._off(path.latents))}
         self.current = "walk"
         self.playhead = 0.0
         self.paths_changed.emit()

@@ -771,25 +771,32 @@ class MainWindow(QMainWindow):
         self.map.set_playhead(self.ws.playhead_xy())
         self._show_quality()
 
-    def _show_quality(self) -> None:
-        from explorer.core.quality import off_manifold
+    QUALITY_HELP = ("Lengths and distances are in neighbour spacings: the median distance between a "
+                    "training latent and its nearest other one. Off the manifold: how far each frame lies "
+                    "from the flat patch through its 10 nearest training latents (GEM's locally linear "
+                    "regions); below 1 the frame lies among the data, well above 1 it is decoded from "
+                    "where nothing was trained.")
 
+    def _show_quality(self) -> None:
         if not self.ws.paths:
             self.quality.setText("Drag from one point to another to see what lies between them.")
+            self.quality.setToolTip("")
             return
+        unit = self.ws.spacing
         lines = []
         for m, e in self.ws.paths.items():
-            off = off_manifold(e.path.latents, self.ws.latents, min(10, len(self.ws.latents)))
+            off = e.off / unit
+            where = f"off the manifold {off.mean():.2f} (worst {off.max():.2f}) neighbour spacings"
             if m == "walk":
                 lines.append(f"<b>LLE walk</b> from {self.ws.item_name(e.a)}: {len(e.path.latents) - 1} steps, "
-                             f"length {e.path.length:.3g}, off-manifold mean {off.mean():.3g} (max {off.max():.3g})")
+                             f"length {e.path.length / unit:.1f} neighbour spacings, {where}")
                 continue
             between = len(set(e.path.nodes) - {e.a, e.b})
             lines.append(f"<b>{m}</b>: {self.ws.item_name(e.a)} → {self.ws.item_name(e.b)}, "
-                         f"length {e.path.length:.3g}, {between} items between, "
-                         f"off-manifold mean {off.mean():.3g} (max {off.max():.3g})"
+                         f"length {e.path.length / unit:.1f} neighbour spacings, {between} items between, {where}"
                          + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
         self.quality.setText("<br>".join(lines))
+        self.quality.setToolTip(self.QUALITY_HELP)
 
     def _on_playhead(self, t: float) -> None:
         self.map.set_playhead(self.ws.playhead_xy())

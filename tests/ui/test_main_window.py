@@ -56,7 +56,8 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         window.timeline.set_position(1.0)  # scrub to the end: the preview follows
     assert not np.array_equal(window.preview.pixels, start)
-    assert mode in window.quality.text() and "off-manifold" in window.quality.text()
+    assert mode in window.quality.text() and "neighbour spacings" in window.quality.text()
+    assert "median distance" in window.quality.toolTip()  # the unit is explained where it is shown
     if mode == "geodesic":
         assert len(entry.path.nodes) > 2  # it goes through the data
 
@@ -67,7 +68,11 @@ def test_both_paths_can_be_compared(window, qtbot):
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         drag(window.map, a, b)
     assert set(window.ws.paths) == {"lerp", "geodesic"} and set(window.map._paths) == {"lerp", "geodesic"}
-    assert window.quality.text().count("off-manifold") == 2
+    import re
+
+    text = window.quality.text()
+    off = {m: float(re.search(rf"<b>{m}</b>.*?off the manifold ([0-9.]+)", text).group(1)) for m in ("lerp", "geodesic")}
+    assert off["geodesic"] < off["lerp"]  # the geodesic keeps to the data, the straight line leaves it
 
 
 def test_hover_shows_name_and_thumbnail(window, qtbot):
