@@ -12,6 +12,8 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPen
 from scipy.spatial import cKDTree
 
+from explorer.ui.palette import PATH_COLOURS
+
 PICK_PIXELS = 10
 MAX_EDGES_DRAWN = 12_000
 """Beyond this many edges in view, an even sample of them is drawn (zoom in to see every one)."""
@@ -22,7 +24,6 @@ def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> Q
     return pen
 
 
-PATH_COLOURS = {"lerp": "#D55E00", "geodesic": "#0072B2", "walk": "#009E73"}
 
 
 class _MapViewBox(pg.ViewBox):
@@ -87,6 +88,7 @@ class MapView(pg.PlotWidget):
         self._neighbours = pg.ScatterPlotItem(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
+        self._halos: list[pg.PlotDataItem] = []
         self._playhead = pg.ScatterPlotItem(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
         # above the points (which are re-added on every redraw): edges under them, the rest over them
         for z, item in enumerate((self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
@@ -167,17 +169,21 @@ class MapView(pg.PlotWidget):
         self._selected.setData(pos=xy[[index]] if 0 <= index < len(xy) else np.zeros((0, 2)))
 
     def set_paths(self, paths: dict[str, np.ndarray], current: str = "") -> None:
-        for item in self._paths.values():
+        for item in list(self._paths.values()) + self._halos:
             self.removeItem(item)
-        self._paths = {}
+        self._paths, self._halos = {}, []
         for name, xy in paths.items():
             colour = QColor(PATH_COLOURS.get(name, "#444444"))
-            pen = cosmetic(colour, 3 if name == current else 2)
-            item = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=pen, symbol="o", symbolSize=4, symbolBrush=colour,
-                                   symbolPen=None)
+            width = 3 if name == current else 2
+            halo = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(QColor("white"), width + 3))
+            halo.setZValue(3.9)  # a white edge: the path stands out from points of any colour
+            item = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(colour, width), symbol="o", symbolSize=4,
+                                   symbolBrush=colour, symbolPen=None)
             item.setZValue(4)  # over the points, under the markers
-            self.addItem(item)
+            for it in (halo, item):
+                self.addItem(it)
             self._paths[name] = item
+            self._halos.append(halo)
 
     def set_extra(self, xy: np.ndarray) -> None:
         """Points that are not training items (embedded signals, kept completions) as stars, pickable

@@ -1,13 +1,25 @@
-"""Colour-blind-safe colours for labels: Okabe-Ito, then Paul Tol's muted scheme; viridis for numbers."""
+"""Colours for labels, apart from the paths' colours: ten distinct hues from the Okabe-Ito and Paul Tol
+schemes (colour-blind safe), each category's fixed by its place in the sorted values, so the same labels
+look the same in every checkpoint; viridis for numbers."""
 from __future__ import annotations
 
 import numpy as np
 
+PATH_COLOURS = {"lerp": "#D55E00", "geodesic": "#0072B2", "walk": "#009E73"}
+"""Okabe-Ito vermillion, blue and bluish green: no label uses them."""
 CATEGORICAL = [
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000",  # Okabe-Ito
-    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255", "#AA4499",  # Tol muted
+    "#E69F00", "#56B4E9", "#F0E442", "#CC79A7", "#000000",  # Okabe-Ito, less the paths' three
+    "#332288", "#117733", "#882255", "#999933", "#AA4499",  # Tol muted, less the near twins of those above
 ]
 OTHER = "#BBBBBB"
+
+
+def _natural(value) -> tuple:
+    """Numbers by value, then text alphabetically ("2" before "10")."""
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
 
 
 def _hex(c: str) -> tuple[int, int, int]:
@@ -17,8 +29,8 @@ def _hex(c: str) -> tuple[int, int, int]:
 def label_colours(values: list) -> tuple[np.ndarray, list[tuple[str, str]]]:
     """``(rgb [N, 3] uint8, legend [(text, hex)])`` for a label's values.
 
-    Categories get distinct colours (the most frequent first; beyond the palette, grey "other");
-    numbers a viridis ramp between their minimum and maximum.
+    Categories get distinct colours in sorted order (beyond the palette, the rarest share grey "other");
+    the legend lists them in that order. Numbers get a viridis ramp between their minimum and maximum.
     """
     if values and all(isinstance(v, (int, float)) for v in values) and len(set(values)) > len(CATEGORICAL):
         from pyqtgraph import colormap
@@ -34,10 +46,11 @@ def label_colours(values: list) -> tuple[np.ndarray, list[tuple[str, str]]]:
     counts: dict = {}
     for v in values:
         counts[v] = counts.get(v, 0) + 1
-    order = sorted(counts, key=lambda c: (-counts[c], str(c)))
-    colour = {c: CATEGORICAL[i] if i < len(CATEGORICAL) else OTHER for i, c in enumerate(order)}
-    rgb = np.array([_hex(colour[v]) for v in values], dtype=np.uint8).reshape(-1, 3)
-    legend = [(str(c), colour[c]) for c in order[: len(CATEGORICAL)]]
-    if len(order) > len(CATEGORICAL):
-        legend.append((f"{len(order) - len(CATEGORICAL)} more", OTHER))
+    kept = set(sorted(counts, key=lambda c: (-counts[c], _natural(c)))[: len(CATEGORICAL)])
+    order = sorted(kept, key=_natural)
+    colour = {c: CATEGORICAL[i] for i, c in enumerate(order)}
+    rgb = np.array([_hex(colour.get(v, OTHER)) for v in values], dtype=np.uint8).reshape(-1, 3)
+    legend = [(str(c), colour[c]) for c in order]
+    if len(counts) > len(kept):
+        legend.append((f"{len(counts) - len(kept)} more", OTHER))
     return rgb, legend
