@@ -94,18 +94,6 @@ class AudioPreview(QWidget):
     def decode_resolution(self):
         return None
 
-    FRAMED = 1.8
-    """The radius around the origin the first camera shows whole: the decoded cube [-1, 1]^3 has corners
-    at sqrt(3) = 1.73 (the old camera showed 1.1 and cut shapes off at the top)."""
-
-    def reset_view(self) -> None:
-        """The first camera: from the front, a little above and to the side, the whole cube in view."""
-        cam = self.view.camera
-        cam.center = (0.0, 0.0, 0.0)
-        cam.elevation, cam.azimuth = 20.0, 35.0
-        cam.distance = self.FRAMED / np.sin(np.radians(cam.fov / 2))
-        self.canvas.update()
-
     def show_signal(self, wave: np.ndarray, caption: str = "") -> None:
         """``wave [n]`` in [-1, 1] at ``sample_rate``."""
         import torch
@@ -163,6 +151,18 @@ class MeshPreview(QWidget):
 
     def decode_resolution(self):
         return None
+
+    FRAMED = 1.8
+    """The radius around the origin the first camera shows whole: the decoded cube [-1, 1]^3 has corners
+    at sqrt(3) = 1.73 (the old camera showed 1.1 and cut shapes off at the top)."""
+
+    def reset_view(self) -> None:
+        """The first camera: from the front, a little above and to the side, the whole cube in view."""
+        cam = self.view.camera
+        cam.center = (0.0, 0.0, 0.0)
+        cam.elevation, cam.azimuth = 20.0, 35.0
+        cam.distance = self.FRAMED / np.sin(np.radians(cam.fov / 2))
+        self.canvas.update()
 
     def level(self) -> float:
         return self.iso.value() / 500.0  # -0.1 .. 0.1, DeepSDF's clamp range
