@@ -243,6 +243,16 @@ class Session:
         self.paths_changed.emit()
         self.playhead_changed.emit(0.0)
 
+    def switch_path(self) -> str:
+        """With several paths drawn (compare both), make the next one current: the playhead stays
+        where it is and the preview shows that path's frame there. Returns the current method."""
+        if len(self.paths) > 1:
+            names = list(self.paths)
+            self.current = names[(names.index(self.current) + 1) % len(names)]
+            self.paths_changed.emit()
+            self.playhead_changed.emit(self.playhead)
+        return self.current
+
     def clear_paths(self) -> None:
         """No path any more: the preview follows the selection."""
         self.paths, self.current = {}, ""

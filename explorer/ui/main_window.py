@@ -246,6 +246,9 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             tools.addAction(a)
         self.lerp_action.setChecked(True)
+        self.switch_action = QAction("Preview the other path", self, shortcut="C", triggered=self.ws.switch_path,
+                                     toolTip="With both paths drawn, see and hear the other one at the playhead (C)")
+        tools.addAction(self.switch_action)
         tools.addSeparator()
         tools.addWidget(QLabel(" Colour by "))
         tools.addWidget(self.colour_by)

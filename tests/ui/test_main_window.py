@@ -73,6 +73,19 @@ def test_both_paths_can_be_compared(window, qtbot):
     text = window.quality.text()
     off = {m: float(re.search(rf"<b>{m}</b>.*?off the manifold ([0-9.]+)", text).group(1)) for m in ("lerp", "geodesic")}
     assert off["geodesic"] < off["lerp"]  # the geodesic keeps to the data, the straight line leaves it
+    # see the other path's frame at the same playhead (C), and back
+    assert window.ws.current == "lerp"
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.timeline.set_position(0.5)
+    lerp_frame = window.preview.pixels.copy()
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        qtbot.keyClick(window, Qt.Key.Key_C)
+    assert window.ws.current == "geodesic" and window.ws.playhead == 0.5
+    assert "path geodesic, t = 0.50" in window.preview.caption.text()
+    assert not np.array_equal(window.preview.pixels, lerp_frame)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        qtbot.keyClick(window, Qt.Key.Key_C)
+    assert window.ws.current == "lerp" and np.array_equal(window.preview.pixels, lerp_frame)
 
 
 def test_hover_shows_name_and_thumbnail(window, qtbot):
