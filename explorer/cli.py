@@ -175,6 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     em.add_argument("--steps", type=int, default=300, help="fitting steps (default 300)")
     em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
     em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
+    em.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
+                    help="pictures: embed the negative (auto: when the background is the opposite of the "
+                         "training pictures', e.g. a dark shoe on white for Fashion-MNIST)")
     em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     _speed_options(em)
 
@@ -637,7 +640,7 @@ def _cmd_embed(args: argparse.Namespace) -> int:
 
     ckpt = load_checkpoint(args.checkpoint)
     pipeline = _pipeline(ckpt, args)
-    observed = read_signal(pipeline, args.file)
+    observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
     bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)
     result = None
     for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle"):
@@ -658,15 +661,22 @@ def _cmd_embed(args: argparse.Namespace) -> int:
             atomic_write_bytes(args.out, trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1]))
         else:
             plug.write(args.out, signal)
-    out = {"file": args.file, "part": result.part, "metrics": result.metrics,
-           "neighbours": [{"index": i, "name": n, "distance": d} for i, n, d in result.neighbours],
+    def labels(i: int) -> dict:
+        return {k: v[i] for k, v in ckpt.labels.items() if k != "folder"}
+
+    out = {"file": args.file, "part": result.part, "metrics": result.metrics, "notes": result.notes,
+           "neighbours": [{"index": i, "name": n, "distance": d, "labels": labels(i)} for i, n, d in result.neighbours],
            "latent": [float(v) for v in result.latent]}
     if args.json:
         print(json.dumps(out, indent=2))
     else:
         print(f"{args.file} embedded in {ckpt.path} ({args.steps} steps, {args.fit_loss})")
+        for note in result.notes:
+            print(f"  note: {note} (--invert no to keep it as it is)")
         print("  fit: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
-        print("  nearest training items: " + ", ".join(f"{n} ({d:.3g})" for _, n, d in result.neighbours))
+        print("  nearest training items: " + ", ".join(
+            f"{n} ({', '.join(str(v) for v in labels(i).values())}; {d:.3g})" if labels(i) else f"{n} ({d:.3g})"
+            for i, n, d in result.neighbours))
     return 0
 
 

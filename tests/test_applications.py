@@ -25,6 +25,27 @@ def test_embedding_a_held_out_image_fits_it_and_finds_its_neighbours(tmp_path):
         assert im.size == (28, 28)
 
 
+@fashion_mnist_installed
+def test_a_dark_garment_on_white_is_embedded_as_its_negative_and_says_so(tmp_path):
+    """A user's photo of a shoe on white paper: the opposite of Fashion-MNIST's light garments on black."""
+    from PIL import Image
+
+    from explorer.data.fashion_mnist import fashion_mnist_set
+
+    test = fashion_mnist_set(None, 3).test()
+    pixels = ((test.values[0, :, 0].reshape(28, 28) + 1) / 2 * 255).round().astype(np.uint8)
+    Image.fromarray(255 - pixels).save(tmp_path / "shoe-on-paper.png")
+    args = ("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "shoe-on-paper.png"), "--json", "--steps", "150")
+    out = json.loads(run_cli(*args).stdout)
+    assert out["notes"] and "negative" in out["notes"][0]
+    assert out["metrics"]["psnr"] > 18  # as good as the garment itself (as it was: a grey square, ~7 dB)
+    assert {n["labels"]["class"] for n in out["neighbours"]} & {"Ankle boot", "Sneaker", "Sandal"}
+    kept = json.loads(run_cli(*args, "--invert", "no").stdout)
+    assert not kept["notes"] and kept["metrics"]["psnr"] < out["metrics"]["psnr"] - 5
+    text = run_cli(*args[:-3], "--steps", "20").stdout
+    assert "note:" in text and any(c in text for c in ("Ankle boot", "Sneaker", "Sandal"))
+
+
 def test_embedding_a_sound_into_an_image_checkpoint_is_refused(tmp_path):
     import soundfile
 

@@ -34,10 +34,31 @@ class Observed:
     coords: torch.Tensor  # [P, k] or [1, P, k]
     signals: torch.Tensor | None = None  # the waveform of a spectrogram field
     exact: object | None = field(default=None, repr=False)  # shapes: points -> true SDF
+    notes: list[str] = field(default_factory=list)
+    """What was done to the file to match the training signals (e.g. a picture's negative taken)."""
 
 
-def read_signal(pipeline, path: str | Path) -> Observed:
-    """The file as the checkpoint's field values; for audio-visual checkpoints, the part its type matches."""
+def border_level(pixels: np.ndarray) -> float:
+    """The mean grey level of a picture's outermost pixels ``[..., H, W, C]`` in [0, 1]: its background."""
+    p = np.asarray(pixels, np.float32)
+    edge = np.concatenate([p[..., 0, :, :].reshape(-1), p[..., -1, :, :].reshape(-1),
+                           p[..., :, 0, :].reshape(-1), p[..., :, -1, :].reshape(-1)])
+    return float(edge.mean())
+
+
+def training_background(pipeline, part=None, n: int = 32) -> float:
+    """The background level of the checkpoint's pictures: ``border_level`` of decodes of ``n`` training items."""
+    bank = pipeline.ckpt.latents.numpy()
+    pick = np.linspace(0, len(bank) - 1, min(n, len(bank))).round().astype(int)
+    return border_level(pipeline.signal(bank[pick], part=part))
+
+
+def read_signal(pipeline, path: str | Path, invert: bool | None = None) -> Observed:
+    """The file as the checkpoint's field values; for audio-visual checkpoints, the part its type matches.
+
+    ``invert`` (pictures): take the picture's negative; ``None`` decides by the background: a dark shoe
+    on white, given to a model of light garments on black, is embedded as its negative and the result
+    says so (embedded as it was, it came out a grey square)."""
     path = Path(path)
     suffix = path.suffix.lower()
     parts = plug_parts(pipeline.plug)
@@ -57,8 +78,17 @@ def read_signal(pipeline, path: str | Path) -> Observed:
 
         h = info["resolution"][0]
         pixels = load_image(path, h, grey=info["channels"] == 1)
+        notes = []
+        if invert is None:
+            mine, theirs = border_level(pixels), training_background(pipeline, part)
+            invert = abs(mine - theirs) > 0.5 and abs((1 - mine) - theirs) < 0.25
+            if invert:
+                notes.append(f"{path.name} has a {'light' if mine > 0.5 else 'dark'} background and the training "
+                             f"pictures a {'dark' if mine > 0.5 else 'light'} one: its negative was embedded")
+        if invert:
+            pixels = 1.0 - pixels
         values = torch.from_numpy(ImageModality.to_field(pixels[None]))
-        return Observed(part, values, plug.coords(tuple(info["resolution"])))
+        return Observed(part, values, plug.coords(tuple(info["resolution"])), notes=notes)
     if kind == "audio":
         from explorer.data.audio_folder import load_clip
 
@@ -95,6 +125,8 @@ class EmbedResult:
     neighbours: list[tuple[int, str, float]]
     """The nearest training items: (index, name, latent distance)."""
     part: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """What was done to the file before fitting (``Observed.notes``)."""
 
 
 def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, lle: bool = True
@@ -121,4 +153,4 @@ def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, l
     d = torch.cdist(z, bank)[0]
     near = torch.topk(d, min(5, len(d)), largest=False)
     neighbours = [(int(i), pipeline.ckpt.names[int(i)], float(v)) for v, i in zip(near.values, near.indices)]
-    yield EmbedResult(z[0].numpy(), metrics, neighbours, observed.part)
+    yield EmbedResult(z[0].numpy(), metrics, neighbours, observed.part, list(observed.notes))

@@ -527,15 +527,23 @@ class MainWindow(QMainWindow):
         i = self.ws.add_extra(self._embed_name, value.latent, "embedded", metrics=value.metrics,
                               neighbours=[list(n) for n in value.neighbours])
         self.map.set_neighbours([n for n, *_ in value.neighbours])
+        had_path = bool(self.ws.paths)
         self.go_to_item(i)
+        if had_path:
+            self.statusBar().showMessage("the path was put away to show the embedded file; drag to make a new one", 8000)
         from explorer.ui.thumbnails import img_tag
 
+        labels = self.ws.ckpt.labels
+        first = next((k for k in labels if k != "folder"), None)
         pictures = "".join(f"<td align=center>{img_tag(png)}<br>{what}</td>"
-                           for png, what in ((original, "the file"), (recon, "its reconstruction")))
+                           for png, what in ((original, "the file" + (" (negative)" if value.notes else "")),
+                                             (recon, "its reconstruction")))
         self.quality.setText(f"<b>{self._embed_name}</b> embedded: "
                              + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
+                             + "".join(f"<br><i>{note}</i>" for note in value.notes)
                              + f"<table><tr>{pictures}</tr></table>nearest training items: "
-                             + ", ".join(f"{name} ({d:.3g})" for _, name, d in value.neighbours))
+                             + ", ".join(f"{name}" + (f" ({labels[first][j]})" if first else "")
+                                         for j, name, _ in value.neighbours))
         self.embed_ready.emit(self.ws.extra[-1])
 
     # --- extra points: embedded files and kept completions -----------------------------------------

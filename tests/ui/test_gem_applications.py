@@ -58,6 +58,9 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     assert n == 10_000  # still the same checkpoint
     assert len(window.map._embedded.data) == 1 and len(window.map._neighbours.data) == 5
     assert "mine.png" in window.quality.text() and "nearest training items" in window.quality.text()
+    listed = window.quality.text().split("nearest training items")[1]  # named with their class, not only an id
+    assert sum(listed.count(f"({c})") for c in set(window.ws.ckpt.labels["class"])) == 5
+    assert "negative" not in window.quality.text()  # a picture like the training ones is taken as it is
     assert window.quality.text().count("<img") == 2  # the file beside its reconstruction
     assert window.ws.selected == n  # the new point is selected, and listed in the side panel
     assert window.side.extra.item(0).text() == "mine.png (embedded)"
