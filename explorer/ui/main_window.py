@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
             examples.addAction(f"{path.stem} ({modality})", lambda p=path: self.open_checkpoint(p))
         file.addAction("&Export path…", self.open_export, "Ctrl+E")
         file.addAction("E&mbed a signal…", self.choose_embed_file, "Ctrl+M")
+        file.addAction("Save the &map as an image…", self.choose_map_image, "Ctrl+Shift+S")
         file.addSeparator()
         file.addAction("&Quit", self.close, QKeySequence.StandardKey.Quit)
         tools_menu = bar.addMenu("&Tools")
@@ -230,6 +232,22 @@ class MainWindow(QMainWindow):
             a.setChecked(k == self.ws.k)
             kgroup.addAction(a)
         view.addSeparator()
+        self.fit_action = view.addAction("Zoom to &fit", self.map.zoom_to_fit, "F")
+        self.fit_action.setToolTip("Every point in view (F)")
+        size_menu = view.addMenu("Point size")
+        opacity_menu = view.addMenu("Point opacity")
+        self.map.set_point_style(float(self.settings.value("map/point_size", 6.0)),
+                                 float(self.settings.value("map/point_opacity", 0.86)))
+        for menu, values, current, key in ((size_menu, (3, 6, 9, 12), self.map.point_size, "size"),
+                                           (opacity_menu, (1.0, 0.86, 0.5, 0.25), self.map.point_opacity, "opacity")):
+            group = QActionGroup(self)
+            for v in values:
+                a = menu.addAction(f"{v:g} px" if key == "size" else f"{round(100 * v)} %",
+                                   lambda v=v, key=key: self._set_point_style(key, v))
+                a.setCheckable(True)
+                a.setChecked(abs(v - current) < 1e-6)
+                group.addAction(a)
+        view.addSeparator()
         self.decoder_menu = view.addMenu("&Decoder")
         self._build_decoder_menu(self.decoder_menu)
         tools = QToolBar("Path")
@@ -270,6 +288,74 @@ class MainWindow(QMainWindow):
         self.addAction(play)
         sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
         self.addAction(sound)
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts, "F1")
+        help_menu.addAction("&About latent-explorer", self.show_about)
+
+    def shortcut_table(self) -> list[tuple[str, str]]:
+        """``[(keys, what it does)]`` of every action with a shortcut, menus and window alike, sorted by
+        what it does: the Help sheet is made from the actions themselves, so it cannot go stale."""
+        seen = {}
+        for action in self.findChildren(QAction):
+            keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            text = action.text().replace("&", "").rstrip("…").strip()
+            if keys and text:
+                seen[(keys, text)] = None
+        rows = list(seen) + [("F2", "Rename the selected bookmark or saved path"),
+                             ("Home", "Reset the 3-D view (shapes)"),
+                             ("Drag on the map", "From one point to another: a path"),
+                             ("Mouse wheel", "Zoom the map")]
+        return sorted(rows, key=lambda r: r[1].lower())
+
+    def show_shortcuts(self) -> QMessageBox:
+        """Help ▸ Keyboard shortcuts (F1)."""
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{t}</td></tr>" for k, t in self.shortcut_table())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setModal(False)
+        box.show()
+        self.help_box = box
+        return box
+
+    def show_about(self) -> QMessageBox:
+        """Help ▸ About: the version, the open checkpoint and its model card."""
+        from explorer import __version__
+
+        text = f"<b>latent-explorer {__version__}</b><br>Explore the manifolds learned by neural-field auto-decoders (GEM)."
+        if self.ws.ckpt is not None:
+            path = Path(self.ws.path)
+            text += (f"<br><br>Checkpoint: {path}<br>{self.ws.ckpt.modality['name']}, {self.ws.ckpt.n_items} latents "
+                     f"of {self.ws.latents.shape[1]} dimensions")
+            card = path.with_suffix(".md")
+            text += f"<br>Model card: {card}" if card.exists() else "<br>No model card beside the file."
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About latent-explorer", text, QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.setModal(False)
+        box.show()
+        self.help_box = box
+        return box
+
+    def _set_point_style(self, key: str, value: float) -> None:
+        self.map.set_point_style(**{key: value})
+        self.settings.setValue(f"map/point_{key}", value)
+
+    def choose_map_image(self) -> None:
+        """File ▸ Save the map as an image (PNG or SVG)."""
+        start = str(Path(self.settings.value("export/folder", str(Path.home()))) / "map.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the map", start, "PNG image (*.png);;SVG drawing (*.svg)")
+        if path:
+            self.save_map_image(path)
+
+    def save_map_image(self, path) -> bool:
+        try:
+            self.map.save_image(path)
+        except ExplorerError as e:
+            self._show_error(str(e))
+            return False
+        self.statusBar().showMessage(f"saved the map to {path}", 8000)
+        return True
 
     def _build_decoder_menu(self, menu) -> None:
         """Precision (auto / float32 / bfloat16) and compilation of the decoder, kept in the settings."""

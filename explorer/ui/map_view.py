@@ -81,6 +81,8 @@ class MapView(pg.PlotWidget):
         self._edges_ij: tuple[np.ndarray, np.ndarray] | None = None
         self.show_edges = False
         self._groups: list[pg.ScatterPlotItem] = []
+        self.point_size = 6.0
+        self.point_opacity = 0.86
         self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
         self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._embedded = pg.ScatterPlotItem(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
@@ -121,8 +123,9 @@ class MapView(pg.PlotWidget):
         rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
         colours, which = np.unique(rgb, axis=0, return_inverse=True)
         for c, colour in enumerate(colours):
-            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == c], size=6, pxMode=True, pen=None,
-                                      brush=QBrush(QColor(int(colour[0]), int(colour[1]), int(colour[2]), 220)))
+            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == c], size=self.point_size, pxMode=True, pen=None,
+                                      brush=QBrush(QColor(int(colour[0]), int(colour[1]), int(colour[2]),
+                                                          round(255 * self.point_opacity))))
             self.addItem(item)
             self._groups.append(item)
         self._update_edges()
@@ -211,6 +214,42 @@ class MapView(pg.PlotWidget):
         d, i = self._tree.query([pos.x(), pos.y()])
         dx, dy = (self.all_xy[i] - [pos.x(), pos.y()]) / [max(px, 1e-12), max(py, 1e-12)]
         return int(i) if np.hypot(dx, dy) <= PICK_PIXELS else -1
+
+    def set_point_style(self, size: float | None = None, opacity: float | None = None) -> None:
+        """Point size in pixels and opacity (0 to 1) of the training items; redrawn at once."""
+        self.point_size = self.point_size if size is None else float(size)
+        self.point_opacity = self.point_opacity if opacity is None else float(opacity)
+        for item in self._groups:
+            colour = item.opts["brush"].color()
+            colour.setAlpha(round(255 * self.point_opacity))
+            item.setSize(self.point_size)
+            item.setBrush(QBrush(colour))
+
+    def zoom_to_fit(self) -> None:
+        """Every point in view (the map's own extent, with a small margin)."""
+        self._box.autoRange(padding=0.05)
+
+    def save_image(self, path) -> None:
+        """The map as drawn, to a PNG (at twice the widget's pixels) or an SVG; written to a temporary name
+        and renamed, so a failure leaves nothing behind."""
+        from pathlib import Path
+
+        from pyqtgraph import exporters
+
+        from explorer.errors import ExplorerError
+        from explorer.io.atomic import atomic_path
+
+        path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".png", ".svg"):
+            raise ExplorerError(f"{path.name}: save the map as .png or .svg")
+        with atomic_path(path) as tmp:
+            if suffix == ".png":
+                exporter = exporters.ImageExporter(self.plotItem)
+                exporter.parameters()["width"] = int(2 * max(1, self.width()))
+            else:
+                exporter = exporters.SVGExporter(self.plotItem)
+            exporter.export(str(tmp))
 
     def view_to_widget(self, xy):
         """Viewport pixel position (``QPoint``) of a map position (for tests and tooltips)."""

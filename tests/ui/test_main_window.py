@@ -406,3 +406,42 @@ def test_decoder_precision_and_compilation_are_view_menu_settings(window, qtbot)
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         drag(window.map, *far_apart(window))
     assert window.ws.paths
+
+
+def test_help_lists_every_shortcut_and_about_names_the_checkpoint_and_its_card(window, qtbot):
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    box = window.help_box
+    assert box.isVisible() and box.windowTitle() == "Keyboard shortcuts"
+    table = dict((t, k) for k, t in window.shortcut_table())
+    for what, keys in (("Lerp", "L"), ("Geodesic", "D"), ("Show k-NN graph", "G"), ("LLE walk", "W"),
+                       ("Zoom to fit", "F"), ("Preview the other path", "C"), ("Keyboard shortcuts", "F1")):
+        assert table[what] == keys and f"<b>{keys}</b>" in box.text()
+    box.close()
+    about = window.show_about()
+    assert "latent-explorer 0." in about.text() and "fashion-mnist.safetensors" in about.text()
+    assert "fashion-mnist.md" in about.text()  # the model card beside the checkpoint
+    about.close()
+
+
+def test_the_map_can_be_saved_restyled_and_zoomed_to_fit(window, qtbot, tmp_path):
+    from PIL import Image
+
+    tmp_path = tmp_path / "maps"
+    tmp_path.mkdir()
+    assert window.save_map_image(tmp_path / "map.png")
+    with Image.open(tmp_path / "map.png") as im:
+        assert im.width >= 2 * window.map.width() - 2 and np.asarray(im.convert("L")).std() > 10  # points drawn
+    assert window.save_map_image(tmp_path / "map.svg")
+    assert (tmp_path / "map.svg").read_text().lstrip().startswith("<?xml") and "<svg" in (tmp_path / "map.svg").read_text()
+    assert not window.save_map_image(tmp_path / "map.jpg") and ".png or .svg" in window.banner.text.text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["map.png", "map.svg"]  # nothing half-written left
+    window._set_point_style("size", 12)
+    window._set_point_style("opacity", 0.25)
+    group = window.map._groups[0]
+    assert group.opts["size"] == 12 and group.opts["brush"].color().alpha() == 64
+    assert window.settings.value("map/point_size") in (12, "12", 12.0)
+    window.map._box.setRange(xRange=(0, 0.01), yRange=(0, 0.01), padding=0)  # zoomed right in
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    (x0, x1), (y0, y1) = window.map._box.viewRange()
+    xy = window.map.xy
+    assert x0 <= xy[:, 0].min() and x1 >= xy[:, 0].max() and y0 <= xy[:, 1].min() and y1 >= xy[:, 1].max()
