@@ -52,3 +52,26 @@ def test_a_restored_state_that_does_not_fit_the_checkpoint_is_dropped_not_fatal(
                "embedded": [{"name": "x", "latent": [1.0]}], "colour_by": "no such label", "paths": [None]})
     assert s.bookmarks == [] and s.extra == [] and s.saved_paths == []
     assert s.colour_by == next(iter(s.ckpt.labels), "")
+
+
+def test_find_isolate_and_hide_pick_items_out_by_name_or_label():
+    import pytest
+
+    from explorer.errors import ExplorerError
+
+    s = Session.open(DEFAULT_CHECKPOINT)
+    classes = np.array(s.ckpt.labels["class"])
+    n = s.find("ankle boot|sandal")
+    assert n == int(np.isin(classes, ["Ankle boot", "Sandal"]).sum()) and n > 0
+    assert np.array_equal(s.highlight, np.isin(classes, ["Ankle boot", "Sandal"]))
+    assert s.find("^train-0000[0-4]$") == 5 and s.highlight[:5].all()  # names too
+    with pytest.raises(ExplorerError, match="not a regular expression"):
+        s.find("boot(")
+    assert s.find("") == s.n_items and s.highlight is None
+    s.isolate_label("class", "Bag")
+    assert np.array_equal(s.highlight, classes == "Bag")
+    s.isolate_label("class", "Bag")  # again: everything back
+    assert s.highlight is None
+    s.hide_label("class", "Bag")
+    s.hide_label("class", "Shirt")
+    assert np.array_equal(s.highlight, ~np.isin(classes, ["Bag", "Shirt"]))

@@ -47,6 +47,8 @@ class Session:
     marks_changed = Signal()
     """Bookmarks or saved paths were added, renamed or removed."""
     colour_by_changed = Signal(str)
+    highlight_changed = Signal()
+    """The highlighted items changed (a search, a label isolated or hidden): ``highlight``."""
     message = Signal(str)
 
     def __init__(self) -> None:
@@ -75,6 +77,10 @@ class Session:
         """The label the map is coloured by ("" for none)."""
         self.walk_seed = 0
         """The seed of the last walk; each new walk takes the next."""
+        self.highlight: np.ndarray | None = None
+        """``[n_items]`` bool: the items a search or the legend picked out (the rest are dimmed); None: all."""
+        self.highlight_reason = ""
+        """What picked them out, in words (for the status bar)."""
 
     # --- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -97,6 +103,7 @@ class Session:
         self._spacing = None
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
         self.extra, self.bookmarks, self.saved_paths = [], [], []
+        self.highlight, self.highlight_reason = None, ""
         self.colour_by = next(iter(ckpt.labels), "")
         self.projection_changed.emit(False)
         self.paths_changed.emit()
@@ -282,6 +289,45 @@ class Session:
         f = s - i
         return (1 - f) * entry.xy[i] + f * entry.xy[i + 1]
 
+
+    # --- picking items out: search, the legend ----------------------------------------------------------
+    def find(self, pattern: str) -> int:
+        """Highlight the items whose name or any label value matches the regular expression ``pattern``
+        (case-insensitive; a search anywhere in the text); an empty pattern shows all again. Returns the
+        number of matches; a pattern that is not a regular expression raises ``ExplorerError``."""
+        import re
+
+        from explorer.errors import ExplorerError
+
+        pattern = pattern.strip()
+        if not pattern:
+            self._set_highlight(None, "")
+            return self.n_items
+        try:
+            rx = re.compile(pattern, re.IGNORECASE)
+        except re.error as e:
+            raise ExplorerError(f"not a regular expression: {pattern} ({e})") from None
+        texts = [self.ckpt.names] + [[str(v) for v in values] for values in self.ckpt.labels.values()]
+        mask = np.array([any(rx.search(t[i]) for t in texts) for i in range(self.n_items)], bool)
+        self._set_highlight(mask, f"{int(mask.sum())} of {self.n_items} match {pattern!r}")
+        return int(mask.sum())
+
+    def isolate_label(self, key: str, value: str) -> None:
+        """Highlight only the items whose label ``key`` is ``value``; again: all items."""
+        mask = np.array([str(v) == value for v in self.ckpt.labels[key]], bool)
+        same = self.highlight is not None and np.array_equal(self.highlight, mask)
+        self._set_highlight(None if same else mask, "" if same else f"only {key} = {value} ({int(mask.sum())} items)")
+
+    def hide_label(self, key: str, value: str) -> None:
+        """Dim the items whose label ``key`` is ``value`` (on top of what is already dimmed)."""
+        mask = np.array([str(v) != value for v in self.ckpt.labels[key]], bool)
+        if self.highlight is not None:
+            mask &= self.highlight
+        self._set_highlight(mask, f"{int((~mask).sum())} items dimmed")
+
+    def _set_highlight(self, mask: np.ndarray | None, reason: str) -> None:
+        self.highlight, self.highlight_reason = mask, reason
+        self.highlight_changed.emit()
 
     # --- what the user keeps: bookmarks, saved paths, colour ----------------------------------------
     def set_colour_by(self, label: str) -> None:

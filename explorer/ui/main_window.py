@@ -7,10 +7,12 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMessageBox,
     QProgressBar,
@@ -270,6 +272,14 @@ class MainWindow(QMainWindow):
         tools.addSeparator()
         tools.addWidget(QLabel(" Colour by "))
         tools.addWidget(self.colour_by)
+        self.find_field = QLineEdit()
+        self.find_field.setPlaceholderText("Find: name or label (regex)")
+        self.find_field.setClearButtonEnabled(True)
+        self.find_field.setToolTip(self.FIND_HELP)
+        self.find_field.setMaximumWidth(220)
+        tools.addWidget(self.find_field)
+        self.addAction(QAction("Find", self, shortcut=QKeySequence.StandardKey.Find,
+                               triggered=lambda: (self.find_field.setFocus(), self.find_field.selectAll())))
         tools.addSeparator()
         self.walk_action = QAction("LLE walk", self, shortcut="W", triggered=self.walk_from_selection,
                                    toolTip="Walk the manifold's locally linear regions from the selected point "
@@ -291,6 +301,9 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         self.shortcuts_action = help_menu.addAction("&Keyboard shortcuts", self.show_shortcuts, "F1")
         help_menu.addAction("&About latent-explorer", self.show_about)
+
+    FIND_HELP = ("Items whose name or any label matches this regular expression stay bright, the rest are "
+                 "dimmed (Ctrl+F; empty: all). Examples: boot|sandal, ^train-000, trumpet")
 
     def shortcut_table(self) -> list[tuple[str, str]]:
         """``[(keys, what it does)]`` of every action with a shortcut, menus and window alike, sorted by
@@ -451,6 +464,9 @@ class MainWindow(QMainWindow):
         self.colour_by.activated.connect(lambda i: self.ws.set_colour_by("" if i == 0 else self.colour_by.itemText(i)))
         self.ws.colour_by_changed.connect(self._on_colour_by)
         self.ws.marks_changed.connect(self._on_marks_changed)
+        self.ws.highlight_changed.connect(self._on_highlight)
+        self.find_field.textChanged.connect(self._on_find)
+        self.legend.linkActivated.connect(self._on_legend_link)
         self.side.add_bookmark.clicked.connect(self.bookmark_here)
         self.side.save_path.clicked.connect(self.save_current_path)
         self.side.bookmark_activated.connect(self.go_to_bookmark)
@@ -718,7 +734,7 @@ class MainWindow(QMainWindow):
         if not isinstance(layout, np.ndarray):  # the finished map
             return
         if done > 0:  # in the frame of the map on screen: the user's pan and zoom stay
-            self.map.set_points(layout, self._colours(), fit=False)
+            self.map.set_points(layout, self._colours(), fit=False, highlight=self.ws.highlight)
 
     def _on_tsne_finished(self, value) -> None:
         projection = value[2]
@@ -755,8 +771,43 @@ class MainWindow(QMainWindow):
             self.legend.setText("")
             return None
         rgb, legend = label_colours(labels[key])
-        self.legend.setText(" ".join(f"<span style='color:{c}'>●</span> {t}" for t, c in legend[:12]))
+        categories = {str(v) for v in labels[key]}
+        from html import escape
+        from urllib.parse import quote
+
+        def entry(t: str, c: str) -> str:
+            dot = f"<span style='color:{c}'>●</span>"
+            if t not in categories:  # a number on a colour ramp, or "N more"
+                return f"{dot} {escape(t)}"
+            return f"{dot} <a href='label:{quote(t)}' style='color:black; text-decoration:none'>{escape(t)}</a>"
+
+        self.legend.setText(" ".join(entry(t, c) for t, c in legend))
+        self.legend.setToolTip("Click a label to show only its items (again: all); Shift+click to dim it")
         return rgb
+
+    def _on_legend_link(self, link: str) -> None:
+        from urllib.parse import unquote
+
+        value = unquote(link.removeprefix("label:"))
+        if QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self.ws.hide_label(self.ws.colour_by, value)
+        else:
+            self.ws.isolate_label(self.ws.colour_by, value)
+
+    def _on_find(self, text: str) -> None:
+        try:
+            self.ws.find(text)
+        except ExplorerError as e:  # while a pattern is being typed it may not be one yet: said at the field
+            self.find_field.setStyleSheet("QLineEdit { border: 1px solid #d9534f; }")
+            self.find_field.setToolTip(str(e))
+            return
+        self.find_field.setStyleSheet("")
+        self.find_field.setToolTip(self.FIND_HELP)
+
+    def _on_highlight(self) -> None:
+        self.map.set_highlight(self.ws.highlight)
+        if self.ws.highlight_reason:
+            self.statusBar().showMessage(self.ws.highlight_reason, 8000)
 
     def _on_projection_changed(self, same_frame: bool) -> None:
         self._redraw_points(fit=not same_frame)
@@ -764,7 +815,7 @@ class MainWindow(QMainWindow):
     def _redraw_points(self, fit: bool = True) -> None:
         if self.ws.projection is None:
             return
-        self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit)
+        self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit, highlight=self.ws.highlight)
         self.map.set_extra(self.ws.extra_xy())
         self.map.set_selected(self.ws.selected)
         self._redraw_paths()

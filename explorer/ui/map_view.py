@@ -83,6 +83,8 @@ class MapView(pg.PlotWidget):
         self._groups: list[pg.ScatterPlotItem] = []
         self.point_size = 6.0
         self.point_opacity = 0.86
+        self._rgb = np.zeros((0, 3), np.uint8)
+        self._highlight: np.ndarray | None = None
         self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
         self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._embedded = pg.ScatterPlotItem(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
@@ -112,25 +114,46 @@ class MapView(pg.PlotWidget):
         self.edges_in_view = 0
 
     # --- data ---------------------------------------------------------------------------------------
-    def set_points(self, xy: np.ndarray, rgb: np.ndarray | None = None, fit: bool = True) -> None:
+    DIMMED = 0.08
+    """Opacity of the points a search or a legend click leaves out."""
+
+    def set_points(self, xy: np.ndarray, rgb: np.ndarray | None = None, fit: bool = True,
+                   highlight: np.ndarray | None = None) -> None:
+        """Draw the training items at ``xy`` in colours ``rgb``; with a ``highlight`` mask, the others are
+        dimmed (drawn beneath, nearly transparent)."""
         self.xy = np.asarray(xy, dtype=np.float64)
+        self._rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
+        self._highlight = None if highlight is None else np.asarray(highlight, bool)
         self._rebuild_tree()
-        # one item per colour, each with a single brush: per-point brush lists in pyqtgraph 0.14 with
-        # PySide6 6.12 corrupt the reference count of None and crash the app after a few redraws
-        for item in self._groups:
-            self.removeItem(item)
-        self._groups = []
-        rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
-        colours, which = np.unique(rgb, axis=0, return_inverse=True)
-        for c, colour in enumerate(colours):
-            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == c], size=self.point_size, pxMode=True, pen=None,
-                                      brush=QBrush(QColor(int(colour[0]), int(colour[1]), int(colour[2]),
-                                                          round(255 * self.point_opacity))))
-            self.addItem(item)
-            self._groups.append(item)
+        self._draw_points()
         self._update_edges()
         if fit:
             self._box.autoRange(padding=0.05)
+
+    def set_highlight(self, highlight: np.ndarray | None) -> None:
+        """Dim every point outside ``highlight`` (None: none dimmed)."""
+        self._highlight = None if highlight is None else np.asarray(highlight, bool)
+        self._draw_points()
+
+    def _draw_points(self) -> None:
+        # one item per colour (and dimming), each with a single brush: per-point brush lists in pyqtgraph
+        # 0.14 with PySide6 6.12 corrupt the reference count of None and crash the app after a few redraws
+        for item in self._groups:
+            self.removeItem(item)
+        self._groups = []
+        if not len(self.xy):
+            return
+        lit = np.ones(len(self.xy), bool) if self._highlight is None else self._highlight
+        keys = np.concatenate([self._rgb, lit[:, None].astype(np.uint8)], axis=1)
+        groups, which = np.unique(keys, axis=0, return_inverse=True)
+        for g in sorted(range(len(groups)), key=lambda g: groups[g][3]):  # dimmed first: under the others
+            r, gr, b, on = (int(v) for v in groups[g])
+            alpha = self.point_opacity if on else self.DIMMED
+            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == g], size=self.point_size, pxMode=True, pen=None,
+                                      brush=QBrush(QColor(r, gr, b, round(255 * alpha))))
+            item.lit = bool(on)
+            self.addItem(item)
+            self._groups.append(item)
 
     def _rebuild_tree(self) -> None:
         # training items then extra points: what picking, selection and path requests index
@@ -221,7 +244,7 @@ class MapView(pg.PlotWidget):
         self.point_opacity = self.point_opacity if opacity is None else float(opacity)
         for item in self._groups:
             colour = item.opts["brush"].color()
-            colour.setAlpha(round(255 * self.point_opacity))
+            colour.setAlpha(round(255 * (self.point_opacity if item.lit else self.DIMMED)))
             item.setSize(self.point_size)
             item.setBrush(QBrush(colour))
 

@@ -445,3 +445,23 @@ def test_the_map_can_be_saved_restyled_and_zoomed_to_fit(window, qtbot, tmp_path
     (x0, x1), (y0, y1) = window.map._box.viewRange()
     xy = window.map.xy
     assert x0 <= xy[:, 0].min() and x1 >= xy[:, 0].max() and y0 <= xy[:, 1].min() and y1 >= xy[:, 1].max()
+
+
+def test_find_dims_what_does_not_match_and_the_legend_isolates_a_label(window, qtbot):
+    classes = np.array(window.ws.ckpt.labels["class"])
+    qtbot.keyClick(window, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    assert window.find_field.hasFocus()
+    qtbot.keyClicks(window.find_field, "sandal")
+    lit = sum(len(g.data) for g in window.map._groups if g.lit)
+    dim = [g for g in window.map._groups if not g.lit]
+    assert lit == int((classes == "Sandal").sum()) and dim and dim[0].opts["brush"].color().alpha() < 30
+    assert "match 'sandal'" in window.statusBar().currentMessage()
+    qtbot.keyClicks(window.find_field, "(")  # not a pattern (yet): said at the field, nothing else changes
+    assert "not a regular expression" in window.find_field.toolTip() and window.ws.highlight is not None
+    window.find_field.clear()
+    assert window.ws.highlight is None and all(g.lit for g in window.map._groups)
+    assert "label:Bag" in window.legend.text()  # each label in the legend is a link
+    window.legend.linkActivated.emit("label:Bag")
+    assert sum(len(g.data) for g in window.map._groups if g.lit) == int((classes == "Bag").sum())
+    window.legend.linkActivated.emit("label:Bag")
+    assert window.ws.highlight is None
