@@ -198,6 +198,17 @@ class Session:
         self.selected = index
         self.selection_changed.emit(index)
 
+    def nearest(self, index: int, k: int = 10) -> list[tuple[int, str, float]]:
+        """The ``k`` training items nearest to item ``index`` in latent space (itself left out):
+        ``[(item, name, distance in neighbour spacings)]``, nearest first."""
+        if self.latents is None or not 0 <= index < self.n_items + len(self.extra):
+            return []
+        d = np.linalg.norm(self.latents - self.item_latent(index)[None], axis=1)
+        if index < self.n_items:
+            d[index] = np.inf
+        order = np.argsort(d)[: min(k, len(d) - (index < self.n_items))]
+        return [(int(j), self.ckpt.names[j], float(d[j] / self.spacing)) for j in order]
+
     def make_path(self, a: int, b: int, methods: tuple[str, ...] | None = None) -> None:
         """Paths from item a to item b (training items or extra points) with each method (the current
         method by default); the first is current."""

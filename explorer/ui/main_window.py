@@ -444,6 +444,8 @@ class MainWindow(QMainWindow):
         self.ws.projection_changed.connect(self._on_projection_changed)
         self.ws.paths_changed.connect(self._redraw_paths)
         self.ws.selection_changed.connect(self.map.set_selected)
+        self.ws.selection_changed.connect(self._show_nearest)
+        self.side.nearest_activated.connect(self.go_to_item)
         self.ws.playhead_changed.connect(self._on_playhead)
         self.ws.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
         self.ws.extra_changed.connect(self._on_extra_changed)
@@ -515,6 +517,7 @@ class MainWindow(QMainWindow):
         finally:
             self._restoring = False
         self._redraw_points()
+        self._show_nearest(self.ws.selected)
         self.statusBar().showMessage(f"opened {path}", 5000)
         if self.tsne_action.isChecked():
             self.use_projection("tsne")
@@ -842,6 +845,13 @@ class MainWindow(QMainWindow):
             self._on_path_requested(entry.a, entry.b)
 
     # --- interaction ------------------------------------------------------------------------------------
+    def _show_nearest(self, index: int) -> None:
+        if index < 0 or self.ws.ckpt is None:
+            self.side.show_nearest("", [])
+            return
+        labels = self.ws.ckpt.labels.get(self.ws.colour_by) if self.ws.colour_by else None
+        self.side.show_nearest(self.ws.item_name(index), self.ws.nearest(index), labels)
+
     def _on_click(self, index: int) -> None:
         self.ws.select(index)
         if not self.ws.paths:

@@ -26,6 +26,19 @@ def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> Q
 
 
 
+class _Marks(pg.ScatterPlotItem):
+    """Points and markers that leave clicks to the map: a plain ScatterPlotItem takes a click on one of
+    its points for itself, so clicking right on a point did not select it."""
+
+    def mouseClickEvent(self, ev) -> None:
+        ev.ignore()
+
+
+def _leave_clicks(item: pg.PlotDataItem) -> pg.PlotDataItem:
+    item.scatter.mouseClickEvent = lambda ev: ev.ignore()  # a path's frame markers, likewise
+    return item
+
+
 class _MapViewBox(pg.ViewBox):
     """Pans and zooms as usual, except that a drag starting on a point draws a path request."""
 
@@ -85,15 +98,15 @@ class MapView(pg.PlotWidget):
         self.point_opacity = 0.86
         self._rgb = np.zeros((0, 3), np.uint8)
         self._highlight: np.ndarray | None = None
-        self._ghosts = pg.ScatterPlotItem(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
-        self._selected = pg.ScatterPlotItem(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
-        self._embedded = pg.ScatterPlotItem(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
+        self._ghosts = _Marks(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
+        self._selected = _Marks(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
+        self._embedded = _Marks(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
                                             brush=QBrush(QColor("#CC79A7")))
-        self._neighbours = pg.ScatterPlotItem(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
+        self._neighbours = _Marks(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
         self._halos: list[pg.PlotDataItem] = []
-        self._playhead = pg.ScatterPlotItem(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
+        self._playhead = _Marks(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
         # above the points (which are re-added on every redraw): edges under them, the rest over them
         for z, item in enumerate((self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
                                   self._playhead), start=5):
@@ -149,7 +162,7 @@ class MapView(pg.PlotWidget):
         for g in sorted(range(len(groups)), key=lambda g: groups[g][3]):  # dimmed first: under the others
             r, gr, b, on = (int(v) for v in groups[g])
             alpha = self.point_opacity if on else self.DIMMED
-            item = pg.ScatterPlotItem(pos=self.xy[which.ravel() == g], size=self.point_size, pxMode=True, pen=None,
+            item = _Marks(pos=self.xy[which.ravel() == g], size=self.point_size, pxMode=True, pen=None,
                                       brush=QBrush(QColor(r, gr, b, round(255 * alpha))))
             item.lit = bool(on)
             self.addItem(item)
@@ -203,8 +216,8 @@ class MapView(pg.PlotWidget):
             width = 3 if name == current else 2
             halo = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(QColor("white"), width + 3))
             halo.setZValue(3.9)  # a white edge: the path stands out from points of any colour
-            item = pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(colour, width), symbol="o", symbolSize=4,
-                                   symbolBrush=colour, symbolPen=None)
+            item = _leave_clicks(pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(colour, width), symbol="o",
+                                                 symbolSize=4, symbolBrush=colour, symbolPen=None))
             item.setZValue(4)  # over the points, under the markers
             for it in (halo, item):
                 self.addItem(it)

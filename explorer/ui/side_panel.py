@@ -15,6 +15,8 @@ class SidePanel(QWidget):
     removed = Signal(str, list)
     """kind, rows."""
     extra_activated = Signal(int)
+    nearest_activated = Signal(int)
+    """A training item in the list of the selection's nearest ones was double-clicked."""
     extra_removed = Signal(int)
 
     def __init__(self, parent=None) -> None:
@@ -35,6 +37,10 @@ class SidePanel(QWidget):
         self.extra.setToolTip("Signals embedded from files (Ctrl+M) and completions added to the map: "
                               "stars on the map, usable as path ends")
         self.remove_extra = QPushButton("Remove")
+        self.nearest = QListWidget()
+        self.nearest.setToolTip("The training items nearest to the selected point in latent space, with their "
+                                "distance in neighbour spacings; double-click to go")
+        self.nearest_title = QLabel("<b>Nearest in latent space</b>")
         layout = QVBoxLayout(self)
         for title, lst, buttons in (("<b>Bookmarks</b> (double-click to go, F2 to rename)", self.bookmarks,
                                      (self.add_bookmark, self.remove_bookmark)),
@@ -46,6 +52,9 @@ class SidePanel(QWidget):
             for b in buttons:
                 row.addWidget(b)
             layout.addLayout(row)
+        layout.addWidget(self.nearest_title)
+        layout.addWidget(self.nearest, 1)
+        self.nearest.itemDoubleClicked.connect(lambda it: self.nearest_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.bookmarks.itemDoubleClicked.connect(lambda it: self.bookmark_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.paths.itemDoubleClicked.connect(lambda it: self.path_activated.emit(it.data(Qt.ItemDataRole.UserRole)))
         self.remove_bookmark.clicked.connect(lambda: self._remove("bookmark", self.bookmarks))
@@ -66,6 +75,16 @@ class SidePanel(QWidget):
     def _remove_extra(self) -> None:
         for row in sorted((self.extra.row(it) for it in self.extra.selectedItems()), reverse=True):
             self.extra_removed.emit(row)
+
+    def show_nearest(self, of: str, rows: list[tuple[int, str, float]], labels: list | None = None) -> None:
+        """``rows``: ``(item, name, distance)``; ``labels``: a label per training item to show beside each."""
+        self.nearest_title.setText(f"<b>Nearest to {of}</b>" if of else "<b>Nearest in latent space</b>")
+        self.nearest.clear()
+        for j, name, d in rows:
+            extra = f", {labels[j]}" if labels is not None else ""
+            it = QListWidgetItem(f"{name}{extra} — {d:.2f}")
+            it.setData(Qt.ItemDataRole.UserRole, j)
+            self.nearest.addItem(it)
 
     def show_extra(self, names: list[str]) -> None:
         self.extra.clear()

@@ -465,3 +465,23 @@ def test_find_dims_what_does_not_match_and_the_legend_isolates_a_label(window, q
     assert sum(len(g.data) for g in window.map._groups if g.lit) == int((classes == "Bag").sum())
     window.legend.linkActivated.emit("label:Bag")
     assert window.ws.highlight is None
+
+
+def test_the_selected_points_nearest_items_are_listed_with_distances_and_lead_there(window, qtbot):
+    i = far_apart(window)[0]
+    pos = window.map.view_to_widget(window.map.xy[i])
+    p = QPoint(int(pos.x()), int(pos.y()))
+    _send(window.map.viewport(), QEvent.Type.MouseButtonPress, p, Qt.MouseButton.LeftButton)  # a click
+    _send(window.map.viewport(), QEvent.Type.MouseButtonRelease, p, Qt.MouseButton.NoButton)
+    assert window.ws.selected == i
+    lst = window.side.nearest
+    assert lst.count() == 10 and window.ws.item_name(i) in window.side.nearest_title.text()
+    rows = [lst.item(r).text() for r in range(lst.count())]
+    dists = [float(t.rsplit("— ", 1)[1]) for t in rows]
+    assert dists == sorted(dists) and dists[0] > 0
+    assert any(c in rows[0] for c in set(window.ws.ckpt.labels["class"]))  # with the colour label
+    target = lst.item(3).data(Qt.ItemDataRole.UserRole)
+    rect = lst.visualItemRect(lst.item(3))
+    qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.ws.selected == target
