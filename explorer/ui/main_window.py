@@ -216,6 +216,13 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(perp == TSNE_PARAMS["perplexity"])
             pgroup.addAction(a)
+        iter_menu = view.addMenu("t-SNE iterations")
+        igroup = QActionGroup(self)
+        for its in (250, 750, 1500, 3000):
+            a = iter_menu.addAction(f"{its} (+ 250 early exaggeration)", lambda its=its: self._set_tsne_iterations(its))
+            a.setCheckable(True)
+            a.setChecked(its == TSNE_PARAMS["iterations"])
+            igroup.addAction(a)
         view.addSeparator()
         self.hover_preview_action = view.addAction("Preview under the mouse")
         self.hover_preview_action.setCheckable(True)
@@ -725,6 +732,11 @@ class MainWindow(QMainWindow):
         self._set_busy(True, "t-SNE")
         self.tsne.start(_tsne_job, self.ws.latents, dict(self.tsne_params))
 
+    def _set_tsne_iterations(self, iterations: int) -> None:
+        self.tsne_params["iterations"] = int(iterations)
+        if self.tsne_action.isChecked():
+            self.use_projection("tsne")
+
     def _set_perplexity(self, perplexity: float) -> None:
         self.tsne_params["perplexity"] = float(perplexity)
         if self.tsne_action.isChecked():
@@ -734,6 +746,7 @@ class MainWindow(QMainWindow):
         done, total, layout = value
         self.progress.setMaximum(total)
         self.progress.setValue(done)
+        self.progress.setFormat(f"t-SNE {done}/{total}")
         if not isinstance(layout, np.ndarray):  # the finished map
             return
         if done > 0:  # in the frame of the map on screen: the user's pan and zoom stay

@@ -158,8 +158,11 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     save_checkpoint(ckpt, small)
     updates, spreads = [], []
 
+    formats = []
+
     def progress(v):
         updates.append(v[0])
+        formats.append(w.progress.format())
         if isinstance(v[2], np.ndarray):
             spreads.append(np.sqrt(((v[2] - v[2].mean(0)) ** 2).sum(1).mean()))
 
@@ -171,6 +174,7 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
         pca_xy = w.ws.projection.xy
         view = w.map._box.viewRange()
     assert w.ws.projection.method == "tsne" and len(updates) > 3 and not w.progress.isVisible()
+    assert formats[-2] == f"t-SNE {updates[-2]}/{w.progress.maximum()}"  # an iteration counter
     # the map held still: same frame and spread as the PCA map throughout, the view as it was
     pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
     assert np.allclose(spreads, pca_spread, rtol=0.01)
