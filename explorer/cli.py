@@ -262,7 +262,7 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.modalities import get_modality, plug_parts
     from explorer.models import MultiFieldConfig
     from explorer.models.compiled import resolve_compile
-    from explorer.train.config import DATA_SETTINGS, preset
+    from explorer.train.config import DATA_SETTINGS, part_preset_settings, preset
     from explorer.train.progress_log import ProgressLog
     from explorer.train.trainer import Trainer, state_path
 
@@ -281,7 +281,8 @@ def _cmd_train(args: argparse.Namespace, argv: list[str]) -> int:
     train_cfg.lle = train_cfg.lle and not args.no_lle
     train_cfg.iso = train_cfg.iso and not args.no_iso
     parts = plug_parts(modality)
-    part_settings = {key: [] for key in parts}
+    given = part_preset_settings(args.preset, modality)
+    part_settings = {key: list(given.get(key, [])) for key in parts}
     for item in args.set:
         key, dot, rest = item.partition(".")
         name, eq, value = item.partition("=")

@@ -267,6 +267,12 @@ def test_each_modality_brings_its_preset_settings_and_the_command_line_overrides
     assert tiny_model.omega0_first == 30  # tests stay tiny
     apply_setting("omega0_first=12", sound_model, sound_train)
     assert sound_model.omega0_first == 12
+    from explorer.train.config import part_preset_settings
+
+    av = get_modality("audiovisual", {"audio": {"target": "spectrogram"}})
+    assert part_preset_settings("base", av) == {"audio": ["omega0_first=90.0"]}  # the sound part alone
+    av_model, av_train, _ = preset("base", 2, 1, av)
+    assert av_model.omega0_first == 30 and av_train.coords_per_signal == 1024
 
 
 def test_a_short_run_gets_its_lle_warmup_cut_to_a_quarter(image_folder, tmp_path):

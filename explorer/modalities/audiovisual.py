@@ -22,11 +22,11 @@ class AudioVisualModality:
 
     @property
     def preset_settings(self) -> dict:
-        """32 pairs x 1 024 samples of each part per step (settings of both parts: the sound part's
-        omega0 is set apart with ``--set audio.omega0_first=...``)."""
+        """32 pairs x 1 024 samples of each part per step; the sound part's first-layer omega0 is the
+        spectrogram field's 90 (``audio.``: a setting of that part alone, as ``--set audio.omega0_first=...``)."""
         if self.parts["audio"].target == "waveform":
             return {}
-        common = {"coords_per_signal": 1024, "batch_size": 32}
+        common = {"coords_per_signal": 1024, "batch_size": 32, "audio.omega0_first": 90.0}
         return {"small": common, "base": common | {"steps": 12000}}
 
     def options(self) -> dict:

@@ -120,6 +120,8 @@ def preset(name: str, in_dim: int, out_dim: int, plug=None) -> tuple[FieldConfig
     model_cfg, train_cfg, data = FieldConfig(in_dim=in_dim, out_dim=out_dim, **model), TrainConfig(**train), dict(data)
     extra = getattr(plug, "preset_settings", {}).get(name, {}) if plug is not None else {}
     for key, value in extra.items():
+        if "." in key:  # one part's setting (``part_preset_settings``)
+            continue
         if key in DATA_SETTINGS:
             data[key] = value
             continue
@@ -128,3 +130,14 @@ def preset(name: str, in_dim: int, out_dim: int, plug=None) -> tuple[FieldConfig
             raise ExplorerError(f"preset setting {key!r} is neither a model nor a training setting")
         setattr(target, key, value)
     return model_cfg, train_cfg, data
+
+
+def part_preset_settings(name: str, plug) -> dict[str, list[str]]:
+    """The settings a modality's preset gives one part of a multi-field model: ``{part: ["KEY=VALUE"]}``
+    (``"audio.omega0_first": 90`` in its ``preset_settings``), applied before the user's ``--set``."""
+    out: dict[str, list[str]] = {}
+    for key, value in (getattr(plug, "preset_settings", {}).get(name, {}) if plug is not None else {}).items():
+        part, dot, setting = key.partition(".")
+        if dot:
+            out.setdefault(part, []).append(f"{setting}={value}")
+    return out
