@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QToolBar,
     QToolTip,
@@ -125,7 +126,14 @@ class MainWindow(QMainWindow):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addWidget(self.preview_holder, 1)
-        rl.addWidget(self.quality)
+        # a fixed height, scrolled when longer: the preview above keeps its size whatever the text
+        self.quality_area = QScrollArea()
+        self.quality_area.setWidget(self.quality)
+        self.quality_area.setWidgetResizable(True)
+        self.quality_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.quality_area.setFixedHeight(8 * self.quality.fontMetrics().lineSpacing())
+        self.quality.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        rl.addWidget(self.quality_area)
         split = QSplitter()
         split.addWidget(self.map)
         split.addWidget(right)
@@ -156,6 +164,7 @@ class MainWindow(QMainWindow):
         self.splitter = split
         self.workspace_key = ""
         self._restoring = False
+        self._preview_what = ""
         self.tsne = TaskRunner(self)
         self.decoder = TaskRunner(self)
         self.thumbs = TaskRunner(self)
@@ -682,7 +691,7 @@ class MainWindow(QMainWindow):
     def preview_latent(self, z) -> None:
         """Show a latent that is on no path (a completion) in the preview."""
         self.ws.clear_paths()
-        self._request_decode(np.asarray(z, np.float32))
+        self._request_decode(np.asarray(z, np.float32), "a completion")
 
     def go_to_item(self, i: int) -> None:
         """Select item ``i`` (a training item or an extra point) and preview it."""
@@ -906,7 +915,7 @@ class MainWindow(QMainWindow):
 
         z = np.asarray(entry["latent"], np.float32)
         self.map.set_playhead(place(self.ws.projection, self.ws.latents, z[None])[0])
-        self._request_decode(z)
+        self._request_decode(z, str(entry.get('name', 'a bookmark')))
 
     def save_current_path(self) -> None:
         if self.ws.save_current_path() is None:
@@ -973,8 +982,16 @@ class MainWindow(QMainWindow):
         self.map.set_playhead(self.ws.playhead_xy())
         self._request_decode()
 
-    def _request_decode(self, z=None) -> None:
-        z = self.ws.playhead_latent() if z is None else z
+    def _request_decode(self, z=None, what: str | None = None) -> None:
+        """Decode ``z`` (default: the playhead, else the selection) for the preview; ``what``: how its
+        caption names it (default: the path and t, or the selected item)."""
+        if z is None:
+            z = self.ws.playhead_latent()
+            what = None
+        if what is None:
+            what = f"path {self.ws.current}, t = {self.ws.playhead:.2f}" if self.ws.paths else \
+                (self.ws.item_name(self.ws.selected) if self.ws.selected >= 0 else "")
+        self._preview_what = what
         if z is None or not self.previews:
             return
         requests = [(key, w.decode_resolution()) for key, w in self.previews.items()]
@@ -986,9 +1003,7 @@ class MainWindow(QMainWindow):
         w = self.previews.get(part)
         if w is None:
             return
-        where = f"path {self.ws.current}, t = {self.ws.playhead:.2f}" if self.ws.paths else \
-            (self.ws.item_name(self.ws.selected) if self.ws.selected >= 0 else "")
-        w.show_signal(signal, f"{where} ({level})")
+        w.show_signal(signal, f"{self._preview_what} ({level})")
         if level == "fine":
             self._pending_parts.discard(part)
             if isinstance(w, AudioPreview) and w.on_hover.isChecked() and getattr(self, "_hover_decode", False):
@@ -1028,7 +1043,7 @@ class MainWindow(QMainWindow):
         play_on_hover = any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.previews.values())
         if self.hover_preview_action.isChecked() or (play_on_hover and not self.ws.paths):
             self._hover_decode = play_on_hover
-            self._request_decode(self.ws.item_latent(index))
+            self._request_decode(self.ws.item_latent(index), f"under the mouse: {self.ws.item_name(index)}")
         self._show_tooltip(text)
 
     def _thumb_part(self):

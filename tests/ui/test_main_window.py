@@ -97,6 +97,30 @@ def test_hover_shows_name_and_thumbnail(window, qtbot):
     assert window.ws.ckpt.names[i] in blocker.args[0] and "class:" in blocker.args[0]
 
 
+def test_with_hover_preview_the_caption_names_what_is_shown(window, qtbot):
+    a, b = far_apart(window)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        drag(window.map, a, b)
+    assert window.preview.caption.text().startswith("path lerp, t = 0.00")
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    assert window.hover_preview_action.isChecked()
+    i = int(np.argmin(window.map.xy[:, 1]))  # a third point, off the path's ends
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        _send(window.map.viewport(), QEvent.Type.MouseMove, window.map.view_to_widget(window.map.xy[i]),
+              Qt.MouseButton.NoButton)
+    assert window.preview.caption.text().startswith(f"under the mouse: {window.ws.item_name(i)}")
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        window.timeline.set_position(0.5)
+    assert window.preview.caption.text().startswith("path lerp, t = 0.50")
+
+
+def test_the_preview_keeps_its_size_whatever_the_quality_text(window, qtbot):
+    size = window.preview_holder.size()
+    window.quality.setText("<br>".join(["a long explanation of a path"] * 30))
+    QApplication.processEvents()
+    assert window.preview_holder.size() == size and window.quality_area.height() < window.height() / 3
+
+
 def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDropEvent
