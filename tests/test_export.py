@@ -73,7 +73,26 @@ def test_wav_crossfades_without_clicks_and_morphs(tmp_path):
     morph = tmp_path / "m.wav"
     run_cli("walk", str(NOTES), "--start", "3", "--steps", "6", "--morph", "--float", "--out", str(morph))
     wave, sr = soundfile.read(morph)
-    assert len(wave) == 16000 and soundfile.info(morph).subtype == "FLOAT"
+    assert len(wave) == round(7 / 12 * 16000) and soundfile.info(morph).subtype == "FLOAT"  # 7 frames at 12 fps
+
+
+def test_a_morph_lasts_as_long_as_the_path_plays_and_keeps_the_pitch(tmp_path):
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.modalities.audio_metrics import estimate_pitch, midi_of
+
+    out = tmp_path / "morph.wav"
+    run_cli("export", str(NOTES), "--from", "0", "--to", "100", "--frames", "24", "--fps", "8", "--morph",
+            "--out", str(out))
+    wave, sr = soundfile.read(out)
+    assert len(wave) == 3 * 16000  # 24 frames at 8 fps: three seconds, not one clip
+    # a note held for three seconds is stretched in time, not in pitch (a phase-vocoder stretch)
+    ckpt = load_checkpoint(NOTES)
+    pipeline = DecodePipeline(ckpt)
+    z = ckpt.latents[5:6].numpy()
+    clip = midi_of(estimate_pitch(pipeline.signal(z)[0]))
+    held = pipeline.morph_wave(np.repeat(z, 2, axis=0), 3.0)
+    heard = [midi_of(estimate_pitch(held[k : k + sr // 2])) for k in range(0, 5 * sr // 2, sr // 4)]
+    assert len(held) == 3 * sr and abs(np.median(heard) - clip) < 0.5
 
 
 def test_the_json_bundle_regenerates_the_same_latents(tmp_path):

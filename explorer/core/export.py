@@ -47,7 +47,8 @@ class ExportOptions:
     crossfade_ms: float = 50.0
     """WAV: equal-power crossfade between consecutive clips."""
     morph: bool = False
-    """WAV: one continuous sound whose latent moves along the path while it plays."""
+    """WAV: one continuous sound whose latent moves along the path while it plays, frames / fps seconds
+    long (spectrogram fields; a waveform field's is one clip long)."""
     float_wav: bool = False
     mesh_format: str = "ply"
     render_size: int = 256
@@ -94,24 +95,6 @@ def equal_power_concat(clips: list[np.ndarray], sample_rate: int, crossfade_ms: 
         out[-n:] = out[-n:] * fade_out + c[:n] * fade_in
         out = np.concatenate([out, c[n:]])
     return out.astype(np.float32)
-
-
-def morph_wave(clips: list[np.ndarray]) -> np.ndarray:
-    """One clip long: at each moment the sound of the frame the path has reached, overlap-added with Hann windows."""
-    t_frames, n = len(clips), len(clips[0])
-    if t_frames == 1:
-        return np.asarray(clips[0], np.float32)
-    centres = np.linspace(0, n - 1, t_frames)
-    half = (n - 1) / (t_frames - 1)
-    out = np.zeros(n)
-    weight = np.zeros(n)
-    x = np.arange(n)
-    for c, centre in zip(clips, centres):
-        w = np.clip(1 - np.abs(x - centre) / half, 0, 1)
-        w = np.sin(w * np.pi / 2) ** 2  # Hann-shaped triangle: neighbouring windows add to one
-        out += w * np.asarray(c, np.float64)
-        weight += w
-    return (out / np.maximum(weight, 1e-9)).astype(np.float32)
 
 
 def _frames_order(n: int, pingpong: bool) -> list[int]:
@@ -170,7 +153,7 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
                     from explorer.core.render import shade_sdf
 
                     pictures.append(_to_uint8(shade_sdf(sdf, options.render_size)))
-        if fmt == ".wav" or (fmt == ".mp4" and audio_part != "none"):
+        if (fmt == ".wav" and not options.morph) or (fmt == ".mp4" and audio_part != "none"):
             clips.append(pipeline.signal(z1, part=audio_part)[0])
         yield ExportProgress(i + 1, total)
     if fmt == ".gif":
@@ -182,7 +165,10 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
                    clips, pipeline)
     elif fmt == ".wav":
         sr = pipeline.parts[audio_part].sample_rate
-        wave = morph_wave(clips) if options.morph else equal_power_concat(clips, sr, options.crossfade_ms)
+        if options.morph:  # as long as the path plays at the frame rate, like the GIF of the same path
+            wave = pipeline.morph_wave(latents, len(latents) / options.fps, part=audio_part)
+        else:
+            wave = equal_power_concat(clips, sr, options.crossfade_ms)
         _write_wav(out, wave, sr, options.float_wav)
     elif fmt == ".zip":
         _write_meshes(out, meshes, options.mesh_format)

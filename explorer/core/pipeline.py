@@ -151,6 +151,20 @@ class DecodePipeline:
                     self._cache.popitem(last=False)
         yield DecodeStep(total, total, values)
 
+    def morph_wave(self, path_latents, seconds: float, part=None) -> np.ndarray:
+        """One continuous sound of ``seconds`` along ``path_latents [T, d]`` (the sound plug's ``morph``)."""
+        plug, field = self.parts[part], self.fields[part]
+
+        def decode(z: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+            per = max(1, self.chunk_points // coords.shape[1])
+            out = []
+            with torch.no_grad(), autocast(self.part_precision[part], self.device):
+                for i in range(0, z.shape[0], per):
+                    out.append(field(z[i : i + per].to(self.device), coords[i : i + per].to(self.device)).float().cpu())
+            return torch.cat(out)
+
+        return plug.morph(decode, np.asarray(path_latents, np.float32), seconds, self.resolution(part))
+
     def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
         """``steps`` to the end: field values ``[B, P, C]``."""
         return run_to_end(self.steps(latents, resolution, part, coords), "decoding").values

@@ -33,6 +33,21 @@ def grid_2d(h: int, w: int) -> torch.Tensor:
     return torch.stack(torch.meshgrid(ys, xs, indexing="ij"), dim=-1).reshape(-1, 2)
 
 
+def overlap_morph(clips) -> np.ndarray:
+    """One clip long: at each moment the sound of the frame the path has reached, overlap-added with
+    Hann-shaped windows that sum to one (``clips [T, n]``)."""
+    clips = np.asarray(clips, np.float64)
+    t_frames, n = clips.shape
+    if t_frames == 1:
+        return clips[0].astype(np.float32)
+    centres = np.linspace(0, n - 1, t_frames)
+    half = (n - 1) / (t_frames - 1)
+    x = np.arange(n)
+    w = np.clip(1 - np.abs(x[None] - centres[:, None]) / half, 0, 1)
+    w = np.sin(w * np.pi / 2) ** 2  # neighbouring windows add to one
+    return ((w * clips).sum(0) / np.maximum(w.sum(0), 1e-9)).astype(np.float32)
+
+
 class AudioModality:
     name = "audio"
     bf16_decode = False
@@ -115,6 +130,38 @@ class AudioModality:
         magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
         wave = griffin_lim(magnitude, self.n_fft, self.hop, self.length, iters=iters or self.griffin_lim_iters)
         return wave.clamp(-1.0, 1.0)
+
+    def morph(self, decode, path: np.ndarray, seconds: float, resolution: tuple[int, ...]) -> np.ndarray:
+        """One continuous sound of ``seconds`` whose latent moves along ``path [T, d]`` while it plays.
+
+        Spectrogram fields: every STFT frame of the sound is decoded from the latent the path has reached
+        at that moment, at the clip's own time stretched over the whole sound (a phase-vocoder stretch:
+        the pitch stays where it is), then one Griffin-Lim over the whole. Waveform fields have no such
+        time axis: their frames' clips are overlap-added (``overlap_morph``), one clip long.
+        ``decode(z [B, d], coords [B, P, k]) -> values [B, P, 1]``."""
+        path = np.asarray(path, np.float32)
+        if self.target == "waveform":
+            (n,) = resolution
+            clips = decode(torch.from_numpy(path), self.coords((n,))[None].expand(len(path), -1, -1))
+            return overlap_morph(self.to_signal(clips, (n,)))
+        f, frames = resolution
+        n = max(self.hop, int(round(seconds * self.sample_rate)))
+        columns = n // self.hop + 1
+        s = np.linspace(0.0, 1.0, columns)
+        pos = s * (len(path) - 1)  # where along the path each output frame is, in path frames
+        i = np.minimum(pos.astype(int), max(len(path) - 2, 0))
+        w = (pos - i)[:, None].astype(np.float32)
+        z = path[i] * (1 - w) + path[np.minimum(i + 1, len(path) - 1)] * w  # [columns, d]
+        ys = (torch.arange(f, dtype=torch.float32) + 0.5) / f * 2 - 1
+        xs = (torch.from_numpy(s.astype(np.float32)) * (frames - 1) + 0.5) / frames * 2 - 1  # the clip's time, stretched
+        coords = torch.stack(torch.broadcast_tensors(ys[None, :], xs[:, None]), dim=-1)  # [columns, F, 2]
+        values = decode(torch.from_numpy(z), coords)[..., 0].float().cpu()  # [columns, F]
+        if self.norm is None:
+            raise ExplorerError("this spectrogram model has no per-frequency statistics; it cannot be turned into sound")
+        log_mag = self.norm.inverse(values.T[None])[0]  # [F, columns]
+        magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
+        wave = griffin_lim(magnitude, self.n_fft, self.hop, n, iters=self.griffin_lim_iters)
+        return wave.clamp(-1.0, 1.0).numpy()
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Training reconstruction loss: mean squared error (GEM eq. 4) on samples or normalised log magnitudes."""

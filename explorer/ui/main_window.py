@@ -82,6 +82,11 @@ def _thumbnail_job(pipeline, z, part):
     return thumbnail_png(pipeline, z, part)
 
 
+def _morph_job(pipeline, latents, seconds, part):
+    """The sound of a stretch of path while the timeline plays it (``DecodePipeline.morph_wave``)."""
+    return pipeline.morph_wave(latents, seconds, part=part)
+
+
 def _decode_job(pipeline, z, requests):
     """Coarse then fine signal of one latent for every ``(part, resolution)`` asked for; yields ``(part, level, signal)``."""
     for part, resolution in requests:
@@ -170,6 +175,8 @@ class MainWindow(QMainWindow):
         self.thumbs = TaskRunner(self)
         self.embedder = TaskRunner(self)
         self.compiler = TaskRunner(self)
+        self.sounder = TaskRunner(self)
+        """Makes the sound of the path while the timeline plays (``DecodePipeline.morph_wave``)."""
         self.compile_in_background = True
         """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.embedder.progress.connect(self._on_embed_progress)
@@ -471,6 +478,10 @@ class MainWindow(QMainWindow):
         self.map.point_hovered.connect(self._on_hover)
         self.map.path_requested.connect(self._on_path_requested)
         self.timeline.position_changed.connect(self.ws.set_playhead)
+        self.timeline.play.toggled.connect(self._on_timeline_play)
+        self.timeline.wrapped.connect(self._on_timeline_wrapped)
+        self.sounder.finished.connect(self._on_path_sound)
+        self.sounder.failed.connect(lambda m: self._show_error(f"the path's sound failed: {m}"))
         self.tsne.progress.connect(self._on_tsne_progress)
         self.tsne.finished.connect(self._on_tsne_finished)
         self.tsne.failed.connect(lambda m: self._show_error(f"t-SNE failed: {m}"))
@@ -1011,6 +1022,51 @@ class MainWindow(QMainWindow):
             if not self._pending_parts:
                 self._hover_decode = False
                 self.preview_ready.emit()
+
+    def _sound_part(self):
+        """The part whose sound plays along a path (None when the checkpoint makes no sound)."""
+        return next((key for key, w in self.previews.items() if isinstance(w, AudioPreview)), "none")
+
+    def _on_timeline_play(self, on: bool) -> None:
+        """Play on a sound checkpoint: the path is heard as it plays, one continuous sound from the playhead
+        to the end (at the timeline's speed); the playhead sets off when the sound is ready."""
+        part = self._sound_part()
+        if part == "none" or not self.ws.paths:
+            return
+        if not on:
+            self.sounder.cancel()
+            self.audio_out.stop()
+            return
+        entry = self.ws.paths[self.ws.current]
+        z = entry.path.latents
+        t = self.ws.playhead
+        if self.timeline.direction > 0:  # forwards to the end (from the start if at the end)
+            t = t if t < 1.0 else 0.0
+            z, left = z[int(np.floor(t * (len(z) - 1))):], 1.0 - t
+        else:  # ping-pong, on the way back
+            z, left = z[: int(np.ceil(t * (len(z) - 1))) + 1][::-1], t
+        seconds = left * (len(entry.path.latents) - 1) / self.timeline.fps.value()
+        if seconds < 0.05:
+            return
+        self.timeline.hold(True)  # the playhead waits for the sound
+        self.statusBar().showMessage("making the path's sound…", 3000)
+        self.sounder.start(_morph_job, self.ws.pipeline, z, seconds, part)
+
+    def _on_path_sound(self, wave) -> None:
+        if not self.timeline.play.isChecked():
+            return
+        audio = self.previews[self._sound_part()]
+        reason = self.audio_out.play(wave, audio.sample_rate, audio.volume.value() / 100)
+        if reason:
+            self.statusBar().showMessage(reason, 10000)
+            self.last_error = reason
+        self.last_path_sound = wave
+        self.timeline.hold(False)
+
+    def _on_timeline_wrapped(self) -> None:
+        """Loop and ping-pong start the path again: its sound too."""
+        if self.timeline.play.isChecked() and self._sound_part() != "none" and self.ws.paths:
+            self._on_timeline_play(True)
 
     def play_sound(self) -> None:
         """Play the decoded sound (Space); without an audio device, say so once in the status bar."""

@@ -9,6 +9,8 @@ STEPS = 1000
 
 class Timeline(QWidget):
     position_changed = Signal(float)
+    wrapped = Signal()
+    """Playing in Loop or Ping-pong, the playhead came to an end and starts over (or back)."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -45,6 +47,18 @@ class Timeline(QWidget):
     def toggle(self) -> None:
         self.play.toggle()
 
+    @property
+    def direction(self) -> int:
+        """1 while playing forwards, -1 on the way back of a ping-pong."""
+        return self._direction
+
+    def hold(self, on: bool) -> None:
+        """While playing, keep the playhead still (until the path's sound is ready) or let it go on."""
+        if on:
+            self._timer.stop()
+        elif self.play.isChecked():
+            self._timer.start(int(1000 / self.fps.value()))
+
     def _on_play(self, on: bool) -> None:
         self.play.setText("Pause" if on else "Play")
         if on:
@@ -59,9 +73,15 @@ class Timeline(QWidget):
         if v > STEPS or v < 0:
             if mode == "Loop":
                 v = 0 if v > STEPS else STEPS
+                self.slider.setValue(int(round(v)))
+                self.wrapped.emit()
+                return
             elif mode == "Ping-pong":
                 self._direction *= -1
                 v = min(STEPS, max(0, self.slider.value() + self._direction * step))
+                self.slider.setValue(int(round(v)))
+                self.wrapped.emit()
+                return
             else:
                 v = min(STEPS, max(0, v))
                 self.play.setChecked(False)

@@ -5,6 +5,7 @@ import sys
 import textwrap
 
 import numpy as np
+from PySide6.QtCore import Qt
 import pytest
 import soundfile
 
@@ -48,6 +49,31 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
     assert dialog.file.text().endswith(".wav")
     assert dialog.crossfade.isEnabled() and dialog.morph.isEnabled() and not dialog.resolution.isEnabled()
     dialog.close()
+    w.shutdown()
+
+
+def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoint):
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        assert w.open_checkpoint(audio_checkpoint)
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        w._on_path_requested(0, w.ws.ckpt.n_items - 1)
+    w.timeline.fps.setValue(16)
+    with qtbot.waitSignal(w.sounder.finished, timeout=120_000):
+        qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)
+        assert not w.timeline._timer.isActive()  # the playhead waits for the sound
+    frames = len(w.ws.paths[w.ws.current].path.latents)
+    assert len(w.last_path_sound) == round((frames - 1) / 16 * 16000)  # as long as the path plays
+    clips = w.ws.pipeline.signal(w.ws.paths[w.ws.current].path.latents[::8])
+    assert np.abs(w.last_path_sound).max() > 0.3 * np.abs(clips).max()  # as loud as the path's own clips
+    assert w.timeline._timer.isActive()
+    qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)  # pause: the sound stops with it
+    assert not w.timeline._timer.isActive()
     w.shutdown()
 
 
