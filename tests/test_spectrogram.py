@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import torch
 
 from explorer.modalities.audio_metrics import log_spectral_distance
@@ -36,3 +37,18 @@ def test_frequency_normalisation_round_trips_and_standardises_each_row():
     assert torch.allclose(norm.inverse(z), logs, atol=1e-4)
     again = FrequencyNorm.from_dict(norm.to_dict())
     assert torch.allclose(again.forward(logs), z, atol=1e-5)
+
+
+def test_a_sounds_picture_is_landscape_in_colour_with_octaves_evenly_spaced():
+    from explorer.core.pictures import log_spectrogram_of, spectrogram_picture
+
+    t = np.arange(16000) / 16000
+    wave = sum(np.sin(2 * np.pi * f * t) for f in (220, 440, 880)).astype(np.float32) / 3
+    pic = spectrogram_picture(log_spectrogram_of(wave))
+    h, w, _ = pic.shape
+    assert w == 2 * h  # a strip of time, not a squeezed column
+    assert np.abs(pic[..., 0] - pic[..., 2]).max() > 0.3  # colour, not grey
+    loud = pic.mean(axis=(1, 2))[::-1]  # row brightness, lowest frequency first
+    peaks = sorted(np.argsort(loud)[-12:])
+    bands = [peaks[0]] + [b for a, b in zip(peaks, peaks[1:]) if b - a > 2]
+    assert len(bands) == 3 and abs((bands[1] - bands[0]) - (bands[2] - bands[1])) <= 2  # octaves, evenly

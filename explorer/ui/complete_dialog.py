@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
@@ -121,11 +121,20 @@ class MaskPainter(QWidget):
         self.changed.emit()
 
     def mousePressEvent(self, ev) -> None:
+        self._last = ev.position()
         self._paint_at(ev.position(), ev.button() != Qt.MouseButton.RightButton)
 
     def mouseMoveEvent(self, ev) -> None:
         if ev.buttons() & (Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton):
-            self._paint_at(ev.position(), not ev.buttons() & Qt.MouseButton.RightButton)
+            hide = not ev.buttons() & Qt.MouseButton.RightButton
+            # a fast stroke reports points far apart: paint the whole segment, not only its ends
+            last, now = getattr(self, "_last", ev.position()), ev.position()
+            scale = self._target()[0]
+            gap = ((now.x() - last.x()) ** 2 + (now.y() - last.y()) ** 2) ** 0.5 / scale  # in picture pixels
+            steps = max(1, int(np.ceil(gap / max(0.5, self.brush / 2))))
+            for t in np.linspace(0, 1, steps + 1)[1:]:
+                self._paint_at(QPointF(last.x() + t * (now.x() - last.x()), last.y() + t * (now.y() - last.y())), hide)
+            self._last = now
 
 
 class ResultCard(QFrame):

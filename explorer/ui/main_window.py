@@ -165,6 +165,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Bookmarks and paths", self)
         dock.setObjectName("bookmarks")
         dock.setWidget(self.side)
+        self.side.setMaximumWidth(300)  # the map and the preview keep the room
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.splitter = split
         self.workspace_key = ""

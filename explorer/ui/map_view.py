@@ -100,8 +100,9 @@ class MapView(pg.PlotWidget):
         self._highlight: np.ndarray | None = None
         self._ghosts = _Marks(size=8, pen=cosmetic(QColor("#009E73"), 1.5), brush=QBrush(QColor(255, 255, 255, 0)))
         self._selected = _Marks(size=14, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
-        self._embedded = _Marks(size=24, symbol="star", pen=cosmetic(QColor("black"), 2),
-                                            brush=QBrush(QColor("#CC79A7")))
+        # a bright fill no label uses and a dark edge: a star stands out in the densest cluster
+        self._embedded = _Marks(size=26, symbol="star", pen=cosmetic(QColor("black"), 2.5),
+                                brush=QBrush(QColor("#FF00CC")))
         self._neighbours = _Marks(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}

@@ -77,6 +77,7 @@ class AudioPreview(QWidget):
         self.volume.setRange(0, 100)
         self.volume.setValue(80)
         self.volume.setMaximumWidth(120)
+        self.volume.setMinimumWidth(60)  # in a small window it shrinks, but stays
         self.on_hover = QCheckBox("Play on hover")
         self.caption = QLabel("")
         row = QHBoxLayout()

@@ -41,12 +41,15 @@ class SidePanel(QWidget):
         self.nearest.setToolTip("The training items nearest to the selected point in latent space, with their "
                                 "distance in neighbour spacings; double-click to go")
         self.nearest_title = QLabel("<b>Nearest in latent space</b>")
+        self.nearest_title.setWordWrap(True)
         layout = QVBoxLayout(self)
         for title, lst, buttons in (("<b>Bookmarks</b> (double-click to go, F2 to rename)", self.bookmarks,
                                      (self.add_bookmark, self.remove_bookmark)),
                                     ("<b>Saved paths</b>", self.paths, (self.save_path, self.remove_path)),
                                     ("<b>Embedded and kept</b> (double-click to go)", self.extra, (self.remove_extra,))):
-            layout.addWidget(QLabel(title))
+            heading = QLabel(title)
+            heading.setWordWrap(True)  # a long title wraps instead of widening the panel
+            layout.addWidget(heading)
             layout.addWidget(lst, 1)
             row = QHBoxLayout()
             for b in buttons:

@@ -132,3 +132,19 @@ def test_without_an_audio_device_the_app_says_so_and_goes_on(tmp_path, audio_che
     assert proc.returncode == 0, proc.stderr
     status = proc.stdout.split("STATUS:")[-1].strip()
     assert status.startswith("no audio output") and "\\n" not in status
+
+
+def test_in_a_small_window_the_side_panel_stays_narrow_and_the_volume_stays(qtbot, audio_checkpoint):
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.resize(1024, 600)
+    w.show()
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        assert w.open_checkpoint(audio_checkpoint)
+    qtbot.waitUntil(lambda: w.side.width() > 0)
+    assert w.side.width() <= 300 < w.width() / 3
+    assert w.preview.volume.isVisible() and w.preview.volume.width() >= 60
+    w.shutdown()

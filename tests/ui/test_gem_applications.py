@@ -137,6 +137,13 @@ def test_painting_a_mask_and_completing_an_image_k_ways(window, qtbot):
               Qt.MouseButton.LeftButton)
     _send(painter, QEvent.Type.MouseButtonRelease, bottom, Qt.MouseButton.NoButton)
     assert painter.mask[2:26, 5].all() and not painter.mask[:, 15:].any()
+    # a fast stroke: the mouse reports only two points far apart, and the band between them is painted
+    painter.set_mask(np.zeros_like(painter.mask))
+    left, right = painter.cell_centre(20, 2), painter.cell_centre(20, 26)
+    _send(painter, QEvent.Type.MouseButtonPress, left, Qt.MouseButton.LeftButton)
+    _send(painter, QEvent.Type.MouseMove, right, Qt.MouseButton.LeftButton)
+    _send(painter, QEvent.Type.MouseButtonRelease, right, Qt.MouseButton.NoButton)
+    assert painter.mask[20, 2:27].all()
     dialog.preset.setCurrentText("left-half")
     dialog._apply_preset(dialog.preset.currentIndex())
     hidden = painter.mask.copy()
