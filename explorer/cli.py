@@ -556,7 +556,7 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         key = f"completion:{args.completion}"
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                          fit_lle=args.fit_loss == "rec+lle", precision=args.precision)
+                          fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress())
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.models.checkpoint import save_checkpoint
@@ -569,6 +569,29 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"{ckpt.path}")
         print("\n".join(_fmt_metrics(result)))
     return 0
+
+
+class _EvalProgress:
+    """``evaluate``'s progress on stderr: what it is doing, and a bar for the held-out fits."""
+
+    WORDS = {"decoding": "decoding the training items", "fitting": "fitting the held-out items",
+             "measuring": "measuring the held-out items"}
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self.bar is not None and (self.bar.desc != self.WORDS[stage] or done >= total):
+            self.bar.update(total - self.bar.n if self.bar.desc == self.WORDS[stage] else 0)
+            self.bar.close()
+            self.bar = None
+        if self.bar is None and done < total:
+            unit = "step" if stage == "fitting" else "part"
+            self.bar = tqdm(total=total, desc=self.WORDS[stage], unit=unit, file=sys.stderr, disable=None)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.n)
 
 
 def _path_references(ckpt, dataset) -> tuple:

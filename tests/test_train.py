@@ -302,3 +302,17 @@ def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
     assert version.returncode == 0 and version.stdout.startswith("latent-explorer 0.")
     top = subprocess.run([sys.executable, "-m", "explorer", "--help"], capture_output=True, text=True)
     assert "opens the desktop app" in " ".join(top.stdout.split())
+
+
+def test_evaluation_reports_what_it_is_doing_step_by_step(tiny_checkpoint, image_folder):
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.train.evaluate import evaluate
+
+    ckpt = load_checkpoint(tiny_checkpoint)
+    data = load_dataset(str(image_folder), resolution=16).split_like(ckpt.names)
+    heard = []
+    result = evaluate(ckpt, data, fit_steps=7, report=lambda stage, done, total: heard.append((stage, done, total)))
+    assert "train" in result and "test" in result
+    stages = [h[0] for h in heard]
+    assert stages[0] == "decoding" and stages[-1] == "measuring"
+    assert [h[1] for h in heard if h[0] == "fitting"] == list(range(1, 8))  # every fitting step, of 7

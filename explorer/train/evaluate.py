@@ -10,7 +10,7 @@ from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, run_fit_parts
+from explorer.train.fitting import FitPart, fit_parts
 
 
 def _summary(metrics: dict[str, torch.Tensor]) -> dict:
@@ -74,10 +74,10 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
 
 
 def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: int = 300, seed: int = 0,
-              lle: bool = True, precision: str = "fp32", device="cpu") -> torch.Tensor:
+              lle: bool = True, precision: str = "fp32", device="cpu", on_step=None) -> torch.Tensor:
     """``[M, d]`` latents of the picked items of (prepared) ``data`` by test-time fitting on every part at
     once (GEM §4.4; network frozen), in bfloat16 only where every part may run in it
-    (``modalities.part_precisions``)."""
+    (``modalities.part_precisions``). ``on_step(step, steps)`` hears every step."""
     fit = []
     for key, plug in plug_parts(modality).items():
         d = data if key is None else data.parts[key]
@@ -85,12 +85,19 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
                            loss_fn=plug.loss))
     fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
         else "fp32"
-    return run_fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision)
+    last = None
+    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision):
+        if on_step is not None:
+            on_step(last.step, steps)
+    if last is None:
+        raise ExplorerError("fitting needs at least one step")
+    return last.latents.clone()
 
 
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", seed: int = 0,
-             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32") -> dict:
+             fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32",
+             report=None) -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
@@ -98,7 +105,9 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     on every part at once. A dataset rebuilt elsewhere keeps the checkpoint's split with
     ``SignalSet.split_like``; one marked all held out (``SignalSet.with_test_flags``) is all fitted. ``precision`` (auto|fp32|bf16) is that
     of the held-out fits (``modalities.part_precisions``); decodes are measured in float32.
+    ``report(stage, done, total)`` hears the progress: "decoding", "fitting" (every step), "measuring".
     """
+    report = report or (lambda stage, done, total: None)
     modality = checkpoint_modality(ckpt.modality)
     if dataset.modality != modality.name:
         raise ExplorerError(f"the checkpoint is a {modality.name} model but the data is {dataset.modality}")
@@ -121,11 +130,16 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
             raise ExplorerError("none of the dataset's training items are in the checkpoint; pass --data for held-out data")
         pairs = [pairs[i] for i in sorted(rng.choice(len(pairs), min(max_items, len(pairs)), replace=False))]
         z = ckpt.latents[[a for a, _ in pairs]]
+        report("decoding", 0, 1)
         result["train"] = _measure(parts, model, z, train, [b for _, b in pairs], grid)
+        report("decoding", 1, 1)
     test = dataset.test()
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
-        z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device)
+        z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device,
+                      on_step=lambda step, steps: report("fitting", step, steps))
+        report("measuring", 0, 1)
         result["test"] = _measure(parts, model, z, test, pick, grid)
+        report("measuring", 1, 1)
         result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
     return result
