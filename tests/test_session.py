@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 
-from explorer.core.session import Session
+from explorer.core.session import Session, default_colour_label
 from explorer.core.shipped import DEFAULT_CHECKPOINT
 
 
@@ -51,7 +51,7 @@ def test_a_restored_state_that_does_not_fit_the_checkpoint_is_dropped_not_fatal(
     s.restore({"bookmarks": [{"name": "far", "index": 10**6}, {"name": "short", "latent": [0.0, 1.0]}, "junk"],
                "embedded": [{"name": "x", "latent": [1.0]}], "colour_by": "no such label", "paths": [None]})
     assert s.bookmarks == [] and s.extra == [] and s.saved_paths == []
-    assert s.colour_by == next(iter(s.ckpt.labels), "")
+    assert s.colour_by == default_colour_label(s.ckpt.labels)
 
 
 def test_find_isolate_and_hide_pick_items_out_by_name_or_label():
@@ -75,3 +75,12 @@ def test_find_isolate_and_hide_pick_items_out_by_name_or_label():
     s.hide_label("class", "Bag")
     s.hide_label("class", "Shirt")
     assert np.array_equal(s.highlight, ~np.isin(classes, ["Bag", "Shirt"]))
+
+
+def test_a_map_is_first_coloured_by_a_telling_label():
+    from explorer.core.session import default_colour_label
+
+    notes = {"folder": ["a", "b"] * 5, "instrument": ["piano", "flute"] * 5, "pitch": list(range(10))}
+    assert default_colour_label(notes) == "instrument"
+    assert default_colour_label({"pitch": list(range(100)), "class": ["x", "y"]}) == "class"
+    assert default_colour_label({"folder": ["a", "b"]}) == "folder" and default_colour_label({}) == ""

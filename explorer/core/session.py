@@ -23,6 +23,16 @@ from explorer.core.pipeline import DecodePipeline
 from explorer.core.projection import Projection, pca, place
 
 
+def default_colour_label(labels: dict) -> str:
+    """The label a map is first coloured by: the first with 2 to 20 values that says more than the
+    folder an item came from (the notes: their instrument, not "folder"); else the first label."""
+    def values(k) -> int:
+        return len({str(v) for v in labels[k]})
+
+    good = [k for k in labels if 2 <= values(k) <= 20]
+    return next((k for k in good if k != "folder"), good[0] if good else next(iter(labels), ""))
+
+
 @dataclass
 class PathEntry:
     path: LatentPath
@@ -104,7 +114,7 @@ class Session:
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
         self.extra, self.bookmarks, self.saved_paths = [], [], []
         self.highlight, self.highlight_reason = None, ""
-        self.colour_by = next(iter(ckpt.labels), "")
+        self.colour_by = default_colour_label(ckpt.labels)
         self.projection_changed.emit(False)
         self.paths_changed.emit()
         self.extra_changed.emit()

@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
         self.colour_by.blockSignals(True)
         self.colour_by.clear()
         self.colour_by.addItems(["(none)"] + list(ck.labels))
-        self.colour_by.setCurrentIndex(1 if self.ws.colour_by else 0)
+        self.colour_by.setCurrentIndex(max(0, self.colour_by.findText(self.ws.colour_by)) if self.ws.colour_by else 0)
         self.colour_by.blockSignals(False)
         self._install_preview()
         audiovisual = "parts" in ck.modality

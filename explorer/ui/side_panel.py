@@ -86,6 +86,7 @@ class SidePanel(QWidget):
         for j, name, d in rows:
             extra = f", {labels[j]}" if labels is not None else ""
             it = QListWidgetItem(f"{name}{extra} — {d:.2f}")
+            it.setToolTip(f"{name}{extra}: {d:.2f} neighbour spacings away")
             it.setData(Qt.ItemDataRole.UserRole, j)
             self.nearest.addItem(it)
 
