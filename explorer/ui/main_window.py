@@ -317,7 +317,7 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.generate_action)
         self.addAction(QAction("Bookmark", self, shortcut="Ctrl+D", triggered=self.bookmark_here))
         self.addAction(QAction("Save path", self, shortcut="Ctrl+S", triggered=self.save_current_path))
-        self.addAction(QAction("Close the message", self, shortcut="Esc", triggered=self.banner.hide))
+        self.addAction(QAction("Close the message, show all points", self, shortcut="Esc", triggered=self._escape))
         play = QAction("Play/Pause", self, shortcut="P", triggered=self.timeline.toggle)
         self.addAction(play)
         sound = QAction("Play sound", self, shortcut="Space", triggered=self.play_sound)
@@ -373,6 +373,14 @@ class MainWindow(QMainWindow):
         box.show()
         self.help_box = box
         return box
+
+    def _escape(self) -> None:
+        """Esc: close the message banner; with none, show every point again (after a box or a legend click)."""
+        if self.banner.isVisible():
+            self.banner.hide()
+        elif self.ws.highlight is not None:
+            self.find_field.clear()
+            self.ws.clear_highlight()
 
     def _set_point_style(self, key: str, value: float) -> None:
         self.map.set_point_style(**{key: value})
@@ -496,6 +504,7 @@ class MainWindow(QMainWindow):
         self.ws.marks_changed.connect(self._on_marks_changed)
         self.ws.highlight_changed.connect(self._on_highlight)
         self.find_field.textChanged.connect(self._on_find)
+        self.map.box_selected.connect(self.ws.isolate_items)
         self.legend.linkActivated.connect(self._on_legend_link)
         self.side.add_bookmark.clicked.connect(self.bookmark_here)
         self.side.save_path.clicked.connect(self.save_current_path)

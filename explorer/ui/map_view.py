@@ -49,6 +49,17 @@ class _MapViewBox(pg.ViewBox):
     def mouseDragEvent(self, ev, axis=None) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             return super().mouseDragEvent(ev, axis)
+        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+drag: a box around points
+            ev.accept()
+            a, b = self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())
+            xs, ys = sorted((a.x(), b.x())), sorted((a.y(), b.y()))
+            self.owner._box_outline.setData([xs[0], xs[1], xs[1], xs[0], xs[0]], [ys[0], ys[0], ys[1], ys[1], ys[0]])
+            if ev.isFinish():
+                self.owner._box_outline.setData([], [])
+                xy = self.owner.xy
+                inside = (xy[:, 0] >= xs[0]) & (xy[:, 0] <= xs[1]) & (xy[:, 1] >= ys[0]) & (xy[:, 1] <= ys[1])
+                self.owner.box_selected.emit(np.flatnonzero(inside))
+            return
         if ev.isStart():
             self.owner._drag_from = self.owner.point_at(self.mapSceneToView(ev.buttonDownScenePos()))
         if self.owner._drag_from < 0:
@@ -77,6 +88,8 @@ class MapView(pg.PlotWidget):
     point_clicked = Signal(int)
     point_hovered = Signal(int)
     path_requested = Signal(int, int)
+    box_selected = Signal(object)
+    """Shift+drag drew a box: the training items inside it (an index array)."""
 
     def __init__(self, parent=None) -> None:
         self._box = _MapViewBox(self)
@@ -105,16 +118,17 @@ class MapView(pg.PlotWidget):
                                 brush=QBrush(QColor("#FF00CC")))
         self._neighbours = _Marks(size=13, pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor(0, 0, 0, 0)))
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
+        self._box_outline = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 1, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
         self._halos: list[pg.PlotDataItem] = []
         self._playhead = _Marks(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
         # above the points (which are re-added on every redraw): edges under them, the rest over them
         for z, item in enumerate((self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
-                                  self._playhead), start=5):
+                                  self._box_outline, self._playhead), start=5):
             item.setZValue(z)
         self._edges.setZValue(-1)
         for item in (self._edges, self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
-                     self._playhead):
+                     self._box_outline, self._playhead):
             self.addItem(item)
         self._edges.setVisible(False)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)

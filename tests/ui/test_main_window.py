@@ -513,3 +513,28 @@ def test_the_selected_points_nearest_items_are_listed_with_distances_and_lead_th
     qtbot.mouseClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.mouseDClick(lst.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.ws.selected == target
+
+
+def test_shift_drag_draws_a_box_that_isolates_its_points_and_esc_shows_all(window, qtbot):
+    xy = window.map.xy
+    x_cut, y_cut = np.percentile(xy[:, 0], 30), np.percentile(xy[:, 1], 50)
+    lo = window.map.view_to_widget(np.array([xy[:, 0].min() - 1, y_cut]))
+    hi = window.map.view_to_widget(np.array([x_cut, xy[:, 1].max() + 1]))
+    vp = window.map.viewport()
+    shift = Qt.KeyboardModifier.ShiftModifier
+
+    def send(kind, pos, buttons):
+        button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+        QApplication.sendEvent(vp, QMouseEvent(kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)), button, buttons, shift))
+
+    send(QEvent.Type.MouseButtonPress, lo, Qt.MouseButton.LeftButton)
+    for t in np.linspace(0, 1, 6)[1:]:
+        send(QEvent.Type.MouseMove, QPoint(int(lo.x() + t * (hi.x() - lo.x())), int(lo.y() + t * (hi.y() - lo.y()))),
+             Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, hi, Qt.MouseButton.NoButton)
+    inside = (xy[:, 0] <= x_cut) & (xy[:, 1] >= y_cut)
+    assert window.ws.highlight is not None and abs(int(window.ws.highlight.sum()) - int(inside.sum())) <= 0.02 * len(xy)
+    assert not window.ws.paths  # a box is not a path
+    assert "items in the box" in window.statusBar().currentMessage()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.ws.highlight is None
