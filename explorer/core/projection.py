@@ -77,11 +77,13 @@ def early_exaggeration(n: int) -> float:
 
 def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: int = 0,
                every: int = 25, exaggeration_iterations: int = 250, init: np.ndarray | None = None,
+               exaggeration: float | None = None, learning_rate: float | str = "auto",
                ) -> Iterator[tuple[int, int, np.ndarray | Projection]]:
     """Yield ``(done, total, xy [N, 2])`` every ``every`` iterations; the last yield holds the ``Projection``.
 
     Stop iterating to cancel. Early exaggeration (``early_exaggeration``) for the first
-    ``exaggeration_iterations``, then plain optimisation; Barnes-Hut gradients below ``BH_BELOW`` points, FFT above. ``init``: the layout
+    ``exaggeration_iterations`` (``exaggeration`` overrides it), then plain optimisation at
+    ``learning_rate`` (openTSNE's "auto": N / exaggeration); Barnes-Hut gradients below ``BH_BELOW`` points, FFT above. ``init``: the layout
     on screen (``[N, 2]``) to start from (else PCA); every layout yielded, the last included, is
     ``align``-ed to it, so the map holds still while the points find their places.
     """
@@ -102,9 +104,10 @@ def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: i
         return xy if ref is None else align(xy, ref)
 
     emb = TSNEEmbedding(start, aff, negative_gradient_method="bh" if len(z) < BH_BELOW else "fft",
-                        n_jobs=os.cpu_count() or 1, random_state=seed)
+                        n_jobs=os.cpu_count() or 1, random_state=seed, learning_rate=learning_rate)
     total = exaggeration_iterations + iterations
-    exaggeration = early_exaggeration(len(z))
+    given_exaggeration = exaggeration
+    exaggeration = early_exaggeration(len(z)) if exaggeration is None else float(exaggeration)
     done = 0
     yield done, total, shown(emb)
     while done < total:
@@ -115,15 +118,20 @@ def tsne_steps(latents, perplexity: float = 30.0, iterations: int = 750, seed: i
         if done < total:
             yield done, total, shown(emb)
     params = {"perplexity": perplexity, "iterations": iterations, "seed": seed}
+    params |= {k: v for k, v in (("exaggeration", given_exaggeration), ("learning_rate", learning_rate))
+               if v not in (None, "auto")}  # what was chosen: the cache key of the map
     yield done, total, Projection("tsne", shown(emb), params)
 
 
-def _tsne_child(conn, latents, kwargs) -> None:
+def _tsne_child(conn, latents, kwargs, paused=None) -> None:
+    import time
     import warnings
 
     warnings.filterwarnings("ignore", message="Loky-backed parallel loops")  # sklearn, inside a child process
     try:
         for done, total, value in tsne_steps(latents, **kwargs):
+            while paused is not None and paused.is_set():  # paused: hold between steps
+                time.sleep(0.05)
             if isinstance(value, Projection):
                 conn.send((done, total, "done", value.xy, value.params))
             else:
@@ -134,7 +142,14 @@ def _tsne_child(conn, latents, kwargs) -> None:
         conn.close()
 
 
-def tsne_steps_in_process(latents, heartbeat: float | None = None, **kwargs
+def tsne_pause_event():
+    """An event that pauses ``tsne_steps_in_process`` while set (shared with its child process)."""
+    import multiprocessing as mp
+
+    return mp.get_context("spawn").Event()
+
+
+def tsne_steps_in_process(latents, heartbeat: float | None = None, paused=None, **kwargs
                           ) -> Iterator[tuple[int, int, np.ndarray | Projection] | None]:
     """``tsne_steps`` run in a child process, yielding the same values; closing the generator stops the child.
 
@@ -142,12 +157,13 @@ def tsne_steps_in_process(latents, heartbeat: float | None = None, **kwargs
     of seconds, and in a process of its own it neither competes with the GUI thread for the GIL nor
     can it take the app down if it fails. With ``heartbeat`` (seconds), ``None`` is yielded while
     the child has nothing new, so a caller that cancels between yields is heard within that time.
+    ``paused``: an event of ``tsne_pause_event()``; while it is set the child holds between steps.
     """
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_tsne_child, args=(child, _z(latents), kwargs), daemon=True)
+    proc = ctx.Process(target=_tsne_child, args=(child, _z(latents), kwargs, paused), daemon=True)
     proc.start()
     child.close()
     try:

@@ -42,12 +42,13 @@ from explorer.ui.workers import TaskRunner
 TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 
 
-def _tsne_job(latents, params):
+def _tsne_job(latents, params, paused=None):
     """Yields partial maps; the last value is the finished ``Projection``."""
     from explorer.core.projection import pca
 
     # from the PCA layout, in its frame: the map holds still while the points move to their places
-    yield from tsne_steps_in_process(latents, heartbeat=0.2, init=pca(latents).xy, **params)  # None: still working
+    yield from tsne_steps_in_process(latents, heartbeat=0.2, paused=paused, init=pca(latents).xy,
+                                     **params)  # None: still working
 
 
 def _shipped_by_modality() -> list[tuple[Path, str]]:
@@ -158,8 +159,13 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setVisible(False)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Hold t-SNE where it is (the map stays usable), and go on later")
+        self.pause_button.setVisible(False)
+        self._tsne_paused = None
         self.statusBar().addPermanentWidget(self.legend)
         self.statusBar().addPermanentWidget(self.progress)
+        self.statusBar().addPermanentWidget(self.pause_button)
         self.statusBar().addPermanentWidget(self.cancel_button)
         self.side = SidePanel()
         dock = QDockWidget("Bookmarks and paths", self)
@@ -233,6 +239,16 @@ class MainWindow(QMainWindow):
             a.setCheckable(True)
             a.setChecked(perp == TSNE_PARAMS["perplexity"])
             pgroup.addAction(a)
+        for title, key, choices in (("t-SNE early exaggeration", "exaggeration", (None, 2.0, 4.0, 12.0)),
+                                    ("t-SNE learning rate", "learning_rate", ("auto", 50.0, 200.0, 1000.0))):
+            menu = view.addMenu(title)
+            group = QActionGroup(self)
+            for value in choices:
+                label = "automatic" if value in (None, "auto") else f"{value:g}"
+                a = menu.addAction(label, lambda key=key, value=value: self._set_tsne_param(key, value))
+                a.setCheckable(True)
+                a.setChecked(value in (None, "auto"))
+                group.addAction(a)
         iter_menu = view.addMenu("t-SNE iterations")
         igroup = QActionGroup(self)
         for its in (250, 750, 1500, 3000):
@@ -495,6 +511,7 @@ class MainWindow(QMainWindow):
         self.tsne.finished.connect(self._on_tsne_finished)
         self.tsne.failed.connect(lambda m: self._show_error(f"t-SNE failed: {m}"))
         self.cancel_button.clicked.connect(self._cancel_tsne)
+        self.pause_button.clicked.connect(self.pause_tsne)
         self.decoder.progress.connect(self._on_decoded)
         self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
         self.compiler.finished.connect(self._on_warmed_up)
@@ -760,10 +777,22 @@ class MainWindow(QMainWindow):
             self.map_ready.emit()
             return
         self._set_busy(True, "t-SNE")
-        self.tsne.start(_tsne_job, self.ws.latents, dict(self.tsne_params))
+        from explorer.core.projection import tsne_pause_event
+
+        self._tsne_paused = tsne_pause_event()
+        self.pause_button.setText("Pause")
+        self.pause_button.setVisible(True)
+        self.tsne.start(_tsne_job, self.ws.latents, dict(self.tsne_params), self._tsne_paused)
 
     def _set_tsne_iterations(self, iterations: int) -> None:
-        self.tsne_params["iterations"] = int(iterations)
+        self._set_tsne_param("iterations", int(iterations))
+
+    def _set_tsne_param(self, key: str, value) -> None:
+        """A t-SNE setting from the View menu; the map is made again with it (or found in the cache)."""
+        if value in (None, "auto"):
+            self.tsne_params.pop(key, None)
+        else:
+            self.tsne_params[key] = value
         if self.tsne_action.isChecked():
             self.use_projection("tsne")
 
@@ -804,9 +833,24 @@ class MainWindow(QMainWindow):
         self.ws.set_projection(self.ws.projection, same_frame=True)  # back to the last finished map
         self.statusBar().showMessage("t-SNE cancelled; showing PCA", 5000)
 
+    def pause_tsne(self) -> None:
+        """Pause or resume the running t-SNE (its child process holds between steps)."""
+        if self._tsne_paused is None or not self.tsne.busy:
+            return
+        if self._tsne_paused.is_set():
+            self._tsne_paused.clear()
+            self.pause_button.setText("Pause")
+            self.statusBar().showMessage("t-SNE goes on", 3000)
+        else:
+            self._tsne_paused.set()
+            self.pause_button.setText("Resume")
+            self.statusBar().showMessage("t-SNE paused: the map holds still; Resume to go on", 8000)
+
     def _set_busy(self, busy: bool, what: str = "") -> None:
         self.progress.setVisible(busy)
         self.cancel_button.setVisible(busy)
+        if not busy:
+            self.pause_button.setVisible(False)
         self.progress.setFormat(f"{what} %p%")
         self.progress.setValue(0)
 

@@ -538,3 +538,34 @@ def test_shift_drag_draws_a_box_that_isolates_its_points_and_esc_shows_all(windo
     assert "items in the box" in window.statusBar().currentMessage()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.ws.highlight is None
+
+
+def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
+    from explorer.ui.main_window import MainWindow
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    small = tmp_path / "small.safetensors"
+    ckpt.latents, ckpt.names = ckpt.latents[:400], ckpt.names[:400]
+    ckpt.labels = {k: v[:400] for k, v in ckpt.labels.items()}
+    save_checkpoint(ckpt, small)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w._set_tsne_param("exaggeration", 4.0)
+    w._set_tsne_param("iterations", 3000)  # long enough to pause
+    with qtbot.waitSignal(w.tsne.progress, timeout=60_000):
+        assert w.open_checkpoint(small)
+    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    assert w.pause_button.text() == "Resume" and w._tsne_paused.is_set()
+    with qtbot.waitSignal(w.tsne.progress, timeout=2000, raising=False):  # what was on its way, if anything
+        pass
+    held = w.progress.value()
+    with qtbot.assertNotEmitted(w.tsne.progress, wait=1500):
+        pass
+    assert w.progress.value() == held and w.tsne.busy
+    with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
+        qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+    assert w.ws.projection.params["exaggeration"] == 4.0 and w.ws.projection.params["iterations"] == 3000
+    assert not w.pause_button.isVisible()
+    w.shutdown()
