@@ -578,18 +578,19 @@ class _EvalProgress:
              "measuring": "measuring the held-out items"}
 
     def __init__(self) -> None:
-        self.bar = None
+        self.bar, self.stage = None, ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         from tqdm import tqdm
 
-        if self.bar is not None and (self.bar.desc != self.WORDS[stage] or done >= total):
-            self.bar.update(total - self.bar.n if self.bar.desc == self.WORDS[stage] else 0)
+        if self.bar is not None and (stage != self.stage or done >= total):
+            self.bar.update(total - self.bar.n if stage == self.stage else 0)
             self.bar.close()
             self.bar = None
         if self.bar is None and done < total:
             unit = "step" if stage == "fitting" else "part"
             self.bar = tqdm(total=total, desc=self.WORDS[stage], unit=unit, file=sys.stderr, disable=None)
+            self.stage = stage
         if self.bar is not None:
             self.bar.update(done - self.bar.n)
 

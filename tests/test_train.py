@@ -316,3 +316,10 @@ def test_evaluation_reports_what_it_is_doing_step_by_step(tiny_checkpoint, image
     stages = [h[0] for h in heard]
     assert stages[0] == "decoding" and stages[-1] == "measuring"
     assert [h[1] for h in heard if h[0] == "fitting"] == list(range(1, 8))  # every fitting step, of 7
+
+
+def test_eval_progress_on_the_command_line_survives_a_pipe(tiny_checkpoint):
+    from conftest import run_cli
+
+    out = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--fit-steps", "3", "--max-items", "4").stdout)
+    assert out["test"]["fit_steps"] == 3  # no terminal: no bar, and no error either
