@@ -360,16 +360,20 @@ class MainWindow(QMainWindow):
                              ("Mouse wheel", "Zoom the map")]
         return sorted(rows, key=lambda r: r[1].lower())
 
-    def show_shortcuts(self) -> QMessageBox:
-        """Help ▸ Keyboard shortcuts (F1)."""
-        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{t}</td></tr>" for k, t in self.shortcut_table())
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
-                          QMessageBox.StandardButton.Close, self)
+    def _text_box(self, title: str, html: str) -> QMessageBox:
+        """A non-modal box of rich text with a Close button (Help's sheets)."""
+        box = QMessageBox(QMessageBox.Icon.NoIcon, title, html, QMessageBox.StandardButton.Close, self)
         box.setTextFormat(Qt.TextFormat.RichText)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.setModal(False)
         box.show()
         self.help_box = box
         return box
+
+    def show_shortcuts(self) -> QMessageBox:
+        """Help ▸ Keyboard shortcuts (F1)."""
+        rows = "".join(f"<tr><td><b>{k}</b></td><td>&nbsp;&nbsp;{t}</td></tr>" for k, t in self.shortcut_table())
+        return self._text_box("Keyboard shortcuts", f"<table>{rows}</table>")
 
     def show_about(self) -> QMessageBox:
         """Help ▸ About: the version, the open checkpoint and its model card."""
@@ -382,13 +386,7 @@ class MainWindow(QMainWindow):
                      f"of {self.ws.latents.shape[1]} dimensions")
             card = path.with_suffix(".md")
             text += f"<br>Model card: {card}" if card.exists() else "<br>No model card beside the file."
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "About latent-explorer", text, QMessageBox.StandardButton.Close, self)
-        box.setTextFormat(Qt.TextFormat.RichText)
-        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.setModal(False)
-        box.show()
-        self.help_box = box
-        return box
+        return self._text_box("About latent-explorer", text)
 
     def _escape(self) -> None:
         """Esc: close the message banner; with none, show every point again (after a box or a legend click)."""

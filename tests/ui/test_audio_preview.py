@@ -23,16 +23,25 @@ def audio_checkpoint(tmp_path_factory):
     return out
 
 
-def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot, audio_checkpoint):
+def _open(qtbot, checkpoint, size=None):
+    """A window on the PCA map of ``checkpoint``, its preview drawn."""
     from explorer.ui.main_window import MainWindow
-    from explorer.ui.previews import AudioPreview
 
     w = MainWindow()
     w.pca_action.setChecked(True)
     qtbot.addWidget(w)
+    if size:
+        w.resize(*size)
     w.show()
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(audio_checkpoint)
+        assert w.open_checkpoint(checkpoint)
+    return w
+
+
+def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot, audio_checkpoint):
+    from explorer.ui.previews import AudioPreview
+
+    w = _open(qtbot, audio_checkpoint)
     p = w.preview
     assert isinstance(p, AudioPreview) and p.wave.shape == (16000,)
     xs, ys = p.wave_curve.getData()
@@ -53,14 +62,7 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
 
 
 def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoint):
-    from explorer.ui.main_window import MainWindow
-
-    w = MainWindow()
-    w.pca_action.setChecked(True)
-    qtbot.addWidget(w)
-    w.show()
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(audio_checkpoint)
+    w = _open(qtbot, audio_checkpoint)
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
         w._on_path_requested(0, w.ws.ckpt.n_items - 1)
     w.timeline.fps.setValue(16)
@@ -135,15 +137,7 @@ def test_without_an_audio_device_the_app_says_so_and_goes_on(tmp_path, audio_che
 
 
 def test_in_a_small_window_the_side_panel_stays_narrow_and_the_volume_stays(qtbot, audio_checkpoint):
-    from explorer.ui.main_window import MainWindow
-
-    w = MainWindow()
-    w.pca_action.setChecked(True)
-    qtbot.addWidget(w)
-    w.resize(1024, 600)
-    w.show()
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(audio_checkpoint)
+    w = _open(qtbot, audio_checkpoint, size=(1024, 600))
     qtbot.waitUntil(lambda: w.side.width() > 0)
     assert w.side.width() <= 300 < w.width() / 3
     assert w.preview.volume.isVisible() and w.preview.volume.width() >= 60
