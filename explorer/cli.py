@@ -559,10 +559,9 @@ def _cmd_eval(args: argparse.Namespace, argv: list[str]) -> int:
                           fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress())
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
-        from explorer.models.checkpoint import save_checkpoint
+        from explorer.models.checkpoint import save_metrics
 
-        ckpt.metrics[key] = result | {"command": "latent-explorer " + shlex.join(argv)}
-        save_checkpoint(ckpt, ckpt.path)
+        save_metrics(ckpt, key, result | {"command": "latent-explorer " + shlex.join(argv)})
     if args.json:
         print(json.dumps(result, indent=2))
     else:

@@ -195,3 +195,28 @@ def test_peek_metadata_reads_the_header_only_and_names_bad_files(tmp_path, tiny_
     bad.write_bytes(b"\x05\x00\x00\x00\x00\x00\x00\x00{not json")
     with pytest.raises(ExplorerError, match="bad.safetensors"):
         peek_metadata(bad)
+
+
+def test_eval_does_not_save_over_a_checkpoint_that_changed_since_it_was_read(tiny_checkpoint, tmp_path):
+    """A training run's last save landed while an `eval --save` of its previous save was running: the
+    older weights must not be written back over the newer ones."""
+    import shutil
+
+    import pytest
+
+    from explorer.errors import ExplorerError
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint, save_metrics
+
+    path = tmp_path / "running.safetensors"
+    shutil.copy(tiny_checkpoint, path)
+    seen = load_checkpoint(path)
+    newer = load_checkpoint(path)
+    newer.latents = newer.latents + 1.0  # the run's final save, meanwhile
+    save_checkpoint(newer, path)
+    final = path.read_bytes()
+    with pytest.raises(ExplorerError, match="changed while it was evaluated"):
+        save_metrics(seen, "eval", {"test": {"psnr": 1.0}})
+    assert path.read_bytes() == final  # nothing lost
+    again = load_checkpoint(path)
+    save_metrics(again, "eval", {"test": {"psnr": 2.0}})  # unchanged since read: saved
+    assert load_checkpoint(path).metrics["eval"]["test"]["psnr"] == 2.0

@@ -6,6 +6,8 @@ item names, labels, data source, training config and command, and metrics.
 """
 from __future__ import annotations
 
+import hashlib
+
 import json
 import struct
 from dataclasses import dataclass, field
@@ -37,6 +39,8 @@ class Checkpoint:
     """Training config, command line, steps done, seconds spent."""
     metrics: dict = field(default_factory=dict)
     path: Path | None = None
+    read_digest: str = ""
+    """SHA-256 of the file's bytes as they were read (``save_metrics`` checks that nothing wrote it since)."""
 
     @property
     def n_items(self) -> int:
@@ -150,6 +154,22 @@ def peek_metadata(path: str | Path) -> dict:
     return _our_metadata(header, path)
 
 
+def save_metrics(ckpt: Checkpoint, key: str, value: dict) -> None:
+    """Store ``value`` as the checkpoint's metrics ``key`` in its file (``eval --save``), unless the file
+    changed since it was read: a training run still writing it would otherwise lose its newer weights
+    to the older ones evaluated here."""
+    try:
+        now = hashlib.sha256(Path(ckpt.path).read_bytes()).hexdigest()
+    except OSError as e:
+        raise ExplorerError(f"could not read {ckpt.path} again to save the metrics: {e.strerror or e}") from e
+    if ckpt.read_digest and now != ckpt.read_digest:
+        raise ExplorerError(f"{ckpt.path} changed while it was evaluated (is a training run still writing it?); "
+                            "the metrics were not saved: evaluate it again when the run is done")
+    ckpt.metrics[key] = value
+    save_checkpoint(ckpt, ckpt.path)
+    ckpt.read_digest = hashlib.sha256(Path(ckpt.path).read_bytes()).hexdigest()
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Open a checkpoint; any problem is an ``ExplorerError`` whose message names what is wrong."""
     from safetensors import SafetensorError
@@ -205,6 +225,6 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
         if len(vals) != len(names):
             raise ExplorerError(f"{path}: label {key!r} has {len(vals)} values for {len(names)} items")
     ckpt = Checkpoint(config, modality, latents.float(), state, names, labels, meta.get("data") or {},
-                      meta.get("train") or {}, meta.get("metrics") or {}, path)
+                      meta.get("train") or {}, meta.get("metrics") or {}, path, hashlib.sha256(raw).hexdigest())
     ckpt.build_model()  # shapes must match the config: fail here, with the file's name, not later
     return ckpt
