@@ -1182,9 +1182,9 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder, self.compiler):
+        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder, self.sounder, self.compiler):
             runner.cancel()
-        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder):
+        for runner in (self.tsne, self.decoder, self.thumbs, self.embedder, self.sounder):
             runner.wait(10_000)
         self.compiler.wait(120_000)  # a compilation cannot be interrupted; it ends within a minute or so
 
