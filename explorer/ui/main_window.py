@@ -572,7 +572,7 @@ class MainWindow(QMainWindow):
         self._show_nearest(self.ws.selected)
         self.statusBar().showMessage(f"opened {path}", 5000)
         if self.tsne_action.isChecked():
-            self.use_projection("tsne")
+            self.use_projection("tsne", opening=True)
         self.map_ready.emit()  # drawn: PCA at once, t-SNE (if asked for) follows in the background
         self._request_decode()
         self._start_warm_up(self.ws.pipeline)
@@ -759,7 +759,9 @@ class MainWindow(QMainWindow):
         self.save_workspace()
 
     # --- the map ----------------------------------------------------------------------------------------
-    def use_projection(self, method: str) -> None:
+    def use_projection(self, method: str, opening: bool = False) -> None:
+        """``opening``: the checkpoint was just opened, so a cached map is fitted to the view (a map that
+        changes under the user's eyes keeps their pan and zoom instead)."""
         if self.ws.latents is None:
             return
         if method == "pca":
@@ -771,7 +773,7 @@ class MainWindow(QMainWindow):
             return
         cached = load_cached(self.ws.latents, "tsne", self.tsne_params)
         if cached is not None:
-            self.ws.set_projection(cached, same_frame=True)
+            self.ws.set_projection(cached, same_frame=not opening)
             self.map_ready.emit()
             return
         self._set_busy(True, "t-SNE")

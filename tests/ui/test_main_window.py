@@ -203,8 +203,11 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
     assert np.allclose(spreads, pca_spread, rtol=0.01)
     assert np.allclose(w.map._box.viewRange(), view)
-    w.open_checkpoint(small)  # reopening: the cached map, at once
+    w.open_checkpoint(small)  # reopening: the cached map, at once, every point in view
     assert w.ws.projection.method == "tsne" and not w.tsne.busy
+    (x0, x1), (y0, y1) = w.map._box.viewRange()
+    xy = w.map.xy
+    assert x0 <= xy[:, 0].min() and x1 >= xy[:, 0].max() and y0 <= xy[:, 1].min() and y1 >= xy[:, 1].max()
     w.shutdown()
 
 
