@@ -347,14 +347,14 @@ class Session:
         self._set_highlight(mask, f"{int((~mask).sum())} items dimmed")
 
     def isolate_items(self, items) -> None:
-        """Highlight exactly these training items (a box drawn on the map); none: show all again."""
+        """Highlight exactly these training items (a box or lasso drawn on the map); none: show all again."""
         items = np.asarray(items, int)
         if not len(items):
             self._set_highlight(None, "")
             return
         mask = np.zeros(self.n_items, bool)
         mask[items] = True
-        self._set_highlight(mask, f"{len(items)} items in the box (Shift+drag again to change, Find empty or Esc: all)")
+        self._set_highlight(mask, f"{len(items)} items selected on the map (draw again to change; Esc: all)")
 
     def clear_highlight(self) -> None:
         self._set_highlight(None, "")

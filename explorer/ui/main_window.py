@@ -140,8 +140,19 @@ class MainWindow(QMainWindow):
         self.quality_area.setFixedHeight(8 * self.quality.fontMetrics().lineSpacing())
         self.quality.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         rl.addWidget(self.quality_area)
+        # the legend above the map, wrapping onto more lines when long: in the status bar it squeezed
+        # every message there to a few words
+        self.legend = QLabel("")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setWordWrap(True)
+        map_panel = QWidget()
+        ml = QVBoxLayout(map_panel)
+        ml.setContentsMargins(0, 0, 0, 0)
+        ml.setSpacing(2)
+        ml.addWidget(self.legend)
+        ml.addWidget(self.map, 1)
         split = QSplitter()
-        split.addWidget(self.map)
+        split.addWidget(map_panel)
         split.addWidget(right)
         split.setSizes([760, 440])
         self.timeline = Timeline()
@@ -152,8 +163,6 @@ class MainWindow(QMainWindow):
         cl.addWidget(split, 1)
         cl.addWidget(self.timeline)
         self.setCentralWidget(central)
-        self.legend = QLabel("")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(160)
         self.progress.setVisible(False)
@@ -163,7 +172,6 @@ class MainWindow(QMainWindow):
         self.pause_button.setToolTip("Hold t-SNE where it is (the map stays usable), and go on later")
         self.pause_button.setVisible(False)
         self._tsne_paused = None
-        self.statusBar().addPermanentWidget(self.legend)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().addPermanentWidget(self.pause_button)
         self.statusBar().addPermanentWidget(self.cancel_button)
@@ -357,6 +365,8 @@ class MainWindow(QMainWindow):
         rows = list(seen) + [("F2", "Rename the selected bookmark or saved path"),
                              ("Home", "Reset the 3-D view (shapes)"),
                              ("Drag on the map", "From one point to another: a path"),
+                             ("Shift+drag on the map", "Show only the items in a box"),
+                             ("Ctrl+drag on the map", "Show only the items in a lasso"),
                              ("Mouse wheel", "Zoom the map")]
         return sorted(rows, key=lambda r: r[1].lower())
 
@@ -859,6 +869,7 @@ class MainWindow(QMainWindow):
         labels = self.ws.ckpt.labels if self.ws.ckpt else {}
         if key not in labels:
             self.legend.setText("")
+            self.legend.setVisible(False)
             return None
         rgb, legend = label_colours(labels[key])
         categories = {str(v) for v in labels[key]}
@@ -872,6 +883,7 @@ class MainWindow(QMainWindow):
             return f"{dot} <a href='label:{quote(t)}' style='color:black; text-decoration:none'>{escape(t)}</a>"
 
         self.legend.setText(" ".join(entry(t, c) for t, c in legend))
+        self.legend.setVisible(True)
         self.legend.setToolTip("Click a label to show only its items (again: all); Shift+click to dim it")
         return rgb
 

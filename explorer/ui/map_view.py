@@ -16,6 +16,9 @@ from explorer.ui.palette import PATH_COLOURS
 
 PICK_PIXELS = 10
 MAX_EDGES_DRAWN = 12_000
+LONG_EDGE = 0.1
+MAX_LONG_EDGES_DRAWN = 2_000
+"""An edge longer on the map than this fraction of the view's diagonal is drawn faint."""
 """Beyond this many edges in view, an even sample of them is drawn (zoom in to see every one)."""
 def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> QPen:
     """A pen whose width is in screen pixels at any zoom."""
@@ -39,26 +42,47 @@ def _leave_clicks(item: pg.PlotDataItem) -> pg.PlotDataItem:
     return item
 
 
+def inside_polygon(xy: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """``[N]`` bool: which of the points ``xy [N, 2]`` lie inside the closed ``polygon [M, 2]`` (even-odd
+    rule, so a lasso that crosses itself leaves out what it wraps twice)."""
+    x, y = xy[:, 0:1], xy[:, 1:2]
+    (x0, y0), (x1, y1) = polygon[:-1].T[:, None, :], polygon[1:].T[:, None, :]
+    crosses = (y0 > y) != (y1 > y)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at = x0 + (y - y0) * (x1 - x0) / (y1 - y0)
+    return (np.count_nonzero(crosses & (x < at), axis=1) % 2) == 1
+
+
 class _MapViewBox(pg.ViewBox):
     """Pans and zooms as usual, except that a drag starting on a point draws a path request."""
 
     def __init__(self, owner: "MapView") -> None:
         super().__init__(lockAspect=True)
         self.owner = owner
+        self._lasso: list[tuple[float, float]] = []
 
     def mouseDragEvent(self, ev, axis=None) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             return super().mouseDragEvent(ev, axis)
-        if ev.modifiers() & Qt.KeyboardModifier.ShiftModifier:  # Shift+drag: a box around points
+        mods = ev.modifiers()
+        if mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.ControlModifier):
             ev.accept()
-            a, b = self.mapSceneToView(ev.buttonDownScenePos()), self.mapSceneToView(ev.scenePos())
-            xs, ys = sorted((a.x(), b.x())), sorted((a.y(), b.y()))
-            self.owner._box_outline.setData([xs[0], xs[1], xs[1], xs[0], xs[0]], [ys[0], ys[0], ys[1], ys[1], ys[0]])
+            here = self.mapSceneToView(ev.scenePos())
+            if mods & Qt.KeyboardModifier.ControlModifier:  # Ctrl+drag: a lasso, drawn freehand
+                if ev.isStart() or not self._lasso:
+                    down = self.mapSceneToView(ev.buttonDownScenePos())
+                    self._lasso = [(down.x(), down.y())]
+                self._lasso.append((here.x(), here.y()))
+                outline = np.array(self._lasso + self._lasso[:1])
+            else:  # Shift+drag: a box
+                a = self.mapSceneToView(ev.buttonDownScenePos())
+                xs, ys = sorted((a.x(), here.x())), sorted((a.y(), here.y()))
+                outline = np.array([(xs[0], ys[0]), (xs[1], ys[0]), (xs[1], ys[1]), (xs[0], ys[1]), (xs[0], ys[0])])
+            self.owner._box_outline.setData(outline[:, 0], outline[:, 1])
             if ev.isFinish():
+                self._lasso = []
                 self.owner._box_outline.setData([], [])
-                xy = self.owner.xy
-                inside = (xy[:, 0] >= xs[0]) & (xy[:, 0] <= xs[1]) & (xy[:, 1] >= ys[0]) & (xy[:, 1] <= ys[1])
-                self.owner.box_selected.emit(np.flatnonzero(inside))
+                self.owner.box_selected.emit(np.flatnonzero(inside_polygon(self.owner.xy, outline)))
             return
         if ev.isStart():
             self.owner._drag_from = self.owner.point_at(self.mapSceneToView(ev.buttonDownScenePos()))
@@ -89,7 +113,7 @@ class MapView(pg.PlotWidget):
     point_hovered = Signal(int)
     path_requested = Signal(int, int)
     box_selected = Signal(object)
-    """Shift+drag drew a box: the training items inside it (an index array)."""
+    """Shift+drag drew a box, or Ctrl+drag a lasso: the training items inside it (an index array)."""
 
     def __init__(self, parent=None) -> None:
         self._box = _MapViewBox(self)
@@ -103,7 +127,8 @@ class MapView(pg.PlotWidget):
         self.extra_xy = np.zeros((0, 2))
         self.all_xy = self.xy
         self._tree: cKDTree | None = None
-        self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(205, 205, 205), 1), connect="pairs")
+        self._edges = pg.PlotCurveItem(pen=cosmetic(QColor(150, 150, 150, 170), 1), connect="pairs")
+        self._long_edges = pg.PlotCurveItem(pen=cosmetic(QColor(150, 150, 150, 18), 1), connect="pairs")
         self._edges_ij: tuple[np.ndarray, np.ndarray] | None = None
         self.show_edges = False
         self._groups: list[pg.ScatterPlotItem] = []
@@ -127,10 +152,12 @@ class MapView(pg.PlotWidget):
                                   self._box_outline, self._playhead), start=5):
             item.setZValue(z)
         self._edges.setZValue(-1)
-        for item in (self._edges, self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
+        self._long_edges.setZValue(-2)
+        for item in (self._long_edges, self._edges, self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
                      self._box_outline, self._playhead):
             self.addItem(item)
         self._edges.setVisible(False)
+        self._long_edges.setVisible(False)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         # edges move with the view as they are; which ones to draw is decided once the view rests
         from PySide6.QtCore import QTimer
@@ -197,22 +224,35 @@ class MapView(pg.PlotWidget):
         self._update_edges()
 
     def _update_edges(self, *_) -> None:
+        """Draw the k-NN edges with an end in view. Edges short on the map (under a tenth of the view's
+        diagonal) are drawn as lines; longer ones, which join points that the 2-D map put apart and
+        would cover a zoomed-in view with a grey mesh, only as a faint trace."""
         if not self.show_edges or self._edges_ij is None or not len(self.xy):
             self._edges.setVisible(False)
+            self._long_edges.setVisible(False)
             return
         i, j = self._edges_ij
         (x0, x1), (y0, y1) = self._box.viewRange()
         a, b = self.xy[i], self.xy[j]
         inside = ((a[:, 0] >= x0) & (a[:, 0] <= x1) & (a[:, 1] >= y0) & (a[:, 1] <= y1)) | \
                  ((b[:, 0] >= x0) & (b[:, 0] <= x1) & (b[:, 1] >= y0) & (b[:, 1] <= y1))
-        idx = np.flatnonzero(inside)
-        self.edges_in_view = len(idx)
-        if len(idx) > MAX_EDGES_DRAWN:  # a hairball at this zoom: an even sample, all of them once zoomed in
-            idx = idx[np.linspace(0, len(idx) - 1, MAX_EDGES_DRAWN).astype(int)]
-        seg = np.empty((2 * len(idx), 2))
-        seg[0::2], seg[1::2] = a[idx], b[idx]
-        self._edges.setData(seg[:, 0], seg[:, 1])
-        self._edges.setVisible(True)
+        long = np.linalg.norm(a - b, axis=1) > LONG_EDGE * np.hypot(x1 - x0, y1 - y0)
+        self.edges_in_view = int(inside.sum())
+        for item, chosen, most in ((self._edges, inside & ~long, MAX_EDGES_DRAWN),
+                                   (self._long_edges, inside & long, MAX_LONG_EDGES_DRAWN)):
+            idx = np.flatnonzero(chosen)
+            if len(idx) > most:  # too many at this zoom: an even sample, all of them once zoomed in
+                idx = idx[np.linspace(0, len(idx) - 1, most).astype(int)]
+            seg = np.empty((2 * len(idx), 2))
+            seg[0::2], seg[1::2] = a[idx], b[idx]
+            item.setData(seg[:, 0], seg[:, 1])
+            item.setVisible(True)
+
+    @property
+    def long_edges_drawn(self) -> int:
+        """How many edges are drawn faint, as too long on the map for this zoom."""
+        item = self._long_edges
+        return len(item.xData) // 2 if item.isVisible() and item.xData is not None else 0
 
     @property
     def edges_drawn(self) -> int:

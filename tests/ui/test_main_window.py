@@ -39,6 +39,13 @@ def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
     assert window.map.xy.shape == (window.ws.ckpt.n_items, 2)
     assert "Trouser" in window.legend.text()  # coloured by class, with a legend
     assert "fashion-mnist" in window.windowTitle()
+    # the legend sits above the map, every label on screen; the status bar is left to messages
+    assert window.legend.isVisible() and window.legend.parent() is window.map.parent()
+    assert window.legend.height() >= window.legend.heightForWidth(window.legend.width())  # wrapped, not cut
+    assert not window.statusBar().isAncestorOf(window.legend)
+    assert not any(w.isVisible() for w in (window.progress, window.pause_button, window.cancel_button))
+    message = f"opened {DEFAULT_CHECKPOINT} (10 000 items, image); decoding in fp32"
+    assert window.statusBar().fontMetrics().horizontalAdvance(message) < window.statusBar().width()
 
 
 @pytest.mark.parametrize("mode", ["lerp", "geodesic"])
@@ -162,8 +169,20 @@ def test_the_graph_can_be_shown_with_adjustable_k(window):
     assert window.map.edges_drawn > 0
     window._set_k(3)
     assert window.ws.graph.k == 3 and window.map.edges_drawn > 0
+    # zoomed in, edges that the 2-D map stretched across the view are a faint trace, not a grey mesh
+    from explorer.ui.map_view import MAX_LONG_EDGES_DRAWN
+
+    xy = window.map.xy
+    c, s = np.median(xy, 0), xy.std(0) / 4
+    window.map.getViewBox().setRange(xRange=(c[0] - s[0], c[0] + s[0]), yRange=(c[1] - s[1], c[1] + s[1]), padding=0)
+    window.map._update_edges()  # what the view does once it rests
+    (x0, x1), (y0, y1) = window.map.getViewBox().viewRange()
+    lines = np.stack([window.map._edges.xData, window.map._edges.yData], 1)
+    assert np.linalg.norm(lines[0::2] - lines[1::2], axis=1).max() <= 0.1 * np.hypot(x1 - x0, y1 - y0)
+    assert 0 < window.map.long_edges_drawn <= MAX_LONG_EDGES_DRAWN
+    assert window.map._long_edges.opts["pen"].color().alpha() < 32 < window.map._edges.opts["pen"].color().alpha()
     window.graph_action.setChecked(False)
-    assert window.map.edges_drawn == 0
+    assert window.map.edges_drawn == 0 and window.map.long_edges_drawn == 0
 
 
 def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
@@ -538,9 +557,43 @@ def test_shift_drag_draws_a_box_that_isolates_its_points_and_esc_shows_all(windo
     inside = (xy[:, 0] <= x_cut) & (xy[:, 1] >= y_cut)
     assert window.ws.highlight is not None and abs(int(window.ws.highlight.sum()) - int(inside.sum())) <= 0.02 * len(xy)
     assert not window.ws.paths  # a box is not a path
-    assert "items in the box" in window.statusBar().currentMessage()
+    assert "items selected on the map" in window.statusBar().currentMessage()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.ws.highlight is None
+
+
+def test_ctrl_drag_draws_a_lasso_that_isolates_the_points_inside_it(window, qtbot, monkeypatch):
+    import pyqtgraph as pg
+
+    from explorer.ui.map_view import inside_polygon
+
+    # the moves below come faster than a hand moves; pyqtgraph would drop all but a few of them
+    monkeypatch.setitem(pg.CONFIG_OPTIONS, "mouseRateLimit", -1)
+
+    xy = window.map.xy
+    centre, spread = xy.mean(0), xy.std(0)
+    # a triangle around the middle of the map, drawn freehand through 30 mouse positions
+    corners = centre + spread * np.array([[-1.0, -0.8], [1.2, -0.6], [0.1, 1.1], [-1.0, -0.8]])
+    stroke = np.concatenate([np.linspace(corners[i], corners[i + 1], 10, endpoint=False) for i in range(3)])
+    vp = window.map.viewport()
+    ctrl = Qt.KeyboardModifier.ControlModifier
+
+    def send(kind, pos, buttons):
+        button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+        QApplication.sendEvent(vp, QMouseEvent(kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)), button, buttons, ctrl))
+
+    where = [window.map.view_to_widget(p) for p in stroke]
+    send(QEvent.Type.MouseButtonPress, where[0], Qt.MouseButton.LeftButton)
+    for pos in where[1:]:
+        send(QEvent.Type.MouseMove, pos, Qt.MouseButton.LeftButton)
+    send(QEvent.Type.MouseButtonRelease, where[-1], Qt.MouseButton.NoButton)
+    inside = inside_polygon(xy, corners)
+    box = (xy >= corners.min(0)).all(1) & (xy <= corners.max(0)).all(1)
+    assert 100 < inside.sum() < box.sum()  # a triangle: fewer than its bounding box holds
+    chosen = window.ws.highlight
+    assert chosen is not None and not window.ws.paths  # a lasso is not a path
+    assert (chosen != inside).sum() <= 0.01 * len(xy)  # the points inside, up to pixel rounding at the edges
+    assert window.map._box_outline.xData is None or len(window.map._box_outline.xData) == 0  # the outline goes
 
 
 def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
