@@ -61,7 +61,7 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
     w.shutdown()
 
 
-def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoint):
+def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoint, tmp_path):
     w = _open(qtbot, audio_checkpoint)
     # no sound device in this process: PortAudio opened here on a machine without a sound card blocks
     # later tests; the device path is tested in a subprocess with ALSA writing to a file (below)
@@ -76,6 +76,14 @@ def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoin
     assert len(w.last_path_sound) == round((frames - 1) / 16 * 16000)  # as long as the path plays
     clips = w.ws.pipeline.signal(w.ws.paths[w.ws.current].path.latents[::8])
     assert np.abs(w.last_path_sound).max() > 0.3 * np.abs(clips).max()  # as loud as the path's own clips
+    # and as loud as the same path exported as one continuous sound: live and export do not differ in level
+    from explorer.core.export import ExportOptions, export
+
+    out = export(w.ws.pipeline, w.ws.paths[w.ws.current].path.latents, tmp_path / "path.wav",
+                 ExportOptions(fps=16, morph=True, float_wav=True))
+    exported, _ = soundfile.read(out)
+    peak_db = lambda x: 20 * np.log10(np.abs(x).max())  # noqa: E731
+    assert abs(peak_db(exported) - peak_db(w.last_path_sound)) < 1.5  # (once: -2 against -18 dBFS)
     assert w.timeline._timer.isActive()
     qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)  # pause: the sound stops with it
     assert not w.timeline._timer.isActive()
