@@ -170,8 +170,12 @@ def test_shape_paths_export_as_closed_meshes_and_rendered_frames(tmp_path):
             "--out", str(tmp_path / "m.gif"))
     with Image.open(tmp_path / "m.gif") as im:
         assert im.n_frames == 3 and im.size == (256, 256)
-        frame = np.asarray(im.convert("RGB"))
-        assert (frame < 200).any(-1).mean() > 0.01  # the shape is drawn, not a blank picture
+        for i in range(im.n_frames):
+            im.seek(i)
+            drawn = (np.asarray(im.convert("RGB")) < 200).any(-1)
+            assert drawn.mean() > 0.01  # the shape is drawn, not a blank picture
+            # the whole shape is in the frame on every frame: a white margin all round, nothing cut at an edge
+            assert not drawn[:4].any() and not drawn[-4:].any() and not drawn[:, :4].any() and not drawn[:, -4:].any()
 
 
 def test_audiovisual_mp4_carries_picture_and_sound(tmp_path):
