@@ -67,7 +67,7 @@ class AudioPreview(QWidget):
         self.spec_view = pg.PlotWidget(background="w")
         self.spec_view.setMouseEnabled(x=False, y=False)
         self.spec_view.setLabel("bottom", "time", units="s")
-        self.spec_view.setLabel("left", "frequency", units="Hz")
+        self.spec_view.setLabel("left", "", units="Hz")  # "(kHz)": "frequency (kHz)" was cut in this low plot
         self.spec_image = pg.ImageItem(axisOrder="row-major")
         self.spec_image.setColorMap(pg.colormap.get("viridis"))
         self.spec_view.addItem(self.spec_image)
