@@ -253,7 +253,7 @@ def test_eval_sheet_sets_real_items_above_their_decodes(tiny_checkpoint, tmp_pat
 
 
 def test_each_modality_brings_its_preset_settings_and_the_command_line_overrides_them():
-    from explorer.cli import apply_setting
+    from explorer.train.config import apply_setting
 
     image_model, image_train, _ = preset("base", 2, 1, get_modality("image"))
     assert image_model.omega0_first == 30 and image_model.latent_dim == 256 and image_train.lle_warmup == 1000
@@ -295,7 +295,7 @@ def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
     help_text = " ".join(proc.stdout.split())
     for name in PRESETS:
         assert f"{name}:" in help_text
-    check = subprocess.run([sys.executable, "-c", "import sys; from explorer.cli import _parser; _parser(); "
+    check = subprocess.run([sys.executable, "-c", "import sys; from explorer.cli import build_parser; build_parser(); "
                             "print('torch' in sys.modules)"], capture_output=True, text=True)
     assert check.stdout.strip() == "False"
     version = subprocess.run([sys.executable, "-m", "explorer", "--version"], capture_output=True, text=True)

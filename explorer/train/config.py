@@ -141,3 +141,28 @@ def part_preset_settings(name: str, plug) -> dict[str, list[str]]:
         if dot:
             out.setdefault(part, []).append(f"{setting}={value}")
     return out
+
+
+def apply_setting(item: str, *configs) -> None:
+    """``KEY=VALUE`` onto the first config with that field, converted to the field's type."""
+    key, sep, raw = item.partition("=")
+    key = key.strip().replace("-", "_")
+    if not sep:
+        raise ExplorerError(f"--set {item!r}: write KEY=VALUE, e.g. --set hidden=256")
+    for cfg in configs:
+        names = {f.name for f in dataclasses.fields(cfg)}
+        if key in names:
+            current = getattr(cfg, key)
+            try:
+                if isinstance(current, bool):
+                    if raw.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                        raise ValueError(raw)
+                    value = raw.lower() in ("true", "1", "yes")
+                else:
+                    value = type(current)(raw)
+            except ValueError:
+                raise ExplorerError(f"--set {key}: {raw!r} is not a valid {type(current).__name__}") from None
+            setattr(cfg, key, value)
+            return
+    known = sorted({f.name for cfg in configs for f in dataclasses.fields(cfg)})
+    raise ExplorerError(f"--set: unknown setting {key!r}; known: {', '.join(known)}")

@@ -1,0 +1,84 @@
+"""The command line: ``latent-explorer COMMAND ...``, one module per command, or the desktop app.
+
+Each command module has ``add_parser(sub)`` (which sets ``func``) and ``run(args, argv)``; its heavy
+imports (torch, the engine) are inside ``run``, so ``--help`` stays quick.
+"""
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import traceback
+
+from explorer.errors import ExplorerError
+
+COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "hallucinate", "data")
+SUBCOMMANDS = COMMANDS + ("walk",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from importlib import import_module
+
+    from explorer import __version__
+
+    p = argparse.ArgumentParser(
+        prog="latent-explorer",
+        description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders). "
+                    "Without a command it opens the desktop app: latent-explorer [CHECKPOINT] "
+                    "(the shipped Fashion-MNIST model when none is given).",
+        epilog="Add --debug to any command to see the full traceback of an error.",
+    )
+    p.add_argument("--version", action="version", version=f"latent-explorer {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        import_module(f"explorer.cli.{name}").add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    parser = build_parser()
+    if not argv or argv[0] not in SUBCOMMANDS + ("-h", "--help", "--version"):
+        try:  # the desktop app: latent-explorer [CHECKPOINT] [--screenshot PNG]
+            from explorer.ui.app import run
+
+            return run(argv)
+        except ImportError as e:
+            print(f"latent-explorer: error: the desktop app cannot start: {e}", file=sys.stderr)
+            return 1
+        except ExplorerError as e:
+            print(f"latent-explorer: error: {e}", file=sys.stderr)
+            return 1
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        if hasattr(args, "threads"):
+            from explorer.cli.common import set_threads
+
+            set_threads(args.threads)
+        return args.func(args, argv)
+    except ExplorerError as e:
+        if debug:
+            traceback.print_exc()
+        print(f"latent-explorer: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("latent-explorer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # the reader went away (e.g. "| head"): not an error of ours
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as e:  # a bug: one line unless --debug
+        if debug:
+            raise
+        print(f"latent-explorer: internal error: {e.__class__.__name__}: {e} (run again with --debug for the traceback)",
+              file=sys.stderr)
+        return 3
+
+
+def _raise_interrupt(signum, frame):  # SIGTERM -> the same clean save as Ctrl-C
+    raise KeyboardInterrupt

@@ -1,0 +1,54 @@
+"""``latent-explorer bench``: the performance budget measured on this machine."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+
+
+def add_parser(sub) -> None:
+    bn = sub.add_parser("bench", help="time the interactions of the performance budget on this machine",
+                        description="Decode, mesh, graph, geodesic and t-SNE timings (medians) next to their budgets "
+                                    "from DESIGN.md, for the shipped checkpoints. Informational: never fails on speed.")
+    bn.add_argument("--json", action="store_true", help="machine-readable output")
+    bn.add_argument("--quick", action="store_true", help="few repeats and small sizes (seconds; for smoke tests)")
+    bn.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    import dataclasses
+    import os
+
+    import torch
+
+    from explorer.core.bench import run_bench
+    from explorer.core.device import resolve_device
+
+    device = resolve_device("auto")
+    header = (f"latent-explorer bench{' --quick' if args.quick else ''}: {device.type}, "
+              f"{torch.get_num_threads()} torch threads, {os.cpu_count()} cores, torch {torch.__version__}")
+    if not args.json:
+        print(header, flush=True)
+    report = (lambda r: None) if args.json else (lambda r: print(r.line(), flush=True))
+    results = run_bench(args.quick, report=report)
+    try:  # the map is the app's: measured only where its libraries are installed
+        from explorer.io.timing import BenchResult
+        from explorer.ui.bench_map import map_frame_ms, startup_ms
+
+        ms = startup_ms(1 if args.quick else 3)
+        results.append(BenchResult("app start to a usable map (default checkpoint)", ms, 1 if args.quick else 3,
+                                   3000, "a fresh interpreter: imports, window, checkpoint, PCA map drawn"))
+        report(results[-1])
+
+        n = 10_000 if args.quick else 100_000
+        ms, detail = map_frame_ms(n, frames=6 if args.quick else 30)
+        results.append(BenchResult(f"map pan/zoom frame, {n} points", ms, 6 if args.quick else 30, 1000 / 30,
+                                   f"{1000 / ms:.0f} fps; {detail}"))
+        report(results[-1])
+    except ImportError as e:
+        print(f"(map frame time not measured: {e})", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"machine": header, "results": [dataclasses.asdict(r) for r in results]}, indent=2))
+    return 0

@@ -1,0 +1,74 @@
+"""What several commands share: speed options, the decode pipeline, build progress, metric lines."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from explorer.errors import ExplorerError
+
+STARTS_HELP = "starts of the K fits: the training latents nearest to a first fit (default) or random training latents"
+DEVICES = ["auto", "cpu", "cuda"]
+
+
+def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:
+    """--precision, --compile and --threads: how fast the fields run (models.precision, models.compiled)."""
+    p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="number format of the fields: bf16 (mixed precision: float32 weights, latents and losses) "
+                        "where the CPU has avx512_bf16/AMX or the GPU supports it, else fp32 (default auto)")
+    p.add_argument("--compile", choices=["auto", "on", "off"], default=compile_default,
+                   help="torch.compile the fields where a C++ compiler (CPU) or Triton (CUDA) is present; the first "
+                        "run compiles (seconds to a minute), later runs load the cached kernels; "
+                        + ("auto compiles runs long enough to win that back" if compile_default == "auto"
+                           else "worth it for long decodes") + f" (default {compile_default})")
+    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: OMP_NUM_THREADS, else every core)")
+
+
+def pipeline_for(ckpt, args: argparse.Namespace):
+    """The decode pipeline a command asked for (device, precision, compilation), its notes said once."""
+    from explorer.core.pipeline import DecodePipeline
+
+    pipeline = DecodePipeline(ckpt, device=args.device, precision=args.precision, compile=args.compile)
+    if pipeline.compiled:
+        print(f"compiled the decoder in {pipeline.warm_up():.1f} s", file=sys.stderr)
+    for note in pipeline.notes:
+        print(note, file=sys.stderr)
+    return pipeline
+
+
+def show_build(progress, unit: str, total: int | None) -> int:
+    """Run a dataset build with a progress bar on stderr (``explorer.data.build``)."""
+    from tqdm import tqdm
+
+    from explorer.io.progress import run_to_end
+
+    return run_to_end(tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None), "the build")
+
+
+def fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
+    """Nested metric dicts as indented lines; a dict of plain values on one line."""
+    lines = []
+    for key, vals in m.items():
+        if isinstance(vals, dict) and any(isinstance(v, dict) for v in vals.values()):
+            lines.append(f"{indent}{key}:")
+            lines += fmt_metrics(vals, indent + "  ")
+        elif isinstance(vals, dict):
+            parts = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}" for k, v in vals.items())
+            lines.append(f"{indent}{key}: {parts}")
+        else:
+            lines.append(f"{indent}{key}: {vals}")
+    return lines
+
+
+def set_threads(n: int | None) -> None:
+    """Every core by default (OMP_NUM_THREADS, where set, says otherwise); ``--threads N`` sets it."""
+    import os
+
+    import torch
+
+    if n is None:
+        if os.environ.get("OMP_NUM_THREADS"):
+            return  # torch already follows it
+        n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if n < 1:
+        raise ExplorerError(f"--threads must be at least 1, got {n}")
+    torch.set_num_threads(n)

@@ -1,0 +1,76 @@
+"""``latent-explorer embed``: a latent for a new file, with its nearest training items."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import json
+
+from explorer.cli.common import pipeline_for, speed_options
+
+
+
+def add_parser(sub) -> None:
+    em = sub.add_parser("embed", help="fit a latent for a new signal (image, sound or mesh file)",
+                        description="Read FILE as the checkpoint's signal, fit a latent with the network frozen "
+                                    "(GEM 4.4: L_rec + L_LLE), report the fit and the nearest training items.")
+    em.add_argument("checkpoint", metavar="CKPT")
+    em.add_argument("file", metavar="FILE")
+    em.add_argument("--json", action="store_true")
+    em.add_argument("--steps", type=int, default=300, help="fitting steps (default 300)")
+    em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
+    em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
+    em.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
+                    help="pictures: embed the negative (auto: when the background is the opposite of the "
+                         "training pictures', e.g. a dark shoe on white for Fashion-MNIST)")
+    em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    speed_options(em)
+    em.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from tqdm import tqdm
+
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.embed import EmbedResult, embed_steps, read_signal
+
+    ckpt = load_checkpoint(args.checkpoint)
+    pipeline = pipeline_for(ckpt, args)
+    observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
+    bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)
+    result = None
+    for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle"):
+        if isinstance(step, EmbedResult):
+            result = step
+        else:
+            bar.update(1)
+    bar.close()
+    if args.out:
+        plug = pipeline.parts[result.part]
+        signal = pipeline.signal(result.latent[None], part=result.part)[0]
+        if plug.name == "shape":
+            import trimesh
+
+            from explorer.io.atomic import atomic_write_bytes
+
+            v, f = signal
+            atomic_write_bytes(args.out, trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1]))
+        else:
+            plug.write(args.out, signal)
+    def labels(i: int) -> dict:
+        return {k: v[i] for k, v in ckpt.labels.items() if k != "folder"}
+
+    out = {"file": args.file, "part": result.part, "metrics": result.metrics, "notes": result.notes,
+           "neighbours": [{"index": i, "name": n, "distance": d, "labels": labels(i)} for i, n, d in result.neighbours],
+           "latent": [float(v) for v in result.latent]}
+    if args.json:
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"{args.file} embedded in {ckpt.path} ({args.steps} steps, {args.fit_loss})")
+        for note in result.notes:
+            print(f"  note: {note} (--invert no to keep it as it is)")
+        print("  fit: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+        print("  nearest training items: " + ", ".join(
+            f"{n} ({', '.join(str(v) for v in labels(i).values())}; {d:.3g})" if labels(i) else f"{n} ({d:.3g})"
+            for i, n, d in result.neighbours))
+    return 0

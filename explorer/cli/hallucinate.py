@@ -1,0 +1,50 @@
+"""``latent-explorer hallucinate``: K sounds for a picture, K pictures for a sound."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from explorer.errors import ExplorerError
+
+from explorer.cli.common import STARTS_HELP, pipeline_for, speed_options
+
+
+
+def add_parser(sub) -> None:
+    hl = sub.add_parser("hallucinate", help="audio-visual checkpoints: K sounds for a picture, K pictures for a sound",
+                        description="Fit K latents to FILE's modality alone from different starts (GEM 5.2, fig. 8) "
+                                    "and write what each proposes for the other modality into DIR.")
+    hl.add_argument("checkpoint", metavar="CKPT")
+    hl.add_argument("file", metavar="FILE", help="an image (proposes sounds) or a sound (proposes pictures)")
+    hl.add_argument("--k", type=int, default=4, help="proposals (default 4)")
+    hl.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
+    hl.add_argument("--steps", type=int, default=300)
+    hl.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    hl.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    speed_options(hl)
+    hl.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.embed import read_signal
+    from explorer.core.hallucinate import hallucinate
+    from explorer.data.folders import require_empty_folder
+
+    out = require_empty_folder(args.out)
+    pipeline = pipeline_for(load_checkpoint(args.checkpoint), args)
+    if "parts" not in pipeline.ckpt.modality:
+        raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")
+    observed = read_signal(pipeline, args.file)
+    other = next(k for k in pipeline.parts if k != observed.part)
+    z = hallucinate(pipeline, observed.part, observed.values, args.k, args.steps, starts=args.starts)
+    plug = pipeline.parts[other]
+    out.mkdir(parents=True, exist_ok=True)
+    suffix = "png" if plug.name == "image" else "wav"
+    for j, proposal in enumerate(pipeline.signal(z, part=other)):
+        plug.write(out / f"{Path(args.file).stem}-proposal-{j}.{suffix}", proposal)
+    print(f"wrote {args.k} {'pictures' if suffix == 'png' else 'sounds'} proposed for {args.file} to {out}",
+          file=sys.stderr)
+    return 0

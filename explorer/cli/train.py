@@ -1,0 +1,201 @@
+"""``latent-explorer train``: a GEM auto-decoder on a dataset, resumable."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from explorer.errors import ExplorerError
+
+from explorer.cli.common import speed_options
+
+AUTO_COMPILE_STEPS = 500
+
+
+def add_parser(sub) -> None:
+    from explorer.train.preset_times import PRESET_TIMES
+
+    t = sub.add_parser("train", help="train a GEM auto-decoder on a dataset",
+                       description="Train an auto-decoder (one latent per signal) with GEM's losses.")
+    t.add_argument("--data", required=True, metavar="SPEC", help="built-in dataset (fashion-mnist, sprites) or a folder")
+    t.add_argument("--modality", default="image", choices=["image", "audio", "shape", "audiovisual"])
+    t.add_argument("--audio-target", choices=["waveform", "spectrogram"], default=None,
+                   help="what the audio field learns: the waveform (time -> amplitude) or GEM's log spectrogram "
+                        "(frequency, time -> normalised log magnitude; heard through Griffin-Lim). Default: "
+                        "spectrogram (measured better as sound: checkpoints/notes.md); --preset audio-waveform "
+                        "means waveform")
+    t.add_argument("--out", required=True, metavar="CKPT", help="checkpoint file to write (.safetensors)")
+    t.add_argument("--preset", default="base", choices=list(PRESET_TIMES), metavar="PRESET",
+                   help="model and training sizes, with their expected time. "
+                        + ". ".join(f"{k}: {v}" for k, v in PRESET_TIMES.items()))
+    t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
+    t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
+    t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    speed_options(t, compile_default="auto")
+    t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
+    t.add_argument("--force", action="store_true", help="overwrite an existing --out checkpoint")
+    t.add_argument("--model", dest="model_kind", choices=["hyper", "modulated", "film"], help="field architecture (default hyper)")
+    t.add_argument("--activation", choices=["sine", "relu_pe"], help="field activation of the hyper model")
+    t.add_argument("--max-items", type=int, help="use at most N training items")
+    t.add_argument("--max-test", type=int, help="use at most N held-out items (fashion-mnist)")
+    t.add_argument("--resolution", type=int, help="image side in pixels (folders, sprites)")
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
+    t.add_argument("--save-every", type=float, metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
+    t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8; "
+                        "PART.KEY=VALUE sets one part of an audiovisual model, e.g. --set audio.hidden=256 "
+                        "(repeatable; see explorer/models/config.py and explorer/train/config.py)")
+    t.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, argv: list[str]) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    import dataclasses
+
+    import torch
+
+    from explorer.core.device import resolve_device
+    from explorer.data import load_dataset
+    from explorer.modalities import get_modality, plug_parts
+    from explorer.models import MultiFieldConfig
+    from explorer.models.compiled import resolve_compile
+    from explorer.train.config import DATA_SETTINGS, apply_setting, part_preset_settings, preset
+    from explorer.train.progress_log import ProgressLog
+    from explorer.train.trainer import Trainer, state_path
+
+    out = Path(args.out)
+    if out.exists() and not (args.resume or args.force):
+        raise ExplorerError(f"{out} exists; add --resume to continue training it or --force to overwrite it")
+    if out.exists() and out.is_dir():
+        raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
+    modality = get_modality(args.modality, _modality_options(args))
+    device = resolve_device(args.device)
+    base_cfg, train_cfg, data_opts = preset(args.preset, 1, 1, modality)
+    for name, value in (("steps", args.steps), ("batch_size", args.batch_size), ("seed", args.seed),
+                        ("save_every_s", args.save_every)):
+        if value is not None:
+            setattr(train_cfg, name, value)
+    train_cfg.lle = train_cfg.lle and not args.no_lle
+    train_cfg.iso = train_cfg.iso and not args.no_iso
+    parts = plug_parts(modality)
+    given = part_preset_settings(args.preset, modality)
+    part_settings = {key: list(given.get(key, [])) for key in parts}
+    for item in args.set:
+        key, dot, rest = item.partition(".")
+        name, eq, value = item.partition("=")
+        if dot and key in parts and key is not None and "=" in rest and "=" not in key:
+            part_settings[key].append(rest)
+        elif eq and name.strip() in DATA_SETTINGS:
+            try:
+                data_opts[name.strip()] = int(value)
+            except ValueError:
+                raise ExplorerError(f"--set {item}: {name.strip()} takes a whole number") from None
+        else:
+            apply_setting(item, base_cfg, train_cfg)
+    if args.model_kind:
+        base_cfg.kind = args.model_kind
+    if args.activation:
+        base_cfg.activation = args.activation
+    for name in ("max_items", "max_test"):
+        if getattr(args, name) is not None:
+            data_opts[name] = getattr(args, name)
+    dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
+    configs = {}
+    for key, plug in parts.items():
+        cfg = dataclasses.replace(base_cfg, in_dim=plug.in_dim,
+                                  out_dim=(dataset if key is None else dataset.parts[key]).channels)
+        for item in part_settings[key]:
+            apply_setting(item, cfg)
+        cfg.__post_init__()
+        configs[key] = cfg
+    model_cfg = configs[None] if None in configs else MultiFieldConfig(configs)
+    train_cfg.__post_init__()
+    command = "latent-explorer " + shlex.join(argv)
+    compiled, note = resolve_compile(args.compile, device)
+    if compiled and args.compile == "auto" and train_cfg.steps < AUTO_COMPILE_STEPS:
+        compiled, note = False, (f"running uncompiled: {train_cfg.steps} steps do not win back the compile time "
+                                 f"(auto compiles runs of {AUTO_COMPILE_STEPS}+ steps; --compile on to compile anyway)")
+    if note:
+        print(note, file=sys.stderr)
+    trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
+                      modality=modality, precision=args.precision, compile=compiled)
+    n_train = len(trainer.train_set.names)
+    losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
+    kind = "+".join(f"{k} {c.kind}" for k, c in model_cfg.parts.items()) if None not in configs else model_cfg.kind
+    how = f"{trainer.precision}, {'compiled' if trainer.compiled else 'eager'}, {torch.get_num_threads()} threads"
+    print(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
+          f"({losses}) on {device.type} ({how})" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
+          file=sys.stderr)
+    if args.resume and not trainer.resumed:
+        print(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
+    for note in trainer.notes:
+        print(note, file=sys.stderr)
+    if trainer.compiled:
+        _compile_trainer(trainer, args.compile)
+    terminal = sys.stderr.isatty()
+    bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
+               disable=None if terminal else True, mininterval=1.0)
+    log = None if terminal else ProgressLog(30.0, start_step=trainer.step)
+    try:
+        for progress in trainer.run():
+            bar.update(1)
+            if progress.saved:
+                bar.write(f"checkpoint saved at step {progress.step}", file=sys.stderr)
+            line = log.line(progress) if log is not None else None
+            if line:
+                print(line, file=sys.stderr, flush=True)
+            if progress.step % 10 == 0 or progress.step == progress.steps:
+                bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
+    except KeyboardInterrupt:
+        bar.close()
+        trainer.save()
+        print(f"interrupted at step {trainer.step}; saved {out}; continue with the same command and --resume",
+              file=sys.stderr)
+        return 130
+    bar.close()
+    tf = trainer.final_metrics
+    extra = "".join(f", {_headline(m, k)}" for k, m in (tf.items() if None not in configs else [(None, tf)]))
+    print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
+          f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
+    return 0
+
+
+def _compile_trainer(trainer, mode: str) -> None:
+    """Compile the training step before the first step, timed apart from training; a failing compiler
+    means eager training (``--compile auto``) or one line (``--compile on``)."""
+    from explorer.models.compiled import cache_dir
+
+    print(f"compiling the training step (kernels cached in {cache_dir()} for later runs)", file=sys.stderr, flush=True)
+    seconds = trainer.warm_up(strict=mode == "on")
+    if trainer.compiled:
+        print(f"compiled in {seconds:.1f} s (not counted in the training time)", file=sys.stderr, flush=True)
+    else:
+        print(trainer.notes[-1], file=sys.stderr)
+
+
+def _headline(metrics: dict, part: str | None = None) -> str:
+    """The one training metric a person reads first: PSNR for images, LSD for sound, SDF error for shapes."""
+    name = f"{part} " if part else ""
+    if "psnr" in metrics:
+        return f"{name}train PSNR {metrics['psnr']:.2f} dB"
+    if "lsd" in metrics:
+        return f"{name}train LSD {metrics['lsd']:.2f} dB"
+    if "sdf_l1" in metrics:
+        return f"{name}train SDF L1 {metrics['sdf_l1']:.4f}"
+    return f"{name}trained"
+
+
+def _modality_options(args: argparse.Namespace) -> dict:
+    if args.modality == "audio":
+        default = "waveform" if args.preset == "audio-waveform" else "spectrogram"
+        return {"target": args.audio_target or default}
+    if args.modality == "audiovisual":
+        return {"audio": {"target": args.audio_target or "spectrogram"}}
+    if args.audio_target:
+        raise ExplorerError(f"--audio-target is for audio and audiovisual models, not {args.modality}")
+    return {}
