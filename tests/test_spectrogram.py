@@ -40,7 +40,7 @@ def test_frequency_normalisation_round_trips_and_standardises_each_row():
 
 
 def test_a_sounds_picture_is_landscape_in_colour_with_octaves_evenly_spaced():
-    from explorer.core.pictures import log_spectrogram_of, spectrogram_picture
+    from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
 
     t = np.arange(16000) / 16000
     wave = sum(np.sin(2 * np.pi * f * t) for f in (220, 440, 880)).astype(np.float32) / 3

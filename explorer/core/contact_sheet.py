@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from explorer.core.pictures import decoded_picture, real_picture, rgb
+from explorer.core.pictures import decoded_picture, real_picture
+from explorer.modalities.pictures import rgb
 
 CELL = 96
 GAP = 4

@@ -150,7 +150,7 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
 
                     meshes.append(sdf_to_mesh(sdf))
                 else:
-                    from explorer.core.render import shade_sdf
+                    from explorer.modalities.render import shade_sdf
 
                     pictures.append(_to_uint8(shade_sdf(sdf, options.render_size)))
         if (fmt == ".wav" and not options.morph) or (fmt == ".mp4" and audio_part != "none"):

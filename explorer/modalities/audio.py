@@ -20,6 +20,7 @@ from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
+from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
 from explorer.modalities.spectrogram import EPS, FrequencyNorm, griffin_lim, log_spectrogram
 
 SAMPLE_RATE = 16000
@@ -114,6 +115,22 @@ class AudioModality:
             (n,) = resolution
             return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
         return grid_2d(*resolution)
+
+    # pictures of a signal (hover thumbnails, contact sheets): log spectrograms
+    def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
+        if self.target == "spectrogram":  # the field is the spectrogram itself
+            return spectrogram_picture(pipeline.values(z, part=part)[0, :, 0].numpy().reshape(pipeline.resolution(part)))
+        return spectrogram_picture(log_spectrogram_of(pipeline.signal(z, part=part)[0]))
+
+    def item_picture(self, data, i: int, grid: int) -> np.ndarray:
+        if self.target == "spectrogram":
+            return spectrogram_picture(data.values[i, :, 0].reshape(data.resolution))
+        wave = data.signals[i] if data.signals is not None else data.values[i, :, 0]
+        return spectrogram_picture(log_spectrogram_of(wave))
+
+    def observed_picture(self, observed, resolution: tuple[int, ...], grid: int) -> np.ndarray:
+        wave = observed.signals[0] if observed.signals is not None else observed.values[0, :, 0]
+        return spectrogram_picture(log_spectrogram_of(np.asarray(wave, np.float32).reshape(-1)))
 
     def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...], iters: int | None = None) -> np.ndarray:
         """Field values ``[..., P, 1]`` -> waveform ``[..., n]`` in [-1, 1] (spectrograms through

@@ -31,3 +31,14 @@ class Modality(Protocol):
         """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``); ``signals``
         (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
         measure the decoded signal rather than the field."""
+
+    # pictures of a signal, RGB ``[H, W, 3]`` in [0, 1]: alike whatever their source, so that they can be
+    # set side by side (hover thumbnails, contact sheets); ``grid`` is the SDF grid side for shapes
+    def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
+        """Latent ``z [1, d]`` decoded by ``pipeline`` (its part ``part``)."""
+
+    def item_picture(self, data, i: int, grid: int) -> np.ndarray:
+        """Item ``i`` of a dataset prepared by this plug."""
+
+    def observed_picture(self, observed, resolution: tuple[int, ...], grid: int) -> np.ndarray:
+        """A signal read from a file (``core.embed.Observed``)."""

@@ -8,6 +8,7 @@ import torch
 
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
+from explorer.modalities.pictures import rgb
 
 
 class ImageModality:
@@ -36,6 +37,16 @@ class ImageModality:
         v = values.detach().float().cpu().numpy()
         img = np.clip((v + 1) / 2, 0, 1)
         return img.reshape(*v.shape[:-2], resolution[0], resolution[1], v.shape[-1])
+
+    # pictures of a signal (hover thumbnails, contact sheets): the pixels themselves
+    def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
+        return rgb(pipeline.signal(z, part=part)[0])
+
+    def item_picture(self, data, i: int, grid: int) -> np.ndarray:
+        return rgb(self.to_signal(torch.from_numpy(data.values[i : i + 1]), tuple(data.resolution))[0])
+
+    def observed_picture(self, observed, resolution: tuple[int, ...], grid: int) -> np.ndarray:
+        return rgb(self.to_signal(observed.values, resolution)[0])
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Training reconstruction loss: mean squared error (GEM eq. 4)."""

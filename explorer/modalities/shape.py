@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from explorer.io.atomic import atomic_write_bytes
+from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
 
 CLAMP = 0.1
@@ -36,6 +37,18 @@ class ShapeModality:
         r = int(resolution[0])
         sdf = values.detach().float().cpu().numpy().reshape(r, r, r)
         return sdf_to_mesh(sdf, level)
+
+    # pictures of a signal (hover thumbnails, contact sheets): the surface rendered without OpenGL
+    def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
+        return shade_sdf(pipeline.sdf_grid(z[0], grid, part=part), 4 * grid)
+
+    def item_picture(self, data, i: int, grid: int) -> np.ndarray:
+        if data.exact is None:
+            raise ValueError("a shape's picture needs its exact SDF")
+        return shade_sdf(np.asarray(data.exact(i, grid_coords(grid).numpy())).reshape((grid,) * 3), 4 * grid)
+
+    def observed_picture(self, observed, resolution: tuple[int, ...], grid: int) -> np.ndarray:
+        return shade_sdf(np.asarray(observed.exact(grid_coords(grid).numpy())).reshape((grid,) * 3), 4 * grid)
 
     def loss(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """DeepSDF's clamped L1: ``| clamp(pred) - clamp(target) |`` with clamp at +-0.1."""

@@ -355,7 +355,7 @@ class CompleteDialog(QDialog):
     def _show_visible_shape(self, *_) -> None:
         """The source shape with the hidden half-space cut away (rendered without OpenGL)."""
         from explorer.core.complete import half_space_mask
-        from explorer.core.render import shade_sdf
+        from explorer.modalities.render import shade_sdf
         from explorer.modalities.sdf import grid_coords
 
         r = self.shape_sdf.shape[0]

@@ -39,16 +39,5 @@ def thumbnail_png(pipeline, z: np.ndarray, part=None, size: int = SIZE) -> bytes
 def observed_png(pipeline, observed, size: int = SIZE) -> bytes:
     """The same kind of picture of a signal read from a file (``embed.Observed``), to set beside its
     reconstruction."""
-    from explorer.core.pictures import log_spectrogram_of, rgb, spectrogram_picture
-
     plug = pipeline.parts[observed.part]
-    if plug.name == "image":
-        return _png(rgb(plug.to_signal(observed.values, tuple(pipeline.resolution(observed.part)))[0]), size)
-    if plug.name == "shape":
-        from explorer.core.render import shade_sdf
-        from explorer.modalities.sdf import grid_coords
-
-        r = 32
-        return _png(shade_sdf(np.asarray(observed.exact(grid_coords(r).numpy())).reshape((r,) * 3), size), size)
-    wave = observed.signals[0] if observed.signals is not None else observed.values[0, :, 0]
-    return _png(spectrogram_picture(log_spectrogram_of(np.asarray(wave, np.float32).reshape(-1))), size)
+    return _png(plug.observed_picture(observed, tuple(pipeline.resolution(observed.part)), 32), size)
