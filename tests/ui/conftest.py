@@ -49,3 +49,21 @@ def window(qtbot):
         assert w.open_checkpoint(DEFAULT_CHECKPOINT)
     yield w
     w.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def _no_window_left_open(qapp):
+    """A test that leaves a window or dialog open fails (as napari's leaked-widget check): a user would
+    see it stay. Tooltips and popup menus, which Qt keeps for reuse, do not count."""
+    from PySide6.QtCore import Qt
+
+    before = {id(w) for w in qapp.topLevelWidgets()}
+    yield
+    qapp.processEvents()
+    passing = (Qt.WindowType.ToolTip, Qt.WindowType.Popup)
+    left = [w for w in qapp.topLevelWidgets()
+            if id(w) not in before and w.isVisible() and w.windowType() not in passing]
+    names = [f"{type(w).__name__} {w.windowTitle()!r}" for w in left]
+    for w in left:
+        w.close()
+    assert not left, f"left open after the test: {', '.join(names)}"
