@@ -15,8 +15,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QToolBar,
@@ -37,6 +35,7 @@ from explorer.core.session import Session
 from explorer.ui.banner import Banner
 from explorer.ui.side_panel import SidePanel
 from explorer.ui.timeline import Timeline
+from explorer.ui.task_bar import TaskBar
 from explorer.ui.workers import TaskRunner
 
 TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
@@ -163,18 +162,9 @@ class MainWindow(QMainWindow):
         cl.addWidget(split, 1)
         cl.addWidget(self.timeline)
         self.setCentralWidget(central)
-        self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setVisible(False)
-        self.pause_button = QPushButton("Pause")
-        self.pause_button.setToolTip("Hold t-SNE where it is (the map stays usable), and go on later")
-        self.pause_button.setVisible(False)
+        self.tasks = TaskBar()
         self._tsne_paused = None
-        self.statusBar().addPermanentWidget(self.progress)
-        self.statusBar().addPermanentWidget(self.pause_button)
-        self.statusBar().addPermanentWidget(self.cancel_button)
+        self.statusBar().addPermanentWidget(self.tasks)
         self.side = SidePanel()
         dock = QDockWidget("Bookmarks and paths", self)
         dock.setObjectName("bookmarks")
@@ -195,7 +185,7 @@ class MainWindow(QMainWindow):
         self.compile_in_background = True
         """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.embedder.progress.connect(self._on_embed_progress)
-        self.embedder.failed.connect(lambda m: (self._set_busy(False), self._show_error(f"embedding failed: {m}")))
+        self.embedder.failed.connect(lambda m: (self.tasks.finish("embed"), self._show_error(f"embedding failed: {m}")))
         self.thumbs.finished.connect(self._on_thumbnail)
         self.colour_by = QComboBox()
         self._build_actions()
@@ -518,8 +508,6 @@ class MainWindow(QMainWindow):
         self.tsne.progress.connect(self._on_tsne_progress)
         self.tsne.finished.connect(self._on_tsne_finished)
         self.tsne.failed.connect(lambda m: self._show_error(f"t-SNE failed: {m}"))
-        self.cancel_button.clicked.connect(self._cancel_tsne)
-        self.pause_button.clicked.connect(self.pause_tsne)
         self.decoder.progress.connect(self._on_decoded)
         self.decoder.failed.connect(lambda m: self._show_error(f"decoding failed: {m}"))
         self.compiler.finished.connect(self._on_warmed_up)
@@ -681,16 +669,17 @@ class MainWindow(QMainWindow):
             self._show_error(str(e))
             return
         self._embed_name = Path(path).name
-        self._set_busy(True, "embedding")
-        self.progress.setMaximum(steps)
+        self.tasks.start("embed", "embedding", self.cancel_embedding).set_progress(0, steps)
         self.embedder.start(_embed_job, self.ws.pipeline, observed, steps)
 
     def _on_embed_progress(self, value) -> None:
         if not isinstance(value, tuple):
-            self.progress.setValue(value.step)
+            task = self.tasks.get("embed")
+            if task is not None:
+                task.set_progress(value.step, value.steps)
             return
         value, original, recon = value
-        self._set_busy(False)
+        self.tasks.finish("embed")
         i = self.ws.add_extra(self._embed_name, value.latent, "embedded", metrics=value.metrics,
                               neighbours=[list(n) for n in value.neighbours])
         self.map.set_neighbours([n for n, *_ in value.neighbours])
@@ -776,7 +765,7 @@ class MainWindow(QMainWindow):
             return
         if method == "pca":
             self.tsne.cancel()
-            self._set_busy(False)
+            self.tasks.finish("tsne")
             from explorer.core.projection import pca
 
             self.ws.set_projection(pca(self.ws.latents), same_frame=True)  # t-SNE maps are drawn in its frame
@@ -786,12 +775,11 @@ class MainWindow(QMainWindow):
             self.ws.set_projection(cached, same_frame=not opening)
             self.map_ready.emit()
             return
-        self._set_busy(True, "t-SNE")
         from explorer.core.projection import tsne_pause_event
 
         self._tsne_paused = tsne_pause_event()
-        self.pause_button.setText("Pause")
-        self.pause_button.setVisible(True)
+        self.tasks.start("tsne", "t-SNE", self._cancel_tsne, self.pause_tsne,
+                         "Hold t-SNE where it is (the map stays usable), and go on later")
         self.tsne.start(_tsne_job, self.ws.latents, dict(self.tsne_params), self._tsne_paused)
 
     def _set_tsne_iterations(self, iterations: int) -> None:
@@ -813,9 +801,9 @@ class MainWindow(QMainWindow):
 
     def _on_tsne_progress(self, value) -> None:
         done, total, layout = value
-        self.progress.setMaximum(total)
-        self.progress.setValue(done)
-        self.progress.setFormat(f"t-SNE {done}/{total}")
+        task = self.tasks.get("tsne")
+        if task is not None:
+            task.set_progress(done, total, f"t-SNE {done}/{total}")
         if not isinstance(layout, np.ndarray):  # the finished map
             return
         if done > 0:  # in the frame of the map on screen: the user's pan and zoom stay
@@ -823,7 +811,7 @@ class MainWindow(QMainWindow):
 
     def _on_tsne_finished(self, value) -> None:
         projection = value[2]
-        self._set_busy(False)
+        self.tasks.finish("tsne")
         self.ws.set_projection(projection, same_frame=True)
         try:
             save_cached(self.ws.latents, projection)
@@ -831,14 +819,14 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"could not cache the map: {e}", 5000)
         self.map_ready.emit()
 
+    def cancel_embedding(self) -> None:
+        self.embedder.cancel()
+        self.tasks.finish("embed")
+        self.statusBar().showMessage("embedding cancelled", 5000)
+
     def _cancel_tsne(self) -> None:
-        if self.embedder.busy:
-            self.embedder.cancel()
-            self._set_busy(False)
-            self.statusBar().showMessage("embedding cancelled", 5000)
-            return
         self.tsne.cancel()
-        self._set_busy(False)
+        self.tasks.finish("tsne")
         self.pca_action.setChecked(True)
         self.ws.set_projection(self.ws.projection, same_frame=True)  # back to the last finished map
         self.statusBar().showMessage("t-SNE cancelled; showing PCA", 5000)
@@ -847,22 +835,15 @@ class MainWindow(QMainWindow):
         """Pause or resume the running t-SNE (its child process holds between steps)."""
         if self._tsne_paused is None or not self.tsne.busy:
             return
+        button = self.tasks.get("tsne").pause_button
         if self._tsne_paused.is_set():
             self._tsne_paused.clear()
-            self.pause_button.setText("Pause")
+            button.setText("Pause")
             self.statusBar().showMessage("t-SNE goes on", 3000)
         else:
             self._tsne_paused.set()
-            self.pause_button.setText("Resume")
+            button.setText("Resume")
             self.statusBar().showMessage("t-SNE paused: the map holds still; Resume to go on", 8000)
-
-    def _set_busy(self, busy: bool, what: str = "") -> None:
-        self.progress.setVisible(busy)
-        self.cancel_button.setVisible(busy)
-        if not busy:
-            self.pause_button.setVisible(False)
-        self.progress.setFormat(f"{what} %p%")
-        self.progress.setValue(0)
 
     def _colours(self):
         key = self.ws.colour_by

@@ -51,7 +51,8 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "mine.png")
     with qtbot.waitSignal(window.embed_ready, timeout=120_000) as blocker:
         _drop(window, tmp_path / "mine.png")
-        assert window.progress.isVisible()  # fitting shows progress (and Cancel)
+        task = window.tasks.get("embed")  # fitting shows its own progress and Cancel
+        assert task.progress.isVisible() and task.cancel_button.isVisible()
     entry = blocker.args[0]
     assert entry["name"] == "mine.png" and entry["metrics"]["psnr"] > 20
     n = window.ws.ckpt.n_items

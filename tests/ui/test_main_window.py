@@ -43,7 +43,7 @@ def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
     assert window.legend.isVisible() and window.legend.parent() is window.map.parent()
     assert window.legend.height() >= window.legend.heightForWidth(window.legend.width())  # wrapped, not cut
     assert not window.statusBar().isAncestorOf(window.legend)
-    assert not any(w.isVisible() for w in (window.progress, window.pause_button, window.cancel_button))
+    assert not window.tasks.tasks  # no job running: nothing beside the messages
     message = f"opened {DEFAULT_CHECKPOINT} (10 000 items, image); decoding in fp32"
     assert window.statusBar().fontMetrics().horizontalAdvance(message) < window.statusBar().width()
 
@@ -201,11 +201,12 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     save_checkpoint(ckpt, small)
     updates, spreads = [], []
 
-    formats = []
+    formats, maxima = [], []
 
     def progress(v):
         updates.append(v[0])
-        formats.append(w.progress.format())
+        formats.append(w.tasks.get("tsne").progress.format())
+        maxima.append(w.tasks.get("tsne").progress.maximum())
         if isinstance(v[2], np.ndarray):
             spreads.append(np.sqrt(((v[2] - v[2].mean(0)) ** 2).sum(1).mean()))
 
@@ -213,11 +214,12 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
         assert w.open_checkpoint(small)
         assert w.ws.projection.method == "pca"  # usable at once
-        assert w.progress.isVisible() and w.cancel_button.isVisible()
+        task = w.tasks.get("tsne")
+        assert task.progress.isVisible() and task.cancel_button.isVisible() and task.pause_button.isVisible()
         pca_xy = w.ws.projection.xy
         view = w.map._box.viewRange()
-    assert w.ws.projection.method == "tsne" and len(updates) > 3 and not w.progress.isVisible()
-    assert formats[-2] == f"t-SNE {updates[-2]}/{w.progress.maximum()}"  # an iteration counter
+    assert w.ws.projection.method == "tsne" and len(updates) > 3 and w.tasks.get("tsne") is None
+    assert formats[-2] == f"t-SNE {updates[-2]}/{maxima[-2]}"  # an iteration counter
     # the map held still: same frame and spread as the PCA map throughout, the view as it was
     pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
     assert np.allclose(spreads, pca_spread, rtol=0.01)
@@ -612,16 +614,54 @@ def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
     w._set_tsne_param("iterations", 3000)  # long enough to pause
     with qtbot.waitSignal(w.tsne.progress, timeout=60_000):
         assert w.open_checkpoint(small)
-    qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
-    assert w.pause_button.text() == "Resume" and w._tsne_paused.is_set()
+    task = w.tasks.get("tsne")
+    qtbot.mouseClick(task.pause_button, Qt.MouseButton.LeftButton)
+    assert task.pause_button.text() == "Resume" and w._tsne_paused.is_set()
     with qtbot.waitSignal(w.tsne.progress, timeout=2000, raising=False):  # what was on its way, if anything
         pass
-    held = w.progress.value()
+    held = task.progress.value()
     with qtbot.assertNotEmitted(w.tsne.progress, wait=1500):
         pass
-    assert w.progress.value() == held and w.tsne.busy
+    assert task.progress.value() == held and w.tsne.busy
     with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
-        qtbot.mouseClick(w.pause_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(task.pause_button, Qt.MouseButton.LeftButton)
     assert w.ws.projection.params["exaggeration"] == 4.0 and w.ws.projection.params["iterations"] == 3000
-    assert not w.pause_button.isVisible()
+    assert w.tasks.get("tsne") is None
+    w.shutdown()
+
+
+def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, tmp_path):
+    from PIL import Image
+    from PySide6.QtCore import QMimeData, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
+    from explorer.ui.main_window import MainWindow
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    small = tmp_path / "small.safetensors"
+    ckpt.latents, ckpt.names = ckpt.latents[:400], ckpt.names[:400]
+    ckpt.labels = {k: v[:400] for k, v in ckpt.labels.items()}
+    save_checkpoint(ckpt, small)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    w._set_tsne_param("iterations", 5000)  # still running while the file is embedded
+    with qtbot.waitSignal(w.tsne.progress, timeout=60_000):
+        assert w.open_checkpoint(small)
+    pixels = w.ws.pipeline.signal(w.ws.latents[3:4])[0][..., 0]
+    Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "mine.png")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "mine.png"))])
+    w.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier))
+    assert set(w.tasks.tasks) == {"tsne", "embed"}  # both jobs are seen
+    assert "embedding" in w.tasks.get("embed").progress.format() and w.tasks.get("embed").pause_button is None
+    with qtbot.assertNotEmitted(w.embed_ready, wait=500):
+        qtbot.mouseClick(w.tasks.get("embed").cancel_button, Qt.MouseButton.LeftButton)
+    assert set(w.tasks.tasks) == {"tsne"} and w.tsne.busy  # only the embedding stopped
+    with qtbot.waitSignal(w.tsne.progress, timeout=10_000):
+        pass  # the map goes on
+    qtbot.mouseClick(w.tasks.get("tsne").cancel_button, Qt.MouseButton.LeftButton)
+    assert not w.tasks.tasks and w.ws.projection.method == "pca"
     w.shutdown()
