@@ -29,7 +29,7 @@ from explorer.errors import ExplorerError
 from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
-from explorer.ui.previews import AudioPreview, ImagePreview, MeshPreview
+from explorer.ui.previews import PREVIEWS, AudioPreview, MeshPreview
 from explorer.core.persist import checkpoint_key, load_workspace, save_workspace
 from explorer.core.session import Session
 from explorer.ui.banner import Banner
@@ -617,22 +617,16 @@ class MainWindow(QMainWindow):
         mod = self.ws.ckpt.modality
         parts = mod.get("parts") or {None: mod}
         for key, info in parts.items():
-            if info["name"] == "image":
-                w = ImagePreview(tuple(info["resolution"]))
-                w.resolution.currentIndexChanged.connect(lambda _: self._request_decode())
-            elif info["name"] == "audio":
-                w = AudioPreview()
-                w.play_requested.connect(self.play_sound)
-            elif info["name"] == "shape" and self.mesh_preview is not None:
-                self.mesh_preview.show()
-                self.previews[key] = self.mesh_preview
-                continue
-            else:  # a shape, without OpenGL
+            w = PREVIEWS[info["name"]](self, info)
+            if w is None:  # a shape, without OpenGL
                 self.quality.setText(self.mesh_error)
                 self._show_error(self.mesh_error)
                 continue
             self.previews[key] = w
-            layout.addWidget(w, 1)
+            if w is self.mesh_preview:
+                w.show()
+            else:
+                layout.addWidget(w, 1)
 
     def dragEnterEvent(self, ev) -> None:
         if ev.mimeData().hasUrls():

@@ -188,3 +188,25 @@ class MeshPreview(QWidget):
         self.mesh.visible = bool(len(self.faces))
         self.caption.setText(self.caption.text().split(" — ")[0] + f" — {len(self.faces)} triangles")
         self.canvas.update()
+
+
+# --- the panel of each kind of part ----------------------------------------------------------------------
+def _image_preview(window, info: dict) -> ImagePreview:
+    w = ImagePreview(tuple(info["resolution"]))
+    w.resolution.currentIndexChanged.connect(lambda _: window._request_decode())
+    return w
+
+
+def _audio_preview(window, info: dict) -> AudioPreview:
+    w = AudioPreview()
+    w.play_requested.connect(window.play_sound)
+    return w
+
+
+def _shape_preview(window, info: dict):
+    return window.mesh_preview  # made once with the window (OpenGL); None where there is none
+
+
+PREVIEWS = {"image": _image_preview, "audio": _audio_preview, "shape": _shape_preview}
+"""The preview panel of each kind of part, by plug name: ``PREVIEWS[name](window, part info)`` gives a
+widget, or None where the kind cannot be shown here. A new modality adds its panel here."""
