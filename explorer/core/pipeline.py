@@ -76,12 +76,7 @@ class DecodePipeline:
 
     def preview_resolution(self, part: str | None = None) -> tuple[int, ...]:
         """A cheaper sampling for live use: images at half size (at least 16), shapes at 32³, audio at full."""
-        plug, res = self.parts[part], self.resolution(part)
-        if plug.name == "image":
-            return tuple(max(16, r // 2) if r > 16 else r for r in res)
-        if plug.name == "shape":
-            return (min(32, res[0]),)
-        return res
+        return tuple(self.parts[part].preview_resolution(self.resolution(part)))
 
     def warm_up(self) -> float:
         """Compile the fields now (when this pipeline was asked to), for one latent and for several, any

@@ -116,6 +116,10 @@ class AudioModality:
             return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
         return grid_2d(*resolution)
 
+    def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
+        """Sound is decoded whole even live (a quick Griffin-Lim comes first instead)."""
+        return tuple(resolution)
+
     # pictures of a signal (hover thumbnails, contact sheets): log spectrograms
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
         if self.target == "spectrogram":  # the field is the spectrogram itself

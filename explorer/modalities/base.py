@@ -32,6 +32,9 @@ class Modality(Protocol):
         (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
         measure the decoded signal rather than the field."""
 
+    def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
+        """A cheaper sampling than ``resolution`` for the first, quick decode of a live preview."""
+
     # pictures of a signal, RGB ``[H, W, 3]`` in [0, 1]: alike whatever their source, so that they can be
     # set side by side (hover thumbnails, contact sheets); ``grid`` is the SDF grid side for shapes
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:

@@ -38,6 +38,10 @@ class ImageModality:
         img = np.clip((v + 1) / 2, 0, 1)
         return img.reshape(*v.shape[:-2], resolution[0], resolution[1], v.shape[-1])
 
+    def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
+        """Half size (at least 16 pixels) for the quick first decode of a live preview."""
+        return tuple(max(16, r // 2) if r > 16 else r for r in resolution)
+
     # pictures of a signal (hover thumbnails, contact sheets): the pixels themselves
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
         return rgb(pipeline.signal(z, part=part)[0])

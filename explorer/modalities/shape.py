@@ -38,6 +38,10 @@ class ShapeModality:
         sdf = values.detach().float().cpu().numpy().reshape(r, r, r)
         return sdf_to_mesh(sdf, level)
 
+    def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
+        """A 32³ grid at most for the quick first mesh of a live preview."""
+        return (min(32, resolution[0]),)
+
     # pictures of a signal (hover thumbnails, contact sheets): the surface rendered without OpenGL
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
         return shade_sdf(pipeline.sdf_grid(z[0], grid, part=part), 4 * grid)
