@@ -11,7 +11,9 @@ DEVICES = ["auto", "cpu", "cuda"]
 
 
 def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:
-    """--precision, --compile and --threads: how fast the fields run (models.precision, models.compiled)."""
+    """--device, --precision, --compile and --threads: where and how fast the fields run (core.device,
+    models.precision, models.compiled)."""
+    p.add_argument("--device", default="auto", choices=DEVICES)
     p.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
                    help="number format of the fields: bf16 (mixed precision: float32 weights, latents and losses) "
                         "where the CPU has avx512_bf16/AMX or the GPU supports it, else fp32 (default auto)")
@@ -72,3 +74,12 @@ def set_threads(n: int | None) -> None:
     if n < 1:
         raise ExplorerError(f"--threads must be at least 1, got {n}")
     torch.set_num_threads(n)
+
+
+def k_fits_options(p: argparse.ArgumentParser, what: str) -> None:
+    """What ``complete`` and ``hallucinate`` share: K fits from different starts, written into a folder."""
+    p.add_argument("--k", type=int, default=4, help=f"{what} (default 4)")
+    p.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
+    speed_options(p)

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 
-from explorer.cli.common import STARTS_HELP, pipeline_for, speed_options
+from explorer.cli.common import k_fits_options, pipeline_for
 
 
 
@@ -18,12 +18,7 @@ def add_parser(sub) -> None:
     cp.add_argument("--mask", required=True, metavar="MASK",
                     help="images: an image, white where hidden, or left-half|right-half|top-half|bottom-half|centre; "
                          "sounds: START:END in seconds; shapes: a half-space such as x>0")
-    cp.add_argument("--k", type=int, default=4, help="completions (default 4)")
-    cp.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
-    cp.add_argument("--steps", type=int, default=300)
-    cp.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
-    cp.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    speed_options(cp)
+    k_fits_options(cp, "completions")
     cp.set_defaults(func=run)
 
 

@@ -23,7 +23,6 @@ def add_parser(sub) -> None:
     em.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
                     help="pictures: embed the negative (auto: when the background is the opposite of the "
                          "training pictures', e.g. a dark shoe on white for Fashion-MNIST)")
-    em.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     speed_options(em)
     em.set_defaults(func=run)
 

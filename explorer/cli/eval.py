@@ -25,7 +25,6 @@ def add_parser(sub) -> None:
     e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
-    e.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     speed_options(e)
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],

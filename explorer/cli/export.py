@@ -22,7 +22,6 @@ def export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--float", dest="float_wav", action="store_true", help=".wav: 32-bit float instead of 16-bit PCM")
     p.add_argument("--mesh-format", choices=["ply", "obj"], default="ply", help=".zip: mesh file format")
     p.add_argument("--k", type=int, default=10, help="neighbours of the k-NN graph (default 10)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     speed_options(p)
 
 

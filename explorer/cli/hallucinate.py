@@ -6,7 +6,7 @@ import sys
 
 from explorer.errors import ExplorerError
 
-from explorer.cli.common import STARTS_HELP, pipeline_for, speed_options
+from explorer.cli.common import k_fits_options, pipeline_for
 
 
 
@@ -16,12 +16,7 @@ def add_parser(sub) -> None:
                                     "and write what each proposes for the other modality into DIR.")
     hl.add_argument("checkpoint", metavar="CKPT")
     hl.add_argument("file", metavar="FILE", help="an image (proposes sounds) or a sound (proposes pictures)")
-    hl.add_argument("--k", type=int, default=4, help="proposals (default 4)")
-    hl.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
-    hl.add_argument("--steps", type=int, default=300)
-    hl.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
-    hl.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    speed_options(hl)
+    k_fits_options(hl, "proposals")
     hl.set_defaults(func=run)
 
 

@@ -31,7 +31,6 @@ def add_parser(sub) -> None:
     t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
-    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     speed_options(t, compile_default="auto")
     t.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     t.add_argument("--force", action="store_true", help="overwrite an existing --out checkpoint")

@@ -30,6 +30,18 @@ def drag(map_view, a: int, b: int) -> None:
     _send(vp, QEvent.Type.MouseButtonRelease, end, Qt.MouseButton.NoButton)
 
 
+def small_checkpoint(tmp_path, n: int):
+    """The shipped default checkpoint cut to its first ``n`` items: a map whose t-SNE takes seconds."""
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    ckpt.latents, ckpt.names = ckpt.latents[:n], ckpt.names[:n]
+    ckpt.labels = {k: v[:n] for k, v in ckpt.labels.items()}
+    small = tmp_path / "small.safetensors"
+    save_checkpoint(ckpt, small)
+    return small
+
+
 def far_apart(window) -> tuple[int, int]:
     xy = window.map.xy
     return int(np.argmin(xy[:, 0])), int(np.argmax(xy[:, 0]))
@@ -192,13 +204,7 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     qtbot.addWidget(w)
     w.show()
     w.open_checkpoint(tmp_path.parent / "missing.safetensors")  # a message, nothing else
-    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
-
-    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
-    small = tmp_path / "small.safetensors"
-    ckpt.latents, ckpt.names = ckpt.latents[:300], ckpt.names[:300]
-    ckpt.labels = {k: v[:300] for k, v in ckpt.labels.items()}
-    save_checkpoint(ckpt, small)
+    small = small_checkpoint(tmp_path, 300)
     updates, spreads = [], []
 
     formats, maxima = [], []
@@ -599,14 +605,9 @@ def test_ctrl_drag_draws_a_lasso_that_isolates_the_points_inside_it(window, qtbo
 
 
 def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
-    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
     from explorer.ui.main_window import MainWindow
 
-    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
-    small = tmp_path / "small.safetensors"
-    ckpt.latents, ckpt.names = ckpt.latents[:400], ckpt.names[:400]
-    ckpt.labels = {k: v[:400] for k, v in ckpt.labels.items()}
-    save_checkpoint(ckpt, small)
+    small = small_checkpoint(tmp_path, 400)
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
@@ -635,14 +636,9 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDropEvent
 
-    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
     from explorer.ui.main_window import MainWindow
 
-    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
-    small = tmp_path / "small.safetensors"
-    ckpt.latents, ckpt.names = ckpt.latents[:400], ckpt.names[:400]
-    ckpt.labels = {k: v[:400] for k, v in ckpt.labels.items()}
-    save_checkpoint(ckpt, small)
+    small = small_checkpoint(tmp_path, 400)
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
