@@ -1098,9 +1098,8 @@ class MainWindow(QMainWindow):
             return
         audio = self.previews[self._sound_part()]
         reason = self.audio_out.play(wave, audio.sample_rate, audio.volume.value() / 100)
-        if reason:
-            self.statusBar().showMessage(reason, 10000)
-            self.last_error = reason
+        if reason:  # the sound asked for cannot be played: said in full where it is read
+            self._show_error(reason)
         self.last_path_sound = wave
         self.timeline.hold(False)
 
@@ -1115,9 +1114,8 @@ class MainWindow(QMainWindow):
         if audio is None or audio.wave is None:
             return
         reason = self.audio_out.play(audio.wave, audio.sample_rate, audio.volume.value() / 100)
-        if reason:
-            self.statusBar().showMessage(reason, 10000)
-            self.last_error = reason
+        if reason:  # the sound asked for cannot be played: said in full where it is read
+            self._show_error(reason)
 
     def _on_hover(self, index: int) -> None:
         if index < 0 or self.ws.ckpt is None:

@@ -105,6 +105,7 @@ PLAY_SCRIPT = textwrap.dedent("""
     w.play_sound()
     w.audio_out.wait()
     np.save(sys.argv[2], w.preview.wave)
+    print("BANNER:" + (w.banner.text.text() if w.banner.isVisible() else ""))
     print("STATUS:" + w.statusBar().currentMessage())
     w.shutdown()
 """)
@@ -145,6 +146,9 @@ def test_without_an_audio_device_the_app_says_so_and_goes_on(tmp_path, audio_che
     assert proc.returncode == 0, proc.stderr
     status = proc.stdout.split("STATUS:")[-1].strip()
     assert status.startswith("no audio output") and "\\n" not in status
+    # in full in the banner above the map too, not only in the status bar where it was cut off
+    banner = proc.stdout.split("BANNER:")[-1].split("\n")[0]
+    assert banner == status
 
 
 def test_in_a_small_window_the_side_panel_stays_narrow_and_the_volume_stays(qtbot, audio_checkpoint):
