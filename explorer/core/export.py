@@ -21,20 +21,6 @@ from explorer.io.atomic import atomic_path, atomic_write_bytes
 from explorer.errors import ExplorerError
 
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
-MIN_PICTURE = 256
-"""Pixels on the long side of exported pictures by default: a 28 x 28 GIF is a postage stamp. The field is
-decoded at that size (a neural field has no pixels of its own), not upscaled."""
-
-
-def picture_size(trained: tuple[int, ...], resolution: int | None) -> tuple[int, int]:
-    """The ``(height, width)`` an image part is exported at: ``resolution`` on the long side when given,
-    else the trained size scaled up to ``MIN_PICTURE`` on the long side (never down)."""
-    h, w = int(trained[0]), int(trained[1])
-    side = resolution or max(MIN_PICTURE, h, w)
-    scale = side / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
 @dataclass
 class ExportOptions:
     resolution: int | None = None
@@ -122,39 +108,29 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
         atomic_write_bytes(out, json.dumps(bundle, indent=1).encode())
         yield ExportProgress(total, total, out)
         return
-    modality = pipeline.ckpt.modality
-    parts = modality.get("parts") or {None: modality}
-    image_part = next((k for k, v in parts.items() if v["name"] in ("image", "shape")), "none")
-    audio_part = next((k for k, v in parts.items() if v["name"] == "audio"), "none")
+    name = pipeline.ckpt.modality["name"]
+    parts = pipeline.parts
+
+    def part_making(what: str):
+        return next((k for k, plug in parts.items() if what in plug.produces), "none")
+
+    image_part, audio_part, mesh_part = part_making("pictures"), part_making("sound"), part_making("meshes")
     want_pictures = fmt in (".gif", ".mp4", ".png")
     if want_pictures and image_part == "none":
-        raise ExplorerError(f"{fmt} needs pictures; this {modality['name']} checkpoint makes sound: export .wav")
+        raise ExplorerError(f"{fmt} needs pictures; this {name} checkpoint makes sound: export .wav")
     if fmt == ".wav" and audio_part == "none":
-        raise ExplorerError(f"this {modality['name']} checkpoint makes no sound; export .gif, .mp4, .png"
-                            + (" or .zip" if modality["name"] == "shape" else ""))
-    if fmt == ".zip" and parts.get(image_part, {}).get("name") != "shape":
+        raise ExplorerError(f"this {name} checkpoint makes no sound; export .gif, .mp4, .png"
+                            + (" or .zip" if mesh_part != "none" else ""))
+    if fmt == ".zip" and mesh_part == "none":
         raise ExplorerError(".zip holds meshes; this checkpoint has no shapes")
     pictures, clips, meshes = [], [], []
     for i, z in enumerate(latents):
-        z1 = z[None]
-        if want_pictures or fmt == ".zip":
-            info = parts[image_part]
-            if info["name"] == "image":
-                res = picture_size(pipeline.resolution(image_part), options.resolution)
-                pictures.append(_to_uint8(pipeline.signal(z1, res, part=image_part)[0]))
-            else:
-                r = options.resolution or 64
-                sdf = pipeline.sdf_grid(z, r, part=image_part)
-                if fmt == ".zip":
-                    from explorer.modalities.sdf import sdf_to_mesh
-
-                    meshes.append(sdf_to_mesh(sdf))
-                else:
-                    from explorer.modalities.render import shade_sdf
-
-                    pictures.append(_to_uint8(shade_sdf(sdf, options.render_size)))
+        if fmt == ".zip":
+            meshes.append(parts[mesh_part].export_mesh(pipeline, z, mesh_part, options))
+        elif want_pictures:
+            pictures.append(_to_uint8(parts[image_part].export_picture(pipeline, z, image_part, options)))
         if (fmt == ".wav" and not options.morph) or (fmt == ".mp4" and audio_part != "none"):
-            clips.append(pipeline.signal(z1, part=audio_part)[0])
+            clips.append(pipeline.signal(z[None], part=audio_part)[0])
         yield ExportProgress(i + 1, total)
     if fmt == ".gif":
         _write_gif(out, [pictures[i] for i in _frames_order(len(pictures), options.pingpong)], options)
@@ -212,7 +188,7 @@ def _write_mp4(out: Path, frames: list[np.ndarray], options: ExportOptions, clip
         audio_tmp = None
         try:
             if clips:  # the picture and the sound together: each frame's clip, cut to the frame's time
-                sr = next(p for p in pipeline.parts.values() if p.name == "audio").sample_rate
+                sr = next(p for p in pipeline.parts.values() if "sound" in p.produces).sample_rate
                 per = int(round(sr / options.fps))
                 wave = np.concatenate([np.asarray(c)[:per] for c in clips])
                 audio_tmp = tmp.with_suffix(".wav")

@@ -51,6 +51,8 @@ def overlap_morph(clips) -> np.ndarray:
 
 class AudioModality:
     name = "audio"
+    produces = ("sound",)
+    """What an export of this part can hold (``core.export``)."""
     bf16_decode = False
     """``precision auto`` decodes sound in float32: measured on the shipped notes model, bfloat16 puts
     bins of the log-magnitude spectrogram up to 0.16 off (17 % in amplitude), and crossfaded exports

@@ -10,6 +10,9 @@ import torch
 class Modality(Protocol):
     name: str
     in_dim: int
+    produces: tuple[str, ...]
+    """What an export of this part can hold: "pictures" (``export_picture``), "sound" (``to_signal``,
+    ``sample_rate``), "meshes" (``export_mesh``)."""
 
     def coords(self, resolution: tuple[int, ...]) -> torch.Tensor:
         """Field coordinates ``[P, in_dim]`` of a signal sampled at ``resolution``."""
@@ -31,6 +34,9 @@ class Modality(Protocol):
         """Per-item quality of ``pred`` against ``target`` (field values ``[B, P, C]``); ``signals``
         (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
         measure the decoded signal rather than the field."""
+
+    def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
+        """One frame of an exported path or walk (plugs that produce "pictures"): RGB or grey in [0, 1]."""
 
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """A cheaper sampling than ``resolution`` for the first, quick decode of a live preview."""

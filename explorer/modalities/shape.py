@@ -16,6 +16,8 @@ CLAMP = 0.1
 
 class ShapeModality:
     name = "shape"
+    produces = ("pictures", "meshes")
+    """What an export of this part can hold (``core.export``): rendered frames, or the meshes themselves."""
     bf16_decode = False
     """``precision auto`` decodes shapes in float32: bfloat16 rounding (up to 0.004 on the shipped
     furniture model) flips the sign of near-zero distances far from the surface, and the specks it
@@ -41,6 +43,14 @@ class ShapeModality:
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """A 32³ grid at most for the quick first mesh of a live preview."""
         return (min(32, resolution[0]),)
+
+    def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
+        """One frame of an exported path: the surface on a ``options.resolution`` grid (64³ by default),
+        rendered at ``options.render_size`` pixels."""
+        return shade_sdf(pipeline.sdf_grid(z, options.resolution or 64, part=part), options.render_size)
+
+    def export_mesh(self, pipeline, z: np.ndarray, part, options) -> tuple[np.ndarray, np.ndarray]:
+        return sdf_to_mesh(pipeline.sdf_grid(z, options.resolution or 64, part=part))
 
     # pictures of a signal (hover thumbnails, contact sheets): the surface rendered without OpenGL
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
