@@ -39,7 +39,8 @@ class ExportDialog(QDialog):
         self.settings = QSettings("latent-explorer", "latent-explorer")
         ws = window.ws
         modality = ws.ckpt.modality["name"]
-        default_ext = {"audio": ".wav", "shape": ".gif", "audiovisual": ".mp4"}.get(modality, ".gif")
+        makes = {what for plug in ws.pipeline.parts.values() for what in plug.produces}
+        default_ext = (".mp4" if "sound" in makes else ".gif") if "pictures" in makes else ".wav"
         folder = Path(self.settings.value("export/folder", str(Path.home())))
         stem = Path(ws.ckpt.path).stem if ws.ckpt.path else "path"
         self.modality = modality
@@ -75,8 +76,7 @@ class ExportDialog(QDialog):
         form.addRow("Crossfade", self.crossfade)
         form.addRow("", self.morph)
         form.addRow("", self.pingpong)
-        sound = modality in ("audio", "audiovisual")
-        pictures = modality != "audio"
+        sound, pictures = "sound" in makes, "pictures" in makes
         for widget, on in ((self.crossfade, sound), (self.morph, sound), (self.resolution, pictures),
                            (self.pingpong, pictures)):
             widget.setEnabled(on)
