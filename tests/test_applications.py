@@ -149,7 +149,8 @@ def test_hallucinate_writes_k_sounds_for_a_picture_and_k_pictures_for_a_sound(tm
 
 def test_k_fits_start_near_a_first_fit_and_report_every_step():
     from explorer.models.checkpoint import load_checkpoint
-    from explorer.core.complete import complete_steps, preset_image_mask
+    from explorer.core.complete import complete_steps
+    from explorer.modalities.masks import preset_image_mask
     from explorer.core.pipeline import DecodePipeline
 
     pipeline = DecodePipeline(load_checkpoint(DEFAULT_CHECKPOINT))
@@ -166,3 +167,32 @@ def test_k_fits_start_near_a_first_fit_and_report_every_step():
     bank = pipeline.ckpt.latents.numpy()
     d = np.linalg.norm(snapshots[6][:, None] - bank[None], axis=-1)
     assert (d.min(1) < 1.0).all() and len(set(d.argmin(1))) == 3
+
+
+def test_complete_fills_a_sound_gap_and_a_cut_away_half_of_a_shape(tmp_path):
+    import soundfile
+    import trimesh
+
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.models.checkpoint import load_checkpoint
+
+    for name, file, mask in (("notes", "note.wav", "0.5:1"), ("furniture", "thing.ply", "x>0")):
+        ckpt = load_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors")
+        pipeline = DecodePipeline(ckpt)
+        pipeline.plug.write(tmp_path / file, pipeline.signal(ckpt.latents[5:6].numpy())[0])
+        out = tmp_path / f"out-{name}"
+        run_cli("complete", str(ckpt.path), str(tmp_path / file), "--mask", mask, "--k", "2", "--steps", "20",
+                "--out", str(out))
+        stem, suffix = file.split(".")
+        written = sorted(p.name for p in out.iterdir())
+        assert written == [f"{stem}-completion-0.{suffix}", f"{stem}-completion-1.{suffix}"]  # no "visible" file
+        for p in out.iterdir():
+            if suffix == "wav":
+                wave, sr = soundfile.read(p)
+                assert sr == 16000 and len(wave) == 16000 and np.abs(wave).max() > 0.01  # a sound, not silence
+            else:
+                mesh = trimesh.load(p, process=False)
+                assert len(mesh.faces) > 100  # a surface
+    proc = run_cli("complete", str(CHECKPOINT_DIR / "notes.safetensors"), str(tmp_path / "note.wav"), "--mask", "x>0",
+                   "--out", str(tmp_path / "o3"), check=False)
+    assert proc.returncode == 1 and "START:END" in proc.stderr  # a shape's mask given for a sound: said so

@@ -26,7 +26,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
     from explorer.models.checkpoint import load_checkpoint
-    from explorer.core.complete import complete, half_space_mask, image_mask, time_mask
+    from explorer.core.complete import complete
     from explorer.core.embed import read_signal
     from explorer.data.folders import require_empty_folder
 
@@ -36,32 +36,17 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     observed = read_signal(pipeline, args.file)
     plug = pipeline.parts[observed.part]
     res = pipeline.resolution(observed.part)
-    if plug.name == "image":
-        hidden = image_mask(args.mask, *res).reshape(-1)
-    elif plug.name == "audio":
-        hidden = time_mask(args.mask, res)
-    else:
-        hidden = half_space_mask(args.mask, observed.coords[0].numpy())
+    coords = observed.coords.numpy().reshape(-1, observed.coords.shape[-1])
+    hidden = plug.hidden_mask(args.mask, res, coords)
     z = complete(pipeline, observed.values, observed.coords, hidden, args.k, args.steps, part=observed.part,
                  starts=args.starts)
     out.mkdir(parents=True, exist_ok=True)
     stem = Path(args.file).stem
     for j, zj in enumerate(z):
         signal = pipeline.signal(zj[None], part=observed.part)[0]
-        if plug.name == "shape":
-            import trimesh
-
-            from explorer.io.atomic import atomic_write_bytes
-
-            atomic_write_bytes(out / f"{stem}-completion-{j}.ply",
-                               trimesh.Trimesh(*signal, process=False).export(file_type="ply"))
-        else:
-            plug.write(out / f"{stem}-completion-{j}.{'png' if plug.name == 'image' else 'wav'}", signal)
-    if plug.name == "image":  # what the manifold saw: the hidden part greyed out
-        seen = observed.values[0].numpy().copy()
-        seen[hidden] = 0.0
-        import torch
-
-        plug.write(out / f"{stem}-visible.png", plug.to_signal(torch.from_numpy(seen), res))
+        plug.write(out / f"{stem}-completion-{j}{plug.file_suffix}", signal)
+    seen = plug.visible_part(observed.values[0], hidden, res)  # what the manifold saw
+    if seen is not None:
+        plug.write(out / f"{stem}-visible{plug.file_suffix}", seen)
     print(f"wrote {args.k} completions of {args.file} to {out}", file=sys.stderr)
     return 0

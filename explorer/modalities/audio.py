@@ -20,6 +20,7 @@ from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
+from explorer.modalities.masks import time_mask
 from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
 from explorer.modalities.spectrogram import EPS, FrequencyNorm, griffin_lim, log_spectrogram
 
@@ -117,6 +118,15 @@ class AudioModality:
             (n,) = resolution
             return ((torch.arange(n, dtype=torch.float32) + 0.5) / n * 2 - 1)[:, None]
         return grid_2d(*resolution)
+
+    file_suffix = ".wav"
+
+    def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
+        """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds."""
+        return time_mask(spec, resolution)
+
+    def visible_part(self, values, hidden, resolution):
+        return None  # a sound with a gap is not worth a file of its own
 
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """Sound is decoded whole even live (a quick Griffin-Lim comes first instead)."""

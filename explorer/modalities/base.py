@@ -38,6 +38,15 @@ class Modality(Protocol):
     def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
         """One frame of an exported path or walk (plugs that produce "pictures"): RGB or grey in [0, 1]."""
 
+    file_suffix: str
+    """The file a signal of this plug is written to (``write``)."""
+
+    def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
+        """``[P]`` bool, True where a completion's source is hidden, from what a person wrote (``--mask``)."""
+
+    def visible_part(self, values: torch.Tensor, hidden: np.ndarray, resolution: tuple[int, ...]):
+        """The signal as a completion saw it, hidden part blanked; None where that is not worth showing."""
+
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """A cheaper sampling than ``resolution`` for the first, quick decode of a live preview."""
 

@@ -8,6 +8,7 @@ import torch
 
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
+from explorer.modalities.masks import image_mask
 from explorer.modalities.pictures import rgb
 
 
@@ -57,6 +58,18 @@ class ImageModality:
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """Half size (at least 16 pixels) for the quick first decode of a live preview."""
         return tuple(max(16, r // 2) if r > 16 else r for r in resolution)
+
+    file_suffix = ".png"
+
+    def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
+        """``[P]`` bool, True where hidden: a preset (left-half, centre, ...) or a mask image, white where hidden."""
+        return image_mask(spec, *resolution).reshape(-1)
+
+    def visible_part(self, values: torch.Tensor, hidden: np.ndarray, resolution: tuple[int, ...]) -> np.ndarray:
+        """What a completion saw: the picture with its hidden part grey."""
+        seen = values.detach().cpu().numpy().copy()
+        seen[hidden] = 0.0
+        return self.to_signal(torch.from_numpy(seen), resolution)
 
     def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
         """One frame of an exported path: ``[H, W, C]`` in [0, 1], decoded at ``picture_size``."""

@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from explorer.io.atomic import atomic_write_bytes
+from explorer.modalities.masks import half_space_mask
 from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
 
@@ -39,6 +40,15 @@ class ShapeModality:
         r = int(resolution[0])
         sdf = values.detach().float().cpu().numpy().reshape(r, r, r)
         return sdf_to_mesh(sdf, level)
+
+    file_suffix = ".ply"
+
+    def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
+        """``[P]`` bool, True where hidden: a half-space of the sample points, such as ``x>0``."""
+        return half_space_mask(spec, coords)
+
+    def visible_part(self, values, hidden, resolution):
+        return None
 
     def preview_resolution(self, resolution: tuple[int, ...]) -> tuple[int, ...]:
         """A 32³ grid at most for the quick first mesh of a live preview."""

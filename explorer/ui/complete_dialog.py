@@ -354,7 +354,7 @@ class CompleteDialog(QDialog):
 
     def _show_visible_shape(self, *_) -> None:
         """The source shape with the hidden half-space cut away (rendered without OpenGL)."""
-        from explorer.core.complete import half_space_mask
+        from explorer.modalities.masks import half_space_mask
         from explorer.modalities.render import shade_sdf
         from explorer.modalities.sdf import grid_coords
 
@@ -369,7 +369,7 @@ class CompleteDialog(QDialog):
         return np.asarray(self.pipeline.parts[observed.part].to_signal(observed.values, res)[0], np.float32)
 
     def _image_mask_controls(self) -> None:
-        from explorer.core.complete import PRESET_MASKS
+        from explorer.modalities.masks import PRESET_MASKS
 
         self.preset = QComboBox()
         self.preset.addItem("paint with the mouse")
@@ -382,7 +382,7 @@ class CompleteDialog(QDialog):
             self.mask_row.addWidget(w)
 
     def _apply_preset(self, index: int) -> None:
-        from explorer.core.complete import preset_image_mask
+        from explorer.modalities.masks import preset_image_mask
 
         if index > 0:
             self.painter.set_mask(preset_image_mask(self.preset.currentText(), *self.painter.mask.shape))
@@ -392,7 +392,7 @@ class CompleteDialog(QDialog):
 
     def hidden(self) -> np.ndarray:
         """True where the observed signal is hidden, in the order of its coordinates."""
-        from explorer.core.complete import half_space_mask, time_mask
+        from explorer.modalities.masks import half_space_mask, time_mask
 
         kind = self.parts[self.observed.part]
         if kind == "image":
