@@ -194,3 +194,13 @@ def test_audiovisual_mp4_carries_picture_and_sound(tmp_path):
                           "-ac", "1", "-ar", "16000", "-"], capture_output=True, check=True).stdout
     sound = np.frombuffer(pcm, np.int16)
     assert 0.9 * 16000 < len(sound) < 1.2 * 16000 and np.abs(sound).max() > 1000
+
+
+def test_an_audiovisual_path_exports_as_a_json_bundle(tmp_path):
+    # once "internal error: KeyError: None": the path's quality asked the decoder for an unnamed part
+    av = str(CHECKPOINT_DIR / "av-notes.safetensors")
+    for cmd, args in (("export", ["--from", "0", "--to", "5", "--frames", "4"]), ("walk", ["--start", "0", "--steps", "4"])):
+        out = tmp_path / f"{cmd}.json"
+        run_cli(cmd, av, *args, "--out", str(out))
+        bundle = json.loads(out.read_text())
+        assert bundle["quality"]["total"]["smoothness_mean"] > 0 and len(bundle["latents"]) >= 4

@@ -69,8 +69,11 @@ def path_report(pipeline, path, signals: np.ndarray | None = None, truth: np.nda
     """
     bank = pipeline.ckpt.latents.numpy()
     per_frame = {"off_manifold": off_manifold(path.latents, bank, k)}
-    decoded = pipeline.values(path.latents, part=part).numpy()
-    per_frame["smoothness"] = smoothness(decoded)
+    # an audio-visual checkpoint without a part named: the smoothness of every part, averaged
+    parts = [part] if part in pipeline.parts else list(pipeline.parts)
+    decodes = {p: pipeline.values(path.latents, part=p).numpy() for p in parts}
+    per_frame["smoothness"] = np.mean([smoothness(d) for d in decodes.values()], axis=0)
+    decoded = decodes[parts[0]]
     if signals is not None:
         per_frame["interpolation_mse"], _ = interpolation_mse(decoded, signals)
     if truth is not None:
