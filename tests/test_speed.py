@@ -134,7 +134,8 @@ def test_a_compiled_decoder_compiles_once_for_any_batch_and_resolution(tiny_chec
 def test_threads_must_be_positive(image_folder, tmp_path):
     proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--threads", "0",
                    "--out", str(tmp_path / "m.safetensors"), check=False)
-    assert proc.returncode == 1 and "--threads must be at least 1" in proc.stderr
+    assert proc.returncode == 1 and "argument --threads: 0 is out of range: give 1 to 1024" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1  # one line, no usage dump
 
 
 def test_decode_commands_take_precision(tiny_checkpoint, tmp_path):

@@ -16,12 +16,20 @@ COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "ha
 SUBCOMMANDS = COMMANDS + ("walk",)
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a wrong argument is one line and exit status 1, like every other error of
+    the command line (argparse prints its usage first and exits 2); ``-h`` still shows the usage."""
+
+    def error(self, message: str):
+        self.exit(1, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
     from explorer import __version__
 
-    p = argparse.ArgumentParser(
+    p = Parser(
         prog="latent-explorer",
         description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders). "
                     "Without a command it opens the desktop app: latent-explorer [CHECKPOINT] "

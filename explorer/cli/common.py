@@ -10,6 +10,37 @@ STARTS_HELP = "starts of the K fits: the training latents nearest to a first fit
 DEVICES = ["auto", "cpu", "cuda"]
 
 
+def count(lo: int, hi: int):
+    """An argparse type: a whole number from ``lo`` to ``hi``, so that 0 frames or a billion steps are
+    refused at once, in one line, rather than failing (or running for ever) later."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give {lo} to {hi}")
+        return value
+
+    parse.__name__ = "count"
+    return parse
+
+
+def number(lo: float, hi: float, lo_open: bool = False):
+    """An argparse type: a finite number from ``lo`` (excluded when ``lo_open``) to ``hi``."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (lo < value if lo_open else lo <= value) or not value <= hi:
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give {'more than ' if lo_open else ''}{lo:g} to {hi:g}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
 def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:
     """--device, --precision, --compile and --threads: where and how fast the fields run (core.device,
     models.precision, models.compiled)."""
@@ -22,7 +53,7 @@ def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> N
                         "run compiles (seconds to a minute), later runs load the cached kernels; "
                         + ("auto compiles runs long enough to win that back" if compile_default == "auto"
                            else "worth it for long decodes") + f" (default {compile_default})")
-    p.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: OMP_NUM_THREADS, else every core)")
+    p.add_argument("--threads", type=count(1, 1024), metavar="N", help="CPU threads (default: OMP_NUM_THREADS, else every core)")
 
 
 def pipeline_for(ckpt, args: argparse.Namespace):
@@ -78,8 +109,8 @@ def set_threads(n: int | None) -> None:
 
 def k_fits_options(p: argparse.ArgumentParser, what: str) -> None:
     """What ``complete`` and ``hallucinate`` share: K fits from different starts, written into a folder."""
-    p.add_argument("--k", type=int, default=4, help=f"{what} (default 4)")
+    p.add_argument("--k", type=count(1, 64), default=4, help=f"{what} (default 4)")
     p.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
-    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--steps", type=count(1, 100_000), default=300)
     p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     speed_options(p)

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 
-from explorer.cli.common import show_build
+from explorer.cli.common import count, show_build
 
 
 
@@ -20,8 +20,8 @@ def add_parser(sub) -> None:
                         "furniture: the Sweet Home 3D catalogue as PLY meshes; av-notes: each note with a "
                         "picture of its instrument and key (audio-visual pairs)")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
-    b.add_argument("--count", type=int, help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
-    b.add_argument("--resolution", type=int, help="image side in pixels (sprites)")
+    b.add_argument("--count", type=count(1, 1_000_000), help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
+    b.add_argument("--resolution", type=count(4, 1024), help="image side in pixels (sprites)")
     b.add_argument("--seed", type=int, default=0)
     b.set_defaults(func=run)
 

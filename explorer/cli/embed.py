@@ -6,7 +6,7 @@ import sys
 
 import json
 
-from explorer.cli.common import pipeline_for, speed_options
+from explorer.cli.common import count, pipeline_for, speed_options
 
 
 
@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     em.add_argument("checkpoint", metavar="CKPT")
     em.add_argument("file", metavar="FILE")
     em.add_argument("--json", action="store_true")
-    em.add_argument("--steps", type=int, default=300, help="fitting steps (default 300)")
+    em.add_argument("--steps", type=count(1, 100_000), default=300, help="fitting steps (default 300)")
     em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
     em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
     em.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",

@@ -9,7 +9,7 @@ import io
 import json
 import shlex
 
-from explorer.cli.common import STARTS_HELP, fmt_metrics, pipeline_for, show_build, speed_options
+from explorer.cli.common import STARTS_HELP, count, fmt_metrics, pipeline_for, show_build, speed_options
 
 
 
@@ -21,8 +21,8 @@ def add_parser(sub) -> None:
                    "the rest is held out (default: the checkpoint's own data, rebuilt into the cache if it was "
                    "made by 'data build')")
     e.add_argument("--json", action="store_true", help="machine-readable output")
-    e.add_argument("--max-items", type=int, help="items per split (default 200; --sheet: 16)")
-    e.add_argument("--fit-steps", type=int, default=300, help="test-time fitting steps (default 300)")
+    e.add_argument("--max-items", type=count(1, 100_000), help="items per split (default 200; --sheet: 16)")
+    e.add_argument("--fit-steps", type=count(1, 100_000), default=300, help="test-time fitting steps (default 300)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     speed_options(e)
@@ -30,10 +30,10 @@ def add_parser(sub) -> None:
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
-    e.add_argument("--k", type=int, default=4, help="--completion/--hallucination: fits per item (default 4)")
+    e.add_argument("--k", type=count(1, 64), default=4, help="--completion/--hallucination: fits per item (default 4)")
     e.add_argument("--starts", choices=["nearest", "random"], default="nearest",
                    help="--completion/--hallucination: " + STARTS_HELP)
-    e.add_argument("--paths", type=int, metavar="N",
+    e.add_argument("--paths", type=count(1, 10_000), metavar="N",
                    help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "
                         "distance, interpolationMSE (to the nearest training signal), smoothness (RMS change between frames) "
                         "and, on sprites and superquadrics, the MSE to the true interpolation of the generating factors")

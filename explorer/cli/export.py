@@ -6,22 +6,22 @@ import shlex
 import sys
 
 
-from explorer.cli.common import pipeline_for, speed_options
+from explorer.cli.common import count, number, pipeline_for, speed_options
 
 
 def export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, metavar="FILE",
                    help="the format follows the extension: .gif .mp4 .png (contact strip) .wav .zip (meshes) .json (bundle)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
-    p.add_argument("--resolution", type=int, help="image side or SDF grid to decode at (default: images 256 px or more on the long side, decoded at that size; shapes 64)")
-    p.add_argument("--fps", type=float, default=12.0, help="frames per second of .gif/.mp4 (default 12)")
-    p.add_argument("--loop", type=int, default=0, help=".gif: times to loop, 0 = for ever (default)")
+    p.add_argument("--resolution", type=count(4, 1024), help="image side or SDF grid to decode at (default: images 256 px or more on the long side, decoded at that size; shapes 64)")
+    p.add_argument("--fps", type=number(0, 240, lo_open=True), default=12.0, help="frames per second of .gif/.mp4 (default 12)")
+    p.add_argument("--loop", type=count(0, 65_535), default=0, help=".gif: times to loop, 0 = for ever (default)")
     p.add_argument("--pingpong", action="store_true", help=".gif/.mp4: play forwards then backwards")
-    p.add_argument("--crossfade-ms", type=float, default=50.0, help=".wav: equal-power crossfade between clips")
+    p.add_argument("--crossfade-ms", type=number(0, 1000), default=50.0, help=".wav: equal-power crossfade between clips")
     p.add_argument("--morph", action="store_true", help=".wav: one sound whose latent moves along the path")
     p.add_argument("--float", dest="float_wav", action="store_true", help=".wav: 32-bit float instead of 16-bit PCM")
     p.add_argument("--mesh-format", choices=["ply", "obj"], default="ply", help=".zip: mesh file format")
-    p.add_argument("--k", type=int, default=10, help="neighbours of the k-NN graph (default 10)")
+    p.add_argument("--k", type=count(1, 100), default=10, help="neighbours of the k-NN graph (default 10)")
     speed_options(p)
 
 
@@ -32,16 +32,16 @@ def add_parser(sub) -> None:
     x.add_argument("--from", dest="a", required=True, metavar="A")
     x.add_argument("--to", dest="b", required=True, metavar="B")
     x.add_argument("--path", choices=["lerp", "geodesic"], default="lerp", help="straight line or through the data")
-    x.add_argument("--frames", type=int, default=32, help="frames along the path (default 32)")
+    x.add_argument("--frames", type=count(2, 10_000), default=32, help="frames along the path (default 32)")
     export_options(x)
 
     w = sub.add_parser("walk", help="export an LLE-region walk (GEM's sampling) from an item",
                        description="Walk the manifold's locally linear regions from A and write the samples to a file.")
     w.add_argument("checkpoint", metavar="CKPT")
     w.add_argument("--start", required=True, metavar="A")
-    w.add_argument("--steps", type=int, default=32)
+    w.add_argument("--steps", type=count(1, 10_000), default=32)
     w.add_argument("--seed", type=int, default=0)
-    w.add_argument("--beta", type=float, default=0.1, help="noise, as a fraction of the typical neighbour spacing")
+    w.add_argument("--beta", type=number(0, 10), default=0.1, help="noise, as a fraction of the typical neighbour spacing")
     export_options(w)
     for p in (x, w):
         p.set_defaults(func=run)

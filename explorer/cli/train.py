@@ -7,7 +7,7 @@ import sys
 
 from explorer.errors import ExplorerError
 
-from explorer.cli.common import speed_options
+from explorer.cli.common import count, number, speed_options
 
 AUTO_COMPILE_STEPS = 500
 
@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
     t.add_argument("--preset", default="base", choices=list(PRESET_TIMES), metavar="PRESET",
                    help="model and training sizes, with their expected time. "
                         + ". ".join(f"{k}: {v}" for k, v in PRESET_TIMES.items()))
-    t.add_argument("--steps", type=int, help="optimisation steps (default: the preset's)")
+    t.add_argument("--steps", type=count(1, 10_000_000), help="optimisation steps (default: the preset's)")
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
     speed_options(t, compile_default="auto")
@@ -36,12 +36,12 @@ def add_parser(sub) -> None:
     t.add_argument("--force", action="store_true", help="overwrite an existing --out checkpoint")
     t.add_argument("--model", dest="model_kind", choices=["hyper", "modulated", "film"], help="field architecture (default hyper)")
     t.add_argument("--activation", choices=["sine", "relu_pe"], help="field activation of the hyper model")
-    t.add_argument("--max-items", type=int, help="use at most N training items")
-    t.add_argument("--max-test", type=int, help="use at most N held-out items (fashion-mnist)")
-    t.add_argument("--resolution", type=int, help="image side in pixels (folders, sprites)")
-    t.add_argument("--batch-size", type=int)
+    t.add_argument("--max-items", type=count(1, 10_000_000), help="use at most N training items")
+    t.add_argument("--max-test", type=count(1, 10_000_000), help="use at most N held-out items (fashion-mnist)")
+    t.add_argument("--resolution", type=count(4, 1024), help="image side in pixels (folders, sprites)")
+    t.add_argument("--batch-size", type=count(1, 65_536))
     t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
-    t.add_argument("--save-every", type=float, metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
+    t.add_argument("--save-every", type=number(0, 1e7, lo_open=True), metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8; "
                         "PART.KEY=VALUE sets one part of an audiovisual model, e.g. --set audio.hidden=256 "
