@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
     t.add_argument("--resolution", type=count(4, 1024), help="image side in pixels (folders, sprites)")
     t.add_argument("--batch-size", type=count(1, 65_536))
     t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
-    t.add_argument("--save-every", type=number(0, 1e7, lo_open=True), metavar="SECONDS", help="seconds between checkpoint writes (default 120)")
+    t.add_argument("--save-every", type=number(0, 1e7), metavar="SECONDS", help="seconds between checkpoint writes (default 120; 0: after every step)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8; "
                         "PART.KEY=VALUE sets one part of an audiovisual model, e.g. --set audio.hidden=256 "
