@@ -204,3 +204,21 @@ def test_an_audiovisual_path_exports_as_a_json_bundle(tmp_path):
         run_cli(cmd, av, *args, "--out", str(out))
         bundle = json.loads(out.read_text())
         assert bundle["quality"]["total"]["smoothness_mean"] > 0 and len(bundle["latents"]) >= 4
+
+
+def test_a_second_writer_of_the_same_file_does_not_replace_the_first(tmp_path):
+    from explorer.core.export import export_steps
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.errors import ExplorerError
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    out = tmp_path / "p.gif"
+    gen = export_steps(DecodePipeline(ckpt), ckpt.latents[:3].numpy(), out)
+    next(gen)  # the name was free when the export started ...
+    out.write_bytes(b"the other export")  # ... and another writer took it meanwhile
+    with pytest.raises(ExplorerError, match="appeared while"):
+        for _ in gen:
+            pass
+    assert out.read_bytes() == b"the other export" and [p.name for p in tmp_path.iterdir()] == ["p.gif"]
+    list(export_steps(DecodePipeline(ckpt), ckpt.latents[:3].numpy(), out, force=True))  # --force replaces it
+    assert out.read_bytes()[:6] == b"GIF89a"

@@ -105,7 +105,8 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
     if fmt == ".json":
         if bundle is None:
             raise ExplorerError("a JSON bundle needs the path's description")
-        atomic_write_bytes(out, json.dumps(bundle, indent=1).encode())
+        with atomic_path(out, overwrite=force) as target:
+            atomic_write_bytes(target, json.dumps(bundle, indent=1).encode())
         yield ExportProgress(total, total, out)
         return
     name = pipeline.ckpt.modality["name"]
@@ -132,22 +133,24 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
         if (fmt == ".wav" and not options.morph) or (fmt == ".mp4" and audio_part != "none"):
             clips.append(pipeline.signal(z[None], part=audio_part)[0])
         yield ExportProgress(i + 1, total)
-    if fmt == ".gif":
-        _write_gif(out, [pictures[i] for i in _frames_order(len(pictures), options.pingpong)], options)
-    elif fmt == ".png":
-        atomic_write_bytes(out, _png_bytes(np.concatenate(pictures, axis=1)))
-    elif fmt == ".mp4":
-        _write_mp4(out, [pictures[i] for i in _frames_order(len(pictures), options.pingpong)], options,
-                   clips, pipeline)
-    elif fmt == ".wav":
-        sr = pipeline.parts[audio_part].sample_rate
-        if options.morph:  # as long as the path plays at the frame rate, like the GIF of the same path
-            wave = pipeline.morph_wave(latents, len(latents) / options.fps, part=audio_part)
-        else:
-            wave = equal_power_concat(clips, sr, options.crossfade_ms)
-        _write_wav(out, wave, sr, options.float_wav)
-    elif fmt == ".zip":
-        _write_meshes(out, meshes, options.mesh_format)
+    # written under a temporary name, given the final one only if no other writer took it meanwhile
+    with atomic_path(out, overwrite=force) as target:
+        if fmt == ".gif":
+            _write_gif(target, [pictures[i] for i in _frames_order(len(pictures), options.pingpong)], options)
+        elif fmt == ".png":
+            atomic_write_bytes(target, _png_bytes(np.concatenate(pictures, axis=1)))
+        elif fmt == ".mp4":
+            _write_mp4(target, [pictures[i] for i in _frames_order(len(pictures), options.pingpong)], options,
+                       clips, pipeline)
+        elif fmt == ".wav":
+            sr = pipeline.parts[audio_part].sample_rate
+            if options.morph:  # as long as the path plays at the frame rate, like the GIF of the same path
+                wave = pipeline.morph_wave(latents, len(latents) / options.fps, part=audio_part)
+            else:
+                wave = equal_power_concat(clips, sr, options.crossfade_ms)
+            _write_wav(target, wave, sr, options.float_wav)
+        elif fmt == ".zip":
+            _write_meshes(target, meshes, options.mesh_format)
     yield ExportProgress(total, total, out)
 
 

@@ -31,6 +31,21 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             os.unlink(tmp)
 
 
+def _commit_new(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` only if no file has it: a hard link fails when the name is taken,
+    where a rename would replace it (filesystems without hard links: a check, then a rename)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise ExplorerError(f"{path} appeared while this was being written (another export?); "
+                            "it was kept: add --force to overwrite it") from None
+    except OSError:
+        if path.exists():
+            raise ExplorerError(f"{path} appeared while this was being written; it was kept: add --force "
+                                "to overwrite it") from None
+        os.replace(tmp, path)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -38,9 +53,10 @@ def _umask() -> int:
 
 
 @contextmanager
-def atomic_path(path: str | Path):
+def atomic_path(path: str | Path, overwrite: bool = True):
     """A temporary file name beside ``path`` for writers that need a file name (ffmpeg); renamed over
-    ``path`` when the block ends normally, removed when it raises (cancel, full disk, a crash)."""
+    ``path`` when the block ends normally, removed when it raises (cancel, full disk, a crash).
+    ``overwrite=False``: if ``path`` appeared meanwhile (a second writer), it is kept and this fails."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     try:
@@ -52,7 +68,10 @@ def atomic_path(path: str | Path):
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            _commit_new(tmp, path)
     except OSError as e:
         raise ExplorerError(f"could not write {path}: {e.strerror or e}") from e
     finally:
