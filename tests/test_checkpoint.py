@@ -220,3 +220,36 @@ def test_eval_does_not_save_over_a_checkpoint_that_changed_since_it_was_read(tin
     again = load_checkpoint(path)
     save_metrics(again, "eval", {"test": {"psnr": 2.0}})  # unchanged since read: saved
     assert load_checkpoint(path).metrics["eval"]["test"]["psnr"] == 2.0
+
+
+def test_a_pipe_or_a_big_file_that_is_not_a_checkpoint_is_refused_from_its_first_bytes(tmp_path, monkeypatch):
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)  # opening it would wait for a writer for ever
+    proc = run_cli("info", str(fifo), check=False, timeout=120)
+    assert proc.returncode == 1 and "not a regular file" in proc.stderr
+    big = tmp_path / "big.safetensors"
+    with open(big, "wb") as f:  # 3 GB that are not a checkpoint (sparse: no disk used)
+        f.write(b"\x10\x00\x00\x00\x00\x00\x00\x00{\"a\": 1,      }")
+        f.truncate(3 * 2**30)
+    reads, real_open = [], open
+
+    class Counting:  # the file as opened, counting the bytes read from it
+        def __init__(self, f):
+            self.f = f
+
+        def read(self, n=-1):
+            data = self.f.read(n)
+            reads.append(len(data))
+            return data
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+    monkeypatch.setattr("builtins.open", lambda file, *a, **k: Counting(real_open(file, *a, **k))
+                        if str(file) == str(big) else real_open(file, *a, **k))
+    with pytest.raises(ExplorerError, match="not a latent-explorer checkpoint"):
+        load_checkpoint(big)
+    assert sum(reads) < 1000  # its header was enough: the 3 GB were never read

@@ -104,6 +104,47 @@ def _refuse_pickle(raw: bytes, path: Path) -> None:
         )
 
 
+def _read_checkpoint_bytes(path: Path) -> bytes:
+    """The file's bytes, read whole only once its first bytes show a latent-explorer checkpoint: a pipe or
+    a device is refused without being opened (it could block for ever), and a large file that is not a
+    checkpoint is refused after its header, not after reading gigabytes."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise ExplorerError(f"{path} is a folder, not a checkpoint file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ExplorerError(f"{path} is not a regular file (a pipe, device or socket), not a checkpoint")
+        with open(path, "rb") as f:
+            head = f.read(8)
+            n = struct.unpack("<Q", head)[0] if len(head) == 8 else 0
+            if 0 < n <= 100_000_000 and n + 8 <= st.st_size:
+                head += f.read(n)
+            _refuse_pickle(head, path)
+            if len(head) < 8 + n or n == 0:
+                read_header(head, path)  # too short, or a header size the file cannot hold: says which
+            _header_metadata(head, path)
+            return head + f.read()
+    except FileNotFoundError as e:
+        raise ExplorerError(f"{path} does not exist") from e
+    except OSError as e:
+        raise ExplorerError(f"could not read {path}: {e.strerror or e}") from e
+
+
+def _header_metadata(head: bytes, path: Path) -> dict:
+    """Our metadata from the first ``8 + n`` bytes of a safetensors file (its header alone)."""
+    (n,) = struct.unpack("<Q", head[:8])
+    try:
+        header = json.loads(head[8 : 8 + n])
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)") from e
+    if not isinstance(header, dict):
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
+    return _our_metadata(header, path)
+
+
 def read_header(raw: bytes, path: Path) -> dict:
     """Parse and check the safetensors header: sizes, offsets and our metadata."""
     if len(raw) < 8:
@@ -176,15 +217,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     from safetensors.torch import load
 
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError as e:
-        raise ExplorerError(f"{path} does not exist") from e
-    except IsADirectoryError as e:
-        raise ExplorerError(f"{path} is a folder, not a checkpoint file") from e
-    except OSError as e:
-        raise ExplorerError(f"could not read {path}: {e.strerror or e}") from e
-    _refuse_pickle(raw, path)
+    raw = _read_checkpoint_bytes(path)
     meta = read_header(raw, path)
     schema = meta.get("schema")
     if not isinstance(schema, int):
