@@ -36,14 +36,15 @@ def _commit_new(tmp: str, path: Path) -> None:
     where a rename would replace it (filesystems without hard links: a check, then a rename)."""
     try:
         os.link(tmp, path)
+        return
     except FileExistsError:
-        raise ExplorerError(f"{path} appeared while this was being written (another export?); "
-                            "it was kept: add --force to overwrite it") from None
+        taken = True
     except OSError:
-        if path.exists():
-            raise ExplorerError(f"{path} appeared while this was being written; it was kept: add --force "
-                                "to overwrite it") from None
-        os.replace(tmp, path)
+        taken = path.exists()
+    if taken:
+        raise ExplorerError(f"{path} appeared while this was being written (another export?); "
+                            "it was kept: add --force to overwrite it")
+    os.replace(tmp, path)
 
 
 def _umask() -> int:

@@ -122,8 +122,9 @@ class AudioModality:
     file_suffix = ".wav"
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
-        """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds."""
-        return time_mask(spec, resolution)
+        """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds of the clip."""
+        samples = resolution[0] if len(resolution) == 1 else self.length  # a waveform's grid, or the STFT's clip
+        return time_mask(spec, resolution, samples / self.sample_rate)
 
     def visible_part(self, values, hidden, resolution):
         return None  # a sound with a gap is not worth a file of its own

@@ -123,9 +123,7 @@ def _read_checkpoint_bytes(path: Path) -> bytes:
             if 0 < n <= 100_000_000 and n + 8 <= st.st_size:
                 head += f.read(n)
             _refuse_pickle(head, path)
-            if len(head) < 8 + n or n == 0:
-                read_header(head, path)  # too short, or a header size the file cannot hold: says which
-            _header_metadata(head, path)
+            _our_metadata(_parse_header(head, path)[0], path)  # not ours: refused before the rest is read
             return head + f.read()
     except FileNotFoundError as e:
         raise ExplorerError(f"{path} does not exist") from e
@@ -133,20 +131,8 @@ def _read_checkpoint_bytes(path: Path) -> bytes:
         raise ExplorerError(f"could not read {path}: {e.strerror or e}") from e
 
 
-def _header_metadata(head: bytes, path: Path) -> dict:
-    """Our metadata from the first ``8 + n`` bytes of a safetensors file (its header alone)."""
-    (n,) = struct.unpack("<Q", head[:8])
-    try:
-        header = json.loads(head[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)") from e
-    if not isinstance(header, dict):
-        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
-    return _our_metadata(header, path)
-
-
-def read_header(raw: bytes, path: Path) -> dict:
-    """Parse and check the safetensors header: sizes, offsets and our metadata."""
+def _parse_header(raw: bytes, path: Path) -> tuple[dict, int]:
+    """The safetensors header of ``raw`` (the whole file, or only its first ``8 + n`` bytes) and its size ``n``."""
     if len(raw) < 8:
         raise ExplorerError(f"{path} is too short to be a checkpoint ({len(raw)} bytes); is it truncated?")
     (n,) = struct.unpack("<Q", raw[:8])
@@ -158,6 +144,12 @@ def read_header(raw: bytes, path: Path) -> dict:
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)") from e
     if not isinstance(header, dict):
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
+    return header, n
+
+
+def read_header(raw: bytes, path: Path) -> dict:
+    """Parse and check the safetensors header: sizes, offsets and our metadata."""
+    header, n = _parse_header(raw, path)
     body = len(raw) - 8 - n
     for name, info in header.items():
         if name == "__metadata__":

@@ -391,17 +391,14 @@ class CompleteDialog(QDialog):
         self.region.setRegion((start, end))
 
     def hidden(self) -> np.ndarray:
-        """True where the observed signal is hidden, in the order of its coordinates."""
-        from explorer.modalities.masks import half_space_mask, time_mask
-
-        kind = self.parts[self.observed.part]
-        if kind == "image":
+        """True where the observed signal is hidden, in the order of its coordinates: the painted mask of a
+        picture, else what the plug makes of the shaded time range or the chosen half-space."""
+        if self.painter is not None:
             return self.painter.mask.reshape(-1)
-        if kind == "audio":
-            lo, hi = self.region.getRegion()
-            return time_mask(f"{lo}:{hi}", self.pipeline.resolution(self.observed.part), self.seconds)
-        pts = self.observed.coords.reshape(-1, 3).numpy()
-        return half_space_mask(self._half_space(), pts)
+        part, coords = self.observed.part, self.observed.coords
+        spec = "{}:{}".format(*self.region.getRegion()) if self.region is not None else self._half_space()
+        return self.pipeline.parts[part].hidden_mask(spec, tuple(self.pipeline.resolution(part)),
+                                                     coords.numpy().reshape(-1, coords.shape[-1]))
 
     # --- running ------------------------------------------------------------------------------------
     def start(self) -> None:

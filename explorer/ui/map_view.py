@@ -16,10 +16,11 @@ from explorer.ui.palette import PATH_COLOURS
 
 PICK_PIXELS = 10
 MAX_EDGES_DRAWN = 12_000
-LONG_EDGE = 0.1
-MAX_LONG_EDGES_DRAWN = 2_000
-"""An edge longer on the map than this fraction of the view's diagonal is drawn faint."""
 """Beyond this many edges in view, an even sample of them is drawn (zoom in to see every one)."""
+LONG_EDGE = 0.1
+"""An edge longer on the map than this fraction of the view's diagonal is drawn faint."""
+MAX_LONG_EDGES_DRAWN = 2_000
+"""At most this many faint edges are drawn (an even sample)."""
 def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> QPen:
     """A pen whose width is in screen pixels at any zoom."""
     pen = QPen(colour, width, style)
