@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QWidget
+
+NATURAL = (QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
+"""A job takes the room it needs and no more: the rest of the status bar is the messages'."""
 
 
 class Task(QWidget):
@@ -29,6 +32,8 @@ class Task(QWidget):
         self.cancel_button.setToolTip(f"Stop the {what}")
         self.cancel_button.clicked.connect(on_cancel)
         layout.addWidget(self.cancel_button)
+        for w in (self, self.cancel_button, *([self.pause_button] if self.pause_button else [])):
+            w.setSizePolicy(*NATURAL)
 
     def set_progress(self, done: int, total: int, text: str | None = None) -> None:
         self.progress.setMaximum(max(1, total))
@@ -44,6 +49,7 @@ class TaskBar(QWidget):
         super().__init__()
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
+        self.setSizePolicy(*NATURAL)
         self.tasks: dict[str, Task] = {}
 
     def start(self, key: str, what: str, on_cancel: Callable[[], None], on_pause: Callable[[], None] | None = None,

@@ -652,6 +652,10 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     w.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                            Qt.KeyboardModifier.NoModifier))
     assert set(w.tasks.tasks) == {"tsne", "embed"}  # both jobs are seen
+    # each job takes the room it needs, no more: the rest of the status bar stays the messages'
+    w.resize(1200, 800)
+    qtbot.waitUntil(lambda: w.tasks.get("embed").cancel_button.width() > 0)
+    assert w.tasks.width() <= w.tasks.sizeHint().width() < w.statusBar().width() / 2
     assert "embedding" in w.tasks.get("embed").progress.format() and w.tasks.get("embed").pause_button is None
     with qtbot.assertNotEmitted(w.embed_ready, wait=500):
         qtbot.mouseClick(w.tasks.get("embed").cancel_button, Qt.MouseButton.LeftButton)
