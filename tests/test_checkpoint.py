@@ -109,7 +109,7 @@ def test_nan_latents_wrong_shapes_and_newer_schema_are_refused(tmp_path):
     key = next(iter(ckpt.state_dict))
     ckpt.state_dict = dict(ckpt.state_dict) | {key: torch.zeros(3, 3)}
     save_checkpoint(ckpt, tmp_path / "weights.safetensors")
-    assert "do not match" in _error_of(tmp_path / "weights.safetensors")
+    assert "but the stored config implies" in _error_of(tmp_path / "weights.safetensors")
 
     ckpt = make_checkpoint()
     path = tmp_path / "future.safetensors"
@@ -253,3 +253,74 @@ def test_a_pipe_or_a_big_file_that_is_not_a_checkpoint_is_refused_from_its_first
     with pytest.raises(ExplorerError, match="not a latent-explorer checkpoint"):
         load_checkpoint(big)
     assert sum(reads) < 1000  # its header was enough: the 3 GB were never read
+
+
+def _with_metadata(path, out, change) -> str:
+    """``path`` rewritten to ``out`` with its metadata changed by ``change(meta)``; the load error's text."""
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["latent_explorer"])
+    change(meta)
+    header["__metadata__"]["latent_explorer"] = json.dumps(meta)
+    h = json.dumps(header).encode()
+    out.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
+    return _error_of(out)
+
+
+@pytest.mark.parametrize("change,expected", [
+    (lambda m: m["model"].update(hidden=50000), "model config: hidden must be an integer from 1 to 4096, not 50000"),
+    (lambda m: m["model"].update(hidden="8"), "model config: hidden must be an integer from 1 to 4096, not '8'"),
+    (lambda m: m["model"].update(rank=2.0), "model config: rank must be an integer from 1 to 1024, not 2.0"),
+    (lambda m: m["model"].update(omega0_first=float("nan")), "model config: omega0_first must be a number"),
+    (lambda m: m.update(model=[1, 2]), "model config must be a JSON object, not [1, 2]"),
+    (lambda m: m.pop("modality"), "metadata lacks 'modality'"),
+    (lambda m: m["modality"].pop("resolution"), "modality lacks 'resolution'"),
+    (lambda m: m["modality"].update(resolution=[-4, 4]), "modality: resolution must be an integer from 1"),
+    (lambda m: m["modality"].update(resolution=[8192, 8192]), "modality: resolution [8192, 8192] has more than"),
+    (lambda m: m.update(names=["a", "b"]), "latents have shape [5, 4], expected [2, 4]"),
+    (lambda m: m.update(names=[1, 2, 3, 4, 5]), "names must all be texts"),
+    (lambda m: m.update(labels={"class": [[1]] * 5}), "label 'class' has a value [1]"),
+    (lambda m: m.update(labels=["class"]), "labels must be a JSON object"),
+    (lambda m: m.update(train={"step": "3"}), "train: step must be an integer"),
+    (lambda m: m.update(data={"max_items": 1e9}), "data: max_items must be an integer"),
+    (lambda m: m.update(labels={"deep": json.loads("[" * 40 + "]" * 40)}), "metadata nests deeper than 32 levels"),
+    (lambda m: m.update(schema=True), "schema must be an integer from 1"),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_metadata_of_the_wrong_type_or_size_is_one_line_naming_the_field(tmp_path, change, expected):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    message = _with_metadata(path, tmp_path / "bad.safetensors", change)
+    assert expected in message and message.startswith(str(tmp_path / "bad.safetensors")), message
+
+
+def test_json_nested_beyond_any_parser_is_refused(tmp_path):
+    deep = "[" * 200_000 + "]" * 200_000  # Python's json gives up (RecursionError) long before this
+    header = json.dumps({"__metadata__": {"latent_explorer": "X"}}).replace('"X"', json.dumps(deep)).encode()
+    path = tmp_path / "deep.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    assert "metadata is corrupt (nested too deeply)" in _error_of(path)
+    header = b"{\"a\": " + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    path.write_bytes(struct.pack("<Q", len(header)) + header)
+    assert "not a latent-explorer checkpoint (unreadable header)" in _error_of(path)
+
+
+def test_a_tensor_whose_declared_size_its_bytes_do_not_back_is_refused_before_reading(tmp_path):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    header["latents"]["shape"] = [5_000_000_000, 4]  # 80 GB of latents claimed by a 20-byte entry
+    h = json.dumps(header).encode()
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
+    assert "tensor 'latents' holds 80 bytes, but its shape [5000000000, 4] in F32 needs 80000000000" in _error_of(bad)
+
+
+def test_a_checkpoint_larger_than_free_memory_is_refused_with_both_figures(tmp_path, monkeypatch):
+    path = tmp_path / "m.safetensors"
+    save_checkpoint(make_checkpoint(), path)
+    monkeypatch.setattr("explorer.io.memory.available_bytes", lambda: 1000)
+    message = _error_of(path)
+    assert "would need about 0.0 GB of memory; 0.0 GB is available" in message and str(path) in message

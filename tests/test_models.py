@@ -67,5 +67,9 @@ def test_config_round_trips_and_rejects_unknown_fields():
     assert FieldConfig.from_dict(cfg.to_dict()) == cfg
     with pytest.raises(ExplorerError, match="unknown fields"):
         FieldConfig.from_dict(cfg.to_dict() | {"wings": 2})
-    with pytest.raises(ExplorerError, match="unknown model kind"):
+    with pytest.raises(ExplorerError, match="kind must be one of hyper, modulated, film, not 'gan'"):
         FieldConfig(kind="gan")
+    with pytest.raises(ExplorerError, match="hidden must be an integer from 1 to 4096, not '128'"):
+        FieldConfig.from_dict(cfg.to_dict() | {"hidden": "128"})
+    with pytest.raises(ExplorerError, match="latent_dim must be an integer from 1 to 4096, not 100000000.0"):
+        FieldConfig(latent_dim=1e8)

@@ -35,7 +35,7 @@ def test_frequency_normalisation_round_trips_and_standardises_each_row():
     z = norm.forward(logs)
     assert torch.allclose(z.mean(dim=(0, 2)), torch.zeros(z.shape[1]), atol=1e-4)
     assert torch.allclose(norm.inverse(z), logs, atol=1e-4)
-    again = FrequencyNorm.from_dict(norm.to_dict())
+    again = FrequencyNorm.from_dict(norm.to_dict(), logs.shape[1])
     assert torch.allclose(again.forward(logs), z, atol=1e-5)
 
 

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     parts = ckpt.modality.get("parts")
     for key, info_ in (parts.items() if parts else [(None, ckpt.modality)]):
         res = "x".join(str(r) for r in info_.get("resolution", []))
-        target = info_.get("options", {}).get("target")
+        target = (info_.get("options") or {}).get("target")
         print(f"  {'modality' if key is None else ckpt.modality['name'] + ' part ' + key}: {info_['name']} {res}, "
               f"{info_.get('channels', '?')} channel(s)" + (f", {target} field" if target else ""))
     for key, c in (mc.parts.items() if parts else [(None, mc)]):

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from explorer.errors import ExplorerError
 from explorer.models.checkpoint import Checkpoint
 from explorer.core.device import resolve_device
-from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
+from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
@@ -48,7 +49,7 @@ class DecodePipeline:
         self.ckpt = ckpt
         self.device = resolve_device(device)
         self.model = ckpt.build_model(self.device)
-        self.plug = checkpoint_modality(ckpt.modality)
+        self.plug = checkpoint_plug(ckpt)
         self.parts = plug_parts(self.plug)
         self.precision = resolve_precision(precision, self.device)
         """fp32 or bf16 (``models.precision``): what the fields compute in where the modality allows."""
@@ -138,7 +139,7 @@ class DecodePipeline:
                     if done < total:
                         yield DecodeStep(done, total)
                 outs.append(torch.cat(cols, dim=1))
-        values = torch.cat(outs).cpu()
+        values = self._finite(torch.cat(outs).cpu())
         if key is not None and self.cache_items > 0:
             with self._lock:
                 self._cache[key] = values
@@ -156,9 +157,17 @@ class DecodePipeline:
             with torch.no_grad(), autocast(self.part_precision[part], self.device):
                 for i in range(0, z.shape[0], per):
                     out.append(field(z[i : i + per].to(self.device), coords[i : i + per].to(self.device)).float().cpu())
-            return torch.cat(out)
+            return self._finite(torch.cat(out))
 
         return plug.morph(decode, np.asarray(path_latents, np.float32), seconds, self.resolution(part))
+
+    def _finite(self, values: torch.Tensor) -> torch.Tensor:
+        """``values``, unless the field decoded NaN or infinity there (damaged or overflowing weights): then
+        an ``ExplorerError``, before anything shows or writes them."""
+        if not torch.isfinite(values).all():
+            raise ExplorerError(f"{self.ckpt.path or 'the checkpoint'}: its model decodes NaN or infinite values "
+                                "here; its weights may be damaged or overflow")
+        return values
 
     def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
         """``steps`` to the end: field values ``[B, P, C]``."""

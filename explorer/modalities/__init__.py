@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from explorer.errors import ExplorerError
+from explorer.io.typed import need_dict
 from explorer.modalities.audio import AudioModality
 from explorer.modalities.audiovisual import AudioVisualModality
 from explorer.modalities.base import Modality
@@ -15,10 +16,10 @@ KNOWN = tuple(_MODALITIES)
 
 def get_modality(name: str, options: dict | None = None):
     """The plug for ``name``, set up with the ``options`` a checkpoint stored (audio target, ...)."""
-    if name not in _MODALITIES:
+    if not isinstance(name, str) or name not in _MODALITIES:
         raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
     try:
-        return _MODALITIES[name](**(options or {}))
+        return _MODALITIES[name](**need_dict(options, f"{name} options", optional=True))
     except TypeError as e:
         raise ExplorerError(f"the {name} modality does not take the options {sorted(options or {})}") from e
 
@@ -26,6 +27,29 @@ def get_modality(name: str, options: dict | None = None):
 def checkpoint_modality(info: dict):
     """The plug described by a checkpoint's ``modality`` entry."""
     return get_modality(info["name"], info.get("options"))
+
+
+def checkpoint_plug(ckpt):
+    """The plug of a loaded checkpoint, once its stored sampling agrees with the plug and the model
+    (``Checkpoint``: its metadata's types and ranges are checked at load); ``ExplorerError`` naming the
+    file otherwise."""
+    from explorer.models import MultiFieldConfig
+
+    try:
+        plug = checkpoint_modality(ckpt.modality)
+        configs = ckpt.model_config.parts if isinstance(ckpt.model_config, MultiFieldConfig) else {None: ckpt.model_config}
+        for part, p in plug_parts(plug).items():
+            if part not in configs:
+                raise ExplorerError(f"the model has no {part!r} part")
+            info, cfg = (ckpt.modality if part is None else ckpt.modality["parts"][part]), configs[part]
+            where = "modality" if part is None else f"modality part {part!r}"
+            p.check_resolution(tuple(info["resolution"]))
+            if p.in_dim != cfg.in_dim or info["channels"] != cfg.out_dim:
+                raise ExplorerError(f"{where}: a {p.name} signal of {info['channels']} channels on {p.in_dim}-D "
+                                    f"coordinates, but the model maps {cfg.in_dim}-D coordinates to {cfg.out_dim} values")
+    except ExplorerError as e:
+        raise ExplorerError(f"{ckpt.path or 'checkpoint'}: {e}") from e
+    return plug
 
 
 def part_precisions(plug, requested: str, device) -> dict:
@@ -43,5 +67,5 @@ def plug_parts(plug) -> dict:
     return dict(plug.parts) if hasattr(plug, "parts") else {None: plug}
 
 
-__all__ = ["Modality", "get_modality", "checkpoint_modality", "plug_parts", "part_precisions", "ImageModality", "AudioModality",
+__all__ = ["Modality", "get_modality", "checkpoint_modality", "checkpoint_plug", "plug_parts", "part_precisions", "ImageModality", "AudioModality",
            "ShapeModality", "AudioVisualModality"]

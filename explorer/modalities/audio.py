@@ -18,6 +18,7 @@ import torch
 
 from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
+from explorer.io.typed import need_int, show
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
 from explorer.modalities.masks import time_mask
@@ -63,11 +64,23 @@ class AudioModality:
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
                  norm: dict | None = None, griffin_lim_iters: int = 64) -> None:
         if target not in TARGETS:
-            raise ExplorerError(f"unknown audio target {target!r}; choose one of {', '.join(TARGETS)}")
+            raise ExplorerError(f"unknown audio target {show(target)}; choose one of {', '.join(TARGETS)}")
         self.target = target
-        self.n_fft, self.hop, self.length = int(n_fft), int(hop), int(length)
-        self.norm = None if norm is None else FrequencyNorm.from_dict(norm)
-        self.griffin_lim_iters = int(griffin_lim_iters)
+        self.n_fft = need_int(n_fft, "audio n_fft", 16, 16384)
+        self.hop = need_int(hop, "audio hop", 1, self.n_fft)
+        self.length = need_int(length, "audio length", 1, 1 << 22)
+        self.norm = None if norm is None else FrequencyNorm.from_dict(norm, self.n_fft // 2 + 1)
+        self.griffin_lim_iters = need_int(griffin_lim_iters, "audio griffin_lim_iters", 1, 10_000)
+
+    def check_resolution(self, resolution: tuple[int, ...]) -> None:
+        if self.target == "waveform":
+            if len(resolution) != 1:
+                raise ExplorerError(f"a waveform's resolution is [samples], not {list(resolution)}")
+            return
+        grid = (self.n_fft // 2 + 1, self.length // self.hop + 1)
+        if tuple(resolution) != grid:
+            raise ExplorerError(f"a spectrogram of {self.length} samples (n_fft {self.n_fft}, hop {self.hop}) is "
+                                f"{list(grid)}, not {list(resolution)}")
 
     @property
     def preset_settings(self) -> dict:

@@ -14,6 +14,9 @@ class Modality(Protocol):
     """What an export of this part can hold: "pictures" (``export_picture``), "sound" (``to_signal``,
     ``sample_rate``), "meshes" (``export_mesh``)."""
 
+    def check_resolution(self, resolution: tuple[int, ...]) -> None:
+        """``ExplorerError`` unless a stored ``resolution`` is one this plug samples (axes, sizes, options)."""
+
     def coords(self, resolution: tuple[int, ...]) -> torch.Tensor:
         """Field coordinates ``[P, in_dim]`` of a signal sampled at ``resolution``."""
 

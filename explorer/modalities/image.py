@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.masks import image_mask
@@ -34,6 +35,10 @@ class ImageModality:
     """``precision auto`` decodes pictures in bfloat16: measured on the shipped Fashion-MNIST model,
     mean pixel error 0.3/255, worst 3/255 against float32 (``latent-explorer bench``)."""
     in_dim = 2
+
+    def check_resolution(self, resolution: tuple[int, ...]) -> None:
+        if len(resolution) != 2:
+            raise ExplorerError(f"an image's resolution is [height, width], not {list(resolution)}")
 
     def coords(self, resolution: tuple[int, int]) -> torch.Tensor:
         """Pixel centres of an ``H x W`` image, row-major, as ``(y, x)`` in ``[-1, 1]``: ``[H*W, 2]``."""

@@ -6,11 +6,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.modalities.masks import half_space_mask
 from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
 
+MAX_GRID = 256
+"""The largest stored grid side: 256³ cells."""
 CLAMP = 0.1
 """DeepSDF's clamp: distances beyond it do not matter for the surface."""
 
@@ -30,6 +33,10 @@ class ShapeModality:
     first-layer omega0 of 30 the fields were high-frequency noise away from the samples, every decoded
     grid a cloud of specks; omega0 5 gave smooth shapes (``checkpoints/furniture.md``). An SDF item has
     thousands of samples, of which a thousand per step cover the surface and the space around it."""
+
+    def check_resolution(self, resolution: tuple[int, ...]) -> None:
+        if len(resolution) != 1 or not 4 <= resolution[0] <= MAX_GRID:
+            raise ExplorerError(f"a shape's resolution is [R], its grid's side, from 4 to {MAX_GRID}; not {list(resolution)}")
 
     def coords(self, resolution: tuple[int]) -> torch.Tensor:
         """An ``R x R x R`` grid spanning [-1, 1]^3: ``[R^3, 3]``."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from explorer.io.typed import need_dict, need_float, need_key, need_list
+
 EPS = 1e-5
 
 
@@ -56,8 +58,15 @@ class FrequencyNorm:
         return {"mean": self.mean.tolist(), "std": self.std.tolist()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FrequencyNorm":
-        return cls(torch.tensor(data["mean"]), torch.tensor(data["std"]))
+    def from_dict(cls, data: dict, bins: int) -> "FrequencyNorm":
+        """From stored ``{"mean": [...], "std": [...]}`` of ``bins`` frequencies each (finite; std > 0)."""
+        need_dict(data, "audio norm")
+        mean, std = (need_list(need_key(data, k, "audio norm"), f"audio norm: {k}", bins, length=bins) for k in ("mean", "std"))
+        for v in mean:
+            need_float(v, "audio norm: mean", -1e6, 1e6)
+        for v in std:
+            need_float(v, "audio norm: std", 1e-12, 1e6)
+        return cls(torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32))
 
 
 def griffin_lim(magnitude: torch.Tensor, n_fft: int, hop: int, length: int, iters: int = 64,

@@ -16,8 +16,10 @@ from pathlib import Path
 import torch
 
 from explorer.io.atomic import atomic_write_bytes
+from explorer.io.memory import check_fits, gb
 from explorer.errors import ExplorerError
-from explorer.models import ModelConfig, build_model, model_config_from_dict
+from explorer.models import ModelConfig, build_model
+from explorer.models.schema import check_metadata
 
 SCHEMA_VERSION = 1
 META_KEY = "latent_explorer"
@@ -124,6 +126,7 @@ def _read_checkpoint_bytes(path: Path) -> bytes:
                 head += f.read(n)
             _refuse_pickle(head, path)
             _our_metadata(_parse_header(head, path)[0], path)  # not ours: refused before the rest is read
+            check_fits(2 * st.st_size, f"opening {path} ({gb(st.st_size)})")  # its bytes, then its tensors
             return head + f.read()
     except FileNotFoundError as e:
         raise ExplorerError(f"{path} does not exist") from e
@@ -140,34 +143,23 @@ def _parse_header(raw: bytes, path: Path) -> tuple[dict, int]:
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint, or it is truncated (bad header size)")
     try:
         header = json.loads(raw[8 : 8 + n])
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)") from e
     if not isinstance(header, dict):
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
     return header, n
 
 
-def read_header(raw: bytes, path: Path) -> dict:
-    """Parse and check the safetensors header: sizes, offsets and our metadata."""
-    header, n = _parse_header(raw, path)
-    body = len(raw) - 8 - n
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        end = info.get("data_offsets", [0, 0])[1] if isinstance(info, dict) else 0
-        if end > body:
-            raise ExplorerError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
-    return _our_metadata(header, path)
-
-
 def _our_metadata(header: dict, path: Path) -> dict:
     meta = header.get("__metadata__") or {}
-    if META_KEY not in meta:
+    if not isinstance(meta, dict) or not isinstance(meta.get(META_KEY), str):
         raise ExplorerError(f"{path} is a safetensors file but not a latent-explorer checkpoint (no metadata)")
     try:
         return json.loads(meta[META_KEY])
     except json.JSONDecodeError as e:
         raise ExplorerError(f"{path}: checkpoint metadata is corrupt ({e.msg})") from e
+    except RecursionError as e:
+        raise ExplorerError(f"{path}: checkpoint metadata is corrupt (nested too deeply)") from e
 
 
 def peek_metadata(path: str | Path) -> dict:
@@ -180,7 +172,7 @@ def peek_metadata(path: str | Path) -> dict:
             if n > 100_000_000:
                 raise ExplorerError(f"{path} is not a latent-explorer checkpoint (bad header size)")
             header = json.loads(f.read(n))
-    except (OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ExplorerError(f"{path} is not a readable latent-explorer checkpoint ({e.__class__.__name__})") from e
     if not isinstance(header, dict):
         raise ExplorerError(f"{path} is not a latent-explorer checkpoint (unreadable header)")
@@ -210,46 +202,31 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
 
     path = Path(path)
     raw = _read_checkpoint_bytes(path)
-    meta = read_header(raw, path)
-    schema = meta.get("schema")
-    if not isinstance(schema, int):
-        raise ExplorerError(f"{path}: checkpoint has no schema version")
-    if schema > SCHEMA_VERSION:
-        raise ExplorerError(
-            f"{path} uses checkpoint schema {schema}, newer than this latent-explorer understands ({SCHEMA_VERSION}); "
-            "update latent-explorer"
-        )
+    header, n = _parse_header(raw, path)
+    meta = _our_metadata(header, path)
+    declared = {k: v for k, v in header.items() if k != "__metadata__"}
+    try:  # every field and size, before anything is allocated for them
+        config, names = check_metadata(meta, declared, SCHEMA_VERSION)
+    except ExplorerError as e:
+        raise ExplorerError(f"{path}: {e}") from e
+    body = len(raw) - 8 - n
+    for name, info in declared.items():
+        if info["data_offsets"][1] > body:
+            raise ExplorerError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
     try:
         tensors = load(raw)
     except (SafetensorError, ValueError, RuntimeError) as e:
         raise ExplorerError(f"{path} is corrupt: {str(e).splitlines()[0]}") from e
-    try:
-        config = model_config_from_dict(meta["model"])
-        names = list(meta["names"])
-        modality = dict(meta["modality"])
-    except (KeyError, TypeError) as e:
-        raise ExplorerError(f"{path}: checkpoint metadata lacks {e}") from e
-    latents = tensors.pop("latents", None)
-    if latents is None:
-        raise ExplorerError(f"{path} has no latents tensor")
-    if latents.ndim != 2 or latents.shape[1] != config.latent_dim:
-        raise ExplorerError(
-            f"{path}: latents have shape {tuple(latents.shape)}, expected [N, {config.latent_dim}] from the model config"
-        )
-    if latents.shape[0] != len(names):
-        raise ExplorerError(f"{path}: {latents.shape[0]} latents but {len(names)} item names")
+    latents = tensors.pop("latents").float()
     if not torch.isfinite(latents).all():
         bad = int((~torch.isfinite(latents)).any(dim=1).sum())
         raise ExplorerError(f"{path}: {bad} latents contain NaN or infinite values; the training run diverged")
-    state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+    state = {k[len("model."):]: v for k, v in tensors.items()}
     for k, v in state.items():
-        if v.is_floating_point() and not torch.isfinite(v).all():
+        if not torch.isfinite(v).all():
             raise ExplorerError(f"{path}: model weight {k!r} contains NaN or infinite values")
-    labels = meta.get("labels") or {}
-    for key, vals in labels.items():
-        if len(vals) != len(names):
-            raise ExplorerError(f"{path}: label {key!r} has {len(vals)} values for {len(names)} items")
-    ckpt = Checkpoint(config, modality, latents.float(), state, names, labels, meta.get("data") or {},
-                      meta.get("train") or {}, meta.get("metrics") or {}, path, hashlib.sha256(raw).hexdigest())
+    ckpt = Checkpoint(config, dict(meta["modality"]), latents, state, names, meta.get("labels") or {},
+                      meta.get("data") or {}, meta.get("train") or {}, meta.get("metrics") or {}, path,
+                      hashlib.sha256(raw).hexdigest())
     ckpt.build_model()  # shapes must match the config: fail here, with the file's name, not later
     return ckpt

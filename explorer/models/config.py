@@ -5,9 +5,13 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from explorer.errors import ExplorerError
+from explorer.io.typed import need_dict, need_float, need_int, need_str
 
 MODEL_KINDS = ("hyper", "modulated", "film")
 ACTIVATIONS = ("sine", "relu_pe")
+SIZE_BOUNDS = {"in_dim": (1, 4), "out_dim": (1, 16), "latent_dim": (1, 4096), "hidden": (1, 4096), "layers": (1, 32),
+               "rank": (1, 1024), "hyper_hidden": (1, 8192), "hyper_layers": (1, 32), "pe_frequencies": (0, 24)}
+"""What a stored or requested config may say; the parameter count is bounded as well (``models.check_size``)."""
 
 
 @dataclass
@@ -43,19 +47,19 @@ class FieldConfig:
     """Octaves of the positional encoding of the "relu_pe" activation."""
 
     def __post_init__(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ExplorerError(f"unknown model kind {self.kind!r}; choose one of {', '.join(MODEL_KINDS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ExplorerError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
-        for name in ("in_dim", "out_dim", "latent_dim", "hidden", "layers", "rank", "hyper_hidden", "hyper_layers"):
-            if int(getattr(self, name)) < 1:
-                raise ExplorerError(f"model config: {name} must be at least 1, got {getattr(self, name)}")
+        need_str(self.kind, "model config: kind", MODEL_KINDS)
+        need_str(self.activation, "model config: activation", ACTIVATIONS)
+        for name, (lo, hi) in SIZE_BOUNDS.items():
+            need_int(getattr(self, name), f"model config: {name}", lo, hi)
+        for name in ("omega0_first", "omega0_hidden"):
+            setattr(self, name, need_float(getattr(self, name), f"model config: {name}", 1e-3, 1e4))
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "FieldConfig":
+        need_dict(data, "model config")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -87,7 +91,7 @@ class MultiFieldConfig:
     @classmethod
     def from_dict(cls, data: dict) -> "MultiFieldConfig":
         unknown = sorted(set(data) - {"kind", "parts"})
-        if unknown or not isinstance(data.get("parts"), dict):
+        if unknown or not isinstance(data.get("parts"), dict) or not 1 <= len(data["parts"]) <= 8:
             raise ExplorerError(f"multi-field model config is malformed (fields {sorted(data)})")
         return cls({k: FieldConfig.from_dict(v) for k, v in data["parts"].items()})
 
@@ -97,6 +101,7 @@ ModelConfig = FieldConfig | MultiFieldConfig
 
 def model_config_from_dict(data: dict) -> ModelConfig:
     """The stored config of a checkpoint: one field, or several sharing the latent."""
+    need_dict(data, "model config")
     if data.get("kind") == "multi":
         return MultiFieldConfig.from_dict(data)
     return FieldConfig.from_dict(data)

@@ -8,7 +8,7 @@ from explorer.models.checkpoint import Checkpoint
 from explorer.models.decode import decode_values
 from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
-from explorer.modalities import checkpoint_modality, part_precisions, plug_parts
+from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
 from explorer.train.fitting import FitPart, fit_parts
 
@@ -108,7 +108,7 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     ``report(stage, done, total)`` hears the progress: "decoding", "fitting" (every step), "measuring".
     """
     report = report or (lambda stage, done, total: None)
-    modality = checkpoint_modality(ckpt.modality)
+    modality = checkpoint_plug(ckpt)
     if dataset.modality != modality.name:
         raise ExplorerError(f"the checkpoint is a {modality.name} model but the data is {dataset.modality}")
     dataset = modality.prepare(dataset)
