@@ -90,6 +90,87 @@ def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path
     assert load_checkpoint(out).train["step"] == saved.train["step"] + 5
 
 
+def _default_signals():
+    """The child gets the default dispositions a terminal gives (a suite started in the background
+    inherits SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_an_interrupted_run_resumes_bit_identical_to_one_never_stopped(image_folder, tmp_path, sig):
+    common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "300"]
+    run_cli("train", *common, "--out", str(tmp_path / "ref.safetensors"))
+    out = tmp_path / "i.safetensors"
+    proc = subprocess.Popen([sys.executable, "-m", "explorer", "train", *common, "--save-every", "0", "--out", str(out)],
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+    try:
+        for line in proc.stderr:  # --save-every 0: a save after every step; the signal lands anywhere in one
+            if line.startswith("checkpoint saved at step"):
+                break
+        proc.send_signal(sig)
+        rest = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "interrupted at step" in rest and "Traceback" not in rest, rest
+    stopped = load_checkpoint(out).train["step"]
+    assert 1 <= stopped < 300
+    assert f"resuming at step {stopped}" in run_cli("train", *common, "--out", str(out), "--resume").stderr
+    ref, resumed = load_checkpoint(tmp_path / "ref.safetensors"), load_checkpoint(out)
+    assert torch.equal(resumed.latents, ref.latents)
+    assert all(torch.equal(resumed.state_dict[k], v) for k, v in ref.state_dict.items())
+
+
+def test_a_run_killed_while_writing_its_checkpoint_or_state_always_resumes(image_folder, tmp_path):
+    out = tmp_path / "w.safetensors"
+    common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--out", str(out), "--compile", "off"]
+
+    def writing(name):  # the temporary file of a write of ``name`` in progress (mkstemp: 8 random characters)
+        return [p for p in tmp_path.glob(f".{name}.*.tmp") if len(p.name) == len(name) + 14]
+
+    for attempt, target in enumerate([out.name, state_path(out).name] * 2):
+        cmd = [sys.executable, "-m", "explorer", "train", *common, "--steps", "100000", "--save-every", "0"]
+        proc = subprocess.Popen(cmd + (["--resume"] if attempt else []), cwd=ROOT, stderr=subprocess.DEVNULL)
+        try:  # kill -9 the moment a temporary file of that write exists: in the middle of writing it
+            while proc.poll() is None and not writing(target):
+                pass
+            proc.kill()
+            proc.wait()
+        finally:
+            proc.kill()
+        assert writing(target), "the kill landed outside the write"
+        step = load_checkpoint(out).train["step"] if out.exists() else 0
+        more = run_cli("train", *common, "--steps", str(step + 3), "--resume")
+        assert "resuming at step" in more.stderr and "Traceback" not in more.stderr
+        assert not list(tmp_path.glob(".*.tmp"))  # the killed write's leftovers are gone
+
+
+def test_a_full_disk_between_the_state_and_the_checkpoint_leaves_a_run_that_resumes(image_folder, tmp_path, monkeypatch):
+    import explorer.train.trainer as trainer_module
+
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps = 8
+    out = tmp_path / "f.safetensors"
+    run = Trainer(ds, model_cfg, cfg, out).run()
+    for _ in range(4):
+        next(run)
+
+    def full_disk(ckpt, path):
+        raise ExplorerError(f"could not write {path}: No space left on device")
+
+    monkeypatch.setattr(trainer_module, "save_checkpoint", full_disk)
+    with pytest.raises(ExplorerError, match="No space left"):
+        for _ in run:
+            pass
+    monkeypatch.undo()
+    assert not out.exists() and state_path(out).exists()  # the state of step 8 was written, its checkpoint not
+    resumed = Trainer(ds, model_cfg, cfg, out, resume=True)
+    assert resumed.resumed and resumed.step == 8
+    list(resumed.run())
+    assert load_checkpoint(out).train["step"] == 8
+
+
 def test_existing_output_is_never_overwritten_silently(tiny_checkpoint, image_folder):
     before = tiny_checkpoint.read_bytes()
     proc = run_cli("train", "--data", str(image_folder), "--out", str(tiny_checkpoint), "--preset", "tiny", check=False)

@@ -25,19 +25,31 @@ def checkpoint_key(path: str | Path) -> str:
     return checkpoint_sha256(path)[:32]
 
 
-def load_workspace(key: str) -> dict:
+def load_workspace(key: str) -> tuple[dict, Path | None]:
+    """The saved workspace of checkpoint ``key`` (``{}`` when there is none), and where a file that is not
+    a JSON object was set aside (``set_aside``; then the workspace reads as ``{}``), else None."""
     path = workspace_dir() / f"{key}.json"
     try:
         data = json.loads(path.read_text())
-        return data if isinstance(data, dict) else {}
     except FileNotFoundError:
-        return {}
-    except (OSError, ValueError):
-        try:
-            path.rename(path.with_suffix(".unreadable.json"))
-        except OSError:
-            pass
-        return {}
+        return {}, None
+    except (OSError, ValueError, RecursionError):
+        data = None
+    if isinstance(data, dict):
+        return data, None
+    return {}, set_aside(key)
+
+
+def set_aside(key: str) -> Path | None:
+    """Rename a damaged workspace file to ``KEY.damaged.json`` (kept for the user to look at; the next save
+    writes a clean one); returns its new name, or None when there was none or it could not be renamed."""
+    path = workspace_dir() / f"{key}.json"
+    aside = path.with_suffix(".damaged.json")
+    try:
+        path.replace(aside)
+    except OSError:
+        return None
+    return aside
 
 
 def save_workspace(key: str, data: dict) -> str | None:

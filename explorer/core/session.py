@@ -435,21 +435,54 @@ class Session:
                 "colour_by": self.colour_by,
                 "embedded": [e | {"latent": [float(v) for v in e["latent"]]} for e in self.extra]}
 
-    def restore(self, data: dict) -> None:
-        """Bring back a ``state``; entries that do not fit the open checkpoint are dropped."""
-        d = self.latents.shape[1]
-        n = self.n_items
+    def restore(self, data: dict) -> int:
+        """Bring back a ``state``; entries that do not fit the open checkpoint, or are damaged (a wrong
+        type, a missing name, a NaN latent), are dropped. Returns how many were dropped."""
+        d, n = self.latents.shape[1], self.n_items
+        data = data if isinstance(data, dict) else {}
+        lists = {key: data.get(key) if isinstance(data.get(key), list) else [] for key in ("embedded", "bookmarks", "paths")}
+        dropped = sum(1 for key in lists if key in data and not isinstance(data[key], list))
 
-        def ok_mark(m) -> bool:
-            return isinstance(m, dict) and isinstance(m.get("name"), str) and (
-                (isinstance(m.get("index"), int) and 0 <= m["index"] < n) or len(m.get("latent", ())) == d)
+        def named(e) -> bool:
+            return isinstance(e, dict) and isinstance(e.get("name"), str) and bool(e["name"])
 
-        self.extra = [e | {"latent": np.asarray(e["latent"], np.float32)} for e in data.get("embedded", [])
-                      if isinstance(e, dict) and len(e.get("latent", ())) == d and "name" in e]
-        self.bookmarks = [m for m in data.get("bookmarks", []) if ok_mark(m)]
-        self.saved_paths = [p for p in data.get("paths", []) if isinstance(p, dict) and "method" in p and "name" in p]
+        def latent(e):
+            try:
+                v = np.asarray(e.get("latent"), np.float32)
+            except (TypeError, ValueError):
+                return None
+            return v if v.shape == (d,) and np.isfinite(v).all() else None
+
+        def extra(e) -> dict:  # an embedded point as the map lists it: a kind, numeric metrics
+            metrics = e.get("metrics") if isinstance(e.get("metrics"), dict) else {}
+            return e | {"latent": latent(e), "kind": e["kind"] if isinstance(e.get("kind"), str) else "embedded",
+                        "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}}
+
+        self.extra = [extra(e) for e in lists["embedded"] if named(e) and latent(e) is not None]
+        points = n + len(self.extra)
+        self.bookmarks = [m for m in lists["bookmarks"] if named(m) and (
+            _count(m.get("index"), 0, n - 1) or ("index" not in m and latent(m) is not None))]
+        self.saved_paths = [p for p in lists["paths"] if named(p) and _fits_path(p, points)]
+        dropped += sum(len(v) for v in lists.values()) - len(self.extra) - len(self.bookmarks) - len(self.saved_paths)
         self.extra_changed.emit()
         self.marks_changed.emit()
         colour = data.get("colour_by")
-        if colour in ("", "(none)") or colour in self.ckpt.labels:
+        if isinstance(colour, str) and (colour in ("", "(none)") or colour in self.ckpt.labels):
             self.set_colour_by("" if colour == "(none)" else colour)
+        return dropped
+
+
+def _count(v, lo: int, hi: int) -> bool:
+    """``v`` is an integer (not a bool) from ``lo`` to ``hi``."""
+    return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+
+def _fits_path(p: dict, points: int) -> bool:
+    """A saved path that ``restore_path`` can replay on a map of ``points`` points."""
+    from explorer.core.paths import METHODS
+
+    if not _count(p.get("a"), 0, points - 1) or not all(_count(p[k], 1, 100_000) for k in ("frames", "k") if k in p):
+        return False
+    if p.get("method") == "walk":
+        return _count(p.get("steps"), 1, 100_000) and _count(p.get("seed"), 0, 2**63 - 1)
+    return p.get("method") in METHODS and _count(p.get("b"), 0, points - 1)

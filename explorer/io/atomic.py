@@ -24,11 +24,26 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; a finished file gets the usual mode
         os.replace(tmp, path)
         tmp = None
+        fsync_folder(folder)
     except OSError as e:
         raise ExplorerError(f"could not write {path}: {e.strerror or e}") from e
     finally:
         if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Flush a folder's entries (a rename into it) to disk, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _commit_new(tmp: str, path: Path) -> None:
@@ -73,6 +88,7 @@ def atomic_path(path: str | Path, overwrite: bool = True):
             os.replace(tmp, path)
         else:
             _commit_new(tmp, path)
+        fsync_folder(folder)
     except OSError as e:
         raise ExplorerError(f"could not write {path}: {e.strerror or e}") from e
     finally:

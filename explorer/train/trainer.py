@@ -2,9 +2,12 @@
 
 ``Trainer.run()`` is a generator that yields progress after every step, so the CLI shows a
 progress bar and the app can run it in a worker thread and stop it between steps. The
-checkpoint is written atomically every ``save_every_s`` seconds and at the end, together with a
-training-state file (optimiser moments, random state, step) from which ``--resume`` continues
-exactly where the run stopped.
+checkpoint is written atomically every ``save_every_s`` seconds and at the end, after a
+training-state file from which ``--resume`` continues exactly where the run stopped. That file holds
+everything a resume needs (weights, latents, optimiser moments, random state, step), so it is
+consistent on its own: a kill at any instant, even between or during the two writes, or a full
+disk, leaves a state that resumes. ``request_stop()`` (Ctrl-C, SIGTERM) ends the run at the next step
+boundary with a save, so the resumed run is bit-identical to one that was never stopped.
 """
 from __future__ import annotations
 
@@ -57,6 +60,18 @@ def state_path(ckpt_path: str | Path) -> Path:
     """The training-state file kept beside a checkpoint for ``--resume``."""
     p = Path(ckpt_path)
     return p.with_name(p.name + ".train-state.safetensors")
+
+
+def remove_orphans(out: Path) -> None:
+    """Delete the temporary files that a run killed while writing ``out`` or its state left beside them."""
+    import os
+
+    for name in (out.name, state_path(out).name):
+        for tmp in out.parent.glob(f".{name}.*.tmp"):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
 
 
 @dataclass
@@ -129,8 +144,13 @@ class Trainer:
         self.step = 0
         self.seconds = 0.0
         self.resumed = False
+        self.stop_requested = False
+        """Set (``request_stop``, e.g. from a signal handler) to end ``run()`` at the next step boundary."""
+        self.stopped = False
+        """Whether ``run()`` ended on a stop request (saved) rather than at ``config.steps``."""
         self.final_metrics: dict = {}
-        if resume and self.out.exists():
+        remove_orphans(self.out)
+        if resume and (self.out.exists() or state_path(self.out).exists()):
             self._load_state()
             self.resumed = True
 
@@ -279,11 +299,20 @@ class Trainer:
         joint = torch.cat(pieces, dim=1)
         return joint * joint.shape[1] ** 0.5 / len(pieces) ** 0.5
 
+    def request_stop(self) -> None:
+        """End ``run()`` after the step in progress, with a save (safe to call from a signal handler)."""
+        self.stop_requested = True
+
     def run(self) -> Iterator[TrainProgress]:
-        """Train up to ``config.steps``; yield after each step; save periodically and at the end."""
+        """Train up to ``config.steps``; yield after each step; save periodically and at the end, or when
+        a stop is requested (then ``stopped`` is set and the run ends unfinished, resumable)."""
         last_save = time.monotonic()
         t0 = time.monotonic() - self.seconds
         while self.step < self.config.steps:
+            if self.stop_requested:
+                self.save()
+                self.stopped = True
+                return
             losses = self.train_step()
             self.seconds = time.monotonic() - t0
             saved = False
@@ -340,11 +369,14 @@ class Trainer:
         )
 
     def save(self, final: bool = False) -> None:
-        """Training state first, then the checkpoint, each written atomically."""
+        """The training state (complete in itself), then the checkpoint, each written atomically."""
         from safetensors.torch import save
 
         opt_state = self.opt.state_dict()
-        tensors = {"log_alpha": self.log_alpha.detach().cpu().reshape(1), "rng": self.gen.get_state()}
+        tensors = {"log_alpha": self.log_alpha.detach().cpu().reshape(1), "rng": self.gen.get_state(),
+                   "latents": self.latents.detach().float().cpu().contiguous()}
+        for k, v in self.model.state_dict().items():
+            tensors[f"model.{k}"] = v.detach().cpu().contiguous()
         for pid, st in opt_state["state"].items():
             for key, val in st.items():
                 tensors[f"opt.{pid}.{key}"] = torch.as_tensor(val).detach().cpu().contiguous()
@@ -360,7 +392,6 @@ class Trainer:
     def _load_state(self) -> None:
         from safetensors import SafetensorError, safe_open
 
-        ckpt = load_checkpoint(self.out)
         sp = state_path(self.out)
         if not sp.exists():
             raise ExplorerError(f"cannot resume: {sp} (the training state) is missing; train again with --force")
@@ -370,6 +401,15 @@ class Trainer:
                 tensors = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as e:
             raise ExplorerError(f"cannot resume: {sp} is unreadable ({e}); train again with --force") from e
+        try:
+            self._restore(sp, meta, tensors)
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+            detail = (str(e).splitlines() or [""])[0]
+            raise ExplorerError(f"cannot resume: {sp} is damaged ({e.__class__.__name__}: {detail}); "
+                                "train again with --force") from e
+
+    def _restore(self, sp: Path, meta: dict, tensors: dict) -> None:
+        """Weights, latents, optimiser, random state and step from a training state read from ``sp``."""
         saved = meta["fingerprint"]
         try:  # fields added to the configs since that run take their defaults
             saved = fingerprint(model_config_from_dict(saved["model"]).to_dict(),
@@ -380,11 +420,21 @@ class Trainer:
             raise ExplorerError(
                 f"cannot resume {self.out}: it was trained with other data or settings; use the same command, or --force"
             )
-        if meta["step"] != ckpt.train.get("step"):
-            raise ExplorerError(f"cannot resume: {sp} and {self.out} are from different steps; train again with --force")
-        self.model.load_state_dict(ckpt.state_dict)
+        if "latents" in tensors:  # the state holds the weights and latents it goes with
+            weights = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+            latents = tensors["latents"]
+            if not all(torch.isfinite(v).all() for v in [latents, *weights.values()]):
+                raise ExplorerError(f"cannot resume: {sp} holds NaN or infinite weights; train again with --force")
+        else:  # a state file written before it held them: the checkpoint of the same step
+            ckpt = load_checkpoint(self.out)
+            if meta["step"] != ckpt.train.get("step"):
+                raise ExplorerError(f"cannot resume: {sp} and {self.out} are from different steps; train again with --force")
+            weights, latents = ckpt.state_dict, ckpt.latents
+        self.model.load_state_dict(weights)
+        if latents.shape != self.latents.shape:
+            raise ValueError(f"latents {tuple(latents.shape)}, expected {tuple(self.latents.shape)}")
         with torch.no_grad():
-            self.latents.copy_(ckpt.latents.to(self.device))
+            self.latents.copy_(latents.to(self.device))
             self.log_alpha.copy_(tensors["log_alpha"].reshape(()))
         state: dict = {}
         for key, val in tensors.items():

@@ -30,7 +30,7 @@ from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
 from explorer.ui.previews import PREVIEWS, AudioPreview, MeshPreview
-from explorer.core.persist import checkpoint_key, load_workspace, save_workspace
+from explorer.core.persist import checkpoint_key, load_workspace, save_workspace, set_aside
 from explorer.core.session import Session
 from explorer.ui.banner import Banner
 from explorer.ui.side_panel import SidePanel
@@ -563,9 +563,14 @@ class MainWindow(QMainWindow):
         self.hallucinate_action.setEnabled(audiovisual)
         self.workspace_key = checkpoint_key(path)
         try:
-            self.ws.restore(load_workspace(self.workspace_key))
+            saved, aside = load_workspace(self.workspace_key)
+            if self.ws.restore(saved) and aside is None:
+                aside = set_aside(self.workspace_key)  # the damaged entries stay there; the next save is clean
         finally:
             self._restoring = False
+        if aside is not None:
+            self._show_error(f"the saved workspace of this checkpoint was damaged: what could be read is back, "
+                             f"the file is kept as {aside}")
         self._redraw_points()
         self._show_nearest(self.ws.selected)
         self.statusBar().showMessage(f"opened {path}", 5000)

@@ -1,5 +1,6 @@
 """The real window, driven as a user would: open, drag between points, scrub, hover, bad files."""
 import gc
+import json
 import sys
 
 import numpy as np
@@ -330,8 +331,34 @@ def test_a_damaged_workspace_file_is_set_aside(window, qtbot, tmp_path):
     path = workspace_dir() / f"{window.workspace_key}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("{ not json")
-    assert load_workspace(window.workspace_key) == {}
-    assert path.with_suffix(".unreadable.json").exists()
+    assert load_workspace(window.workspace_key) == ({}, path.with_suffix(".damaged.json"))
+    assert path.with_suffix(".damaged.json").exists() and not path.exists()
+
+
+def test_a_workspace_with_damaged_entries_opens_with_what_can_be_read(window, qtbot):
+    """Bookmarks of the wrong type, a bookmark without a name, an embedded point with NaN in its latent,
+    a saved path with text for an index: the checkpoint opens, the good entries come back, the file is
+    kept aside for the user and a note says so — no traceback, and the checkpoint can be opened again."""
+    from explorer.core.persist import workspace_dir
+
+    d = window.ws.latents.shape[1]
+    path = workspace_dir() / f"{window.workspace_key}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "bookmarks": [{"name": "good", "index": 3}, {"index": 4}, "not a bookmark", {"name": "far", "index": 10**9}],
+        "embedded": [{"name": "nan", "latent": [float("nan")] * d}, {"name": "ok", "latent": [0.1] * d},
+                     {"name": "text", "latent": "abc"}],
+        "paths": [{"name": "p", "method": "lerp", "a": "0", "b": 1}, {"name": "q", "method": "geodesic", "a": 0, "b": 2}],
+        "colour_by": ["not", "a", "label"],
+    }))
+    checkpoint = window.ws.path
+    assert window.open_checkpoint(checkpoint)
+    assert [b["name"] for b in window.ws.bookmarks] == ["good"]
+    assert [e["name"] for e in window.ws.extra] == ["ok"] and [p["name"] for p in window.ws.saved_paths] == ["q"]
+    assert path.with_suffix(".damaged.json").exists() and "damaged" in window.banner.text.text()
+    window.banner.hide()
+    window.save_workspace()
+    assert window.open_checkpoint(checkpoint) and not window.banner.isVisible()
 
 
 def test_export_from_the_dialog_with_progress_cancel_and_remembered_settings(window, qtbot, tmp_path):
