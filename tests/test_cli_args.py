@@ -24,6 +24,27 @@ CASES = [
     (["train", "--data", "fashion-mnist", "--batch-size", "0"], "--batch-size"),
     (["data", "build", "sprites", "--count", "0"], "--count"),
     (["embed", CKPT, "x.png", "--threads", "nan"], "--threads"),
+    # every command's --fps, --k, --steps, --max-items and the like at 0 (or below)
+    (["export", CKPT, "--from", "0", "--to", "1", "--frames", "0"], "--frames"),
+    (["walk", CKPT, "--start", "0", "--fps", "0"], "--fps"),
+    (["walk", CKPT, "--start", "0", "--k", "0"], "--k"),
+    (["walk", CKPT, "--start", "0", "--resolution", "0"], "--resolution"),
+    (["walk", CKPT, "--start", "0", "--seed", "-1"], "--seed"),
+    (["embed", CKPT, "x.png", "--steps", "0"], "--steps"),
+    (["complete", CKPT, "x.png", "--mask", "centre", "--k", "0"], "--k"),
+    (["complete", CKPT, "x.png", "--mask", "centre", "--steps", "0"], "--steps"),
+    (["hallucinate", str(CHECKPOINT_DIR / "av-notes.safetensors"), "x.png", "--k", "0"], "--k"),
+    (["eval", CKPT, "--k", "0"], "--k"),
+    (["eval", CKPT, "--fit-steps", "0"], "--fit-steps"),
+    (["eval", CKPT, "--paths", "0"], "--paths"),
+    (["train", "--data", "fashion-mnist", "--steps", "0"], "--steps"),
+    (["train", "--data", "fashion-mnist", "--resolution", "0"], "--resolution"),
+    (["train", "--data", "fashion-mnist", "--max-test", "0"], "--max-test"),
+    (["train", "--data", "fashion-mnist", "--seed", "-1"], "--seed"),
+    (["train", "--data", "fashion-mnist", "--save-every", "-1"], "--save-every"),
+    (["train", "--data", "fashion-mnist", "--threads", "0"], "--threads"),
+    (["data", "build", "sprites", "--resolution", "0"], "--resolution"),
+    (["data", "build", "sprites", "--seed", "-1"], "--seed"),
 ]
 
 

@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
+import tempfile
+from pathlib import Path
 
 from explorer.errors import ExplorerError
 
@@ -39,6 +43,55 @@ def number(lo: float, hi: float, lo_open: bool = False):
 
     parse.__name__ = "number"
     return parse
+
+
+def seed_option(p: argparse.ArgumentParser, help: str | None = None, default: int | None = 0) -> None:
+    """--seed: a whole number from 0 to 2³²-1 (numpy refuses negative seeds deep inside a build)."""
+    p.add_argument("--seed", type=count(0, 2**32 - 1), default=default, help=help)
+
+
+def check_out_file(path: str, flag: str = "--out") -> Path:
+    """Before any work: ``path`` names a file (not a folder) in a folder that exists or can be made and
+    can be written in, so that a run of minutes does not end in 'could not write'."""
+    out = Path(path)
+    if out.is_dir():
+        raise ExplorerError(f"{flag} {path} is a folder; give a file name")
+    _check_writable(out.parent, path, flag)
+    return out
+
+
+def check_out_folder(path: str, flag: str = "--out") -> Path:
+    """Before any work: ``path`` is a folder that exists or can be made, in a place that can be written."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise ExplorerError(f"{flag} {path} is a file, not a folder; choose a new folder")
+    _check_writable(out, path, flag)
+    return out
+
+
+def _check_writable(folder: Path, path: str, flag: str) -> None:
+    """The deepest existing folder on the way to ``folder`` must be a folder, and a file must be creatable
+    there (tried with an unnamed temporary file: permission bits say nothing when running as root, a
+    read-only or special filesystem such as /sys refuses only when asked)."""
+    place = Path(os.path.abspath(folder))
+    while True:
+        try:
+            st = place.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            if place.parent == place:
+                raise ExplorerError(f"{flag} {path}: no folder on its way exists") from None
+            place = place.parent
+            continue
+        except OSError as e:
+            raise ExplorerError(f"{flag} {path}: cannot reach {place} ({e.strerror or e})") from None
+        break
+    if not stat.S_ISDIR(st.st_mode):
+        raise ExplorerError(f"{flag} {path}: {place} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            pass
+    except OSError as e:
+        raise ExplorerError(f"{flag} {path}: cannot write in {place} ({e.strerror or e})") from None
 
 
 def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:
@@ -94,8 +147,6 @@ def fmt_metrics(m: dict, indent: str = "  ") -> list[str]:
 
 def set_threads(n: int | None) -> None:
     """Every core by default (OMP_NUM_THREADS, where set, says otherwise); ``--threads N`` sets it."""
-    import os
-
     import torch
 
     if n is None:

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 
-from explorer.cli.common import k_fits_options, pipeline_for
+from explorer.cli.common import check_out_folder, k_fits_options, pipeline_for
 
 
 
@@ -31,6 +31,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
+    check_out_folder(args.out)
     ckpt = load_checkpoint(args.checkpoint)
     pipeline = pipeline_for(ckpt, args)
     observed = read_signal(pipeline, args.file)

@@ -5,7 +5,7 @@ import argparse
 import sys
 
 
-from explorer.cli.common import count, show_build
+from explorer.cli.common import check_out_folder, count, seed_option, show_build
 
 
 
@@ -22,13 +22,16 @@ def add_parser(sub) -> None:
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     b.add_argument("--count", type=count(1, 1_000_000), help="number of items (default: sprites 2000, fashion-mnist all; notes: instruments)")
     b.add_argument("--resolution", type=count(4, 1024), help="image side in pixels (sprites)")
-    b.add_argument("--seed", type=int, default=0)
+    seed_option(b)
     b.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.data.build import build
+    from explorer.data.folders import require_empty_folder
 
+    require_empty_folder(args.out)
+    check_out_folder(args.out)
     units = []
 
     def consume(progress, unit, total):

@@ -6,7 +6,7 @@ import sys
 
 import json
 
-from explorer.cli.common import count, pipeline_for, speed_options
+from explorer.cli.common import check_out_file, count, pipeline_for, speed_options
 
 
 
@@ -33,6 +33,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.models.checkpoint import load_checkpoint
     from explorer.core.embed import EmbedResult, embed_steps, read_signal
 
+    if args.out:
+        check_embed_out(args.file, args.out)
     ckpt = load_checkpoint(args.checkpoint)
     pipeline = pipeline_for(ckpt, args)
     observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
@@ -53,7 +55,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             from explorer.io.atomic import atomic_write_bytes
 
             v, f = signal
-            atomic_write_bytes(args.out, trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1]))
+            data = trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1].lower())
+            atomic_write_bytes(args.out, data if isinstance(data, bytes) else data.encode())
         else:
             plug.write(args.out, signal)
     def labels(i: int) -> dict:
@@ -73,3 +76,26 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
             f"{n} ({', '.join(str(v) for v in labels(i).values())}; {d:.3g})" if labels(i) else f"{n} ({d:.3g})"
             for i, n, d in result.neighbours))
     return 0
+
+
+def check_embed_out(file: str, out: str) -> None:
+    """``--out`` has the extension of what FILE's reconstruction is written as (a picture .png, a sound .wav,
+    a mesh .ply/.obj/.stl/.off) and a place that can be written, before the checkpoint is even read."""
+    from pathlib import Path
+
+    from explorer.data.audio_folder import AUDIO_SUFFIXES
+    from explorer.data.image_folder import IMAGE_SUFFIXES
+    from explorer.data.shapes import MESH_SUFFIXES
+    from explorer.errors import ExplorerError
+    from explorer.modalities.audio import AudioModality
+    from explorer.modalities.image import ImageModality
+    from explorer.modalities.shape import ShapeModality
+
+    kinds = ((IMAGE_SUFFIXES, "a picture", ImageModality), (AUDIO_SUFFIXES, "a sound", AudioModality),
+             (MESH_SUFFIXES, "a mesh", ShapeModality))
+    given = Path(out).suffix.lower()
+    for suffixes, what, plug in kinds:
+        if Path(file).suffix.lower() in suffixes and given not in plug.write_suffixes:
+            raise ExplorerError(f"--out {out}: the reconstruction of {Path(file).name} is {what}, written as "
+                                f"{' or '.join(plug.write_suffixes)}, not {given or '(no extension)'}")
+    check_out_file(out)

@@ -9,7 +9,7 @@ import io
 import json
 import shlex
 
-from explorer.cli.common import STARTS_HELP, count, fmt_metrics, pipeline_for, show_build, speed_options
+from explorer.cli.common import STARTS_HELP, check_out_file, count, fmt_metrics, pipeline_for, show_build, speed_options
 
 
 
@@ -53,6 +53,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.data import load_dataset, reload_dataset
     from explorer.train.evaluate import evaluate
 
+    if args.sheet:
+        if not args.sheet.lower().endswith(".png"):
+            raise ExplorerError(f"--sheet {args.sheet}: a contact sheet is written as a .png file")
+        check_out_file(args.sheet, "--sheet")
     ckpt = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
     if args.data:

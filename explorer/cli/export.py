@@ -6,7 +6,7 @@ import shlex
 import sys
 
 
-from explorer.cli.common import count, number, pipeline_for, speed_options
+from explorer.cli.common import check_out_file, count, number, pipeline_for, seed_option, speed_options
 
 
 def export_options(p: argparse.ArgumentParser) -> None:
@@ -40,7 +40,7 @@ def add_parser(sub) -> None:
     w.add_argument("checkpoint", metavar="CKPT")
     w.add_argument("--start", required=True, metavar="A")
     w.add_argument("--steps", type=count(1, 10_000), default=32)
-    w.add_argument("--seed", type=int, default=0)
+    seed_option(w)
     w.add_argument("--beta", type=number(0, 10), default=0.1, help="noise, as a fraction of the typical neighbour spacing")
     export_options(w)
     for p in (x, w):
@@ -55,7 +55,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.core.export import ExportOptions, check_target, checkpoint_sha256, export_steps
 
     check_target(args.out, args.force)
+    check_out_file(args.out)
     ckpt = load_checkpoint(args.checkpoint)
+    options = ExportOptions(resolution=args.resolution, fps=args.fps, loop=args.loop, pingpong=args.pingpong,
+                            crossfade_ms=args.crossfade_ms, morph=args.morph, float_wav=args.float_wav,
+                            mesh_format=args.mesh_format)
+    check_export_fits(ckpt, args.steps + 1 if args.command == "walk" else args.frames, args.out, options)
     if args.command == "walk":
         path, params = build_path(ckpt, "walk", resolve_item(ckpt, args.start), steps=args.steps, k=args.k,
                                   seed=args.seed, beta=args.beta)
@@ -73,9 +78,6 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         bundle = make_bundle(ckpt, checkpoint_sha256(args.checkpoint), path, params,
                              {"per_frame": report["per_frame"], "total": report["total"]})
         bundle["command"] = "latent-explorer " + shlex.join(argv)
-    options = ExportOptions(resolution=args.resolution, fps=args.fps, loop=args.loop, pingpong=args.pingpong,
-                            crossfade_ms=args.crossfade_ms, morph=args.morph, float_wav=args.float_wav,
-                            mesh_format=args.mesh_format)
     bar = tqdm(total=len(path.latents), unit="frame", file=sys.stderr, disable=None)
     last = None
     for last in export_steps(pipeline, path.latents, args.out, options, bundle, args.force):
@@ -84,3 +86,44 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     bar.close()
     print(f"wrote {last.path} ({len(path.latents)} frames, {path.method})", file=sys.stderr)
     return 0
+
+
+def export_bytes(ckpt, frames: int, out: str, options) -> int:
+    """About the memory an export of ``frames`` frames needs at its peak: every decoded frame is kept
+    until the file is encoded (a GIF holds the frames, their images and the palette images, pingpong
+    frames twice; a PNG strip the frames and the strip), plus one frame's decoding."""
+    from pathlib import Path
+
+    from explorer.errors import ExplorerError
+    from explorer.modalities import checkpoint_plug, plug_parts
+    from explorer.modalities.image import picture_size
+    from explorer.modalities.shape import MAX_GRID
+
+    fmt = Path(out).suffix.lower()
+    shown = frames + (max(frames - 2, 0) if options.pingpong and fmt in (".gif", ".mp4") else 0)
+    per_frame, once = 0, 0
+    for key, plug in plug_parts(checkpoint_plug(ckpt)).items():
+        info = ckpt.modality if key is None else ckpt.modality["parts"][key]
+        if plug.name == "shape":
+            r = options.resolution or 64
+            if r > MAX_GRID:
+                raise ExplorerError(f"--resolution {r}: a shape's grid is at most {MAX_GRID} (its side)")
+            once = max(once, r**3 * 4 * 8)  # the grid's points [R³, 3], its values and their band
+            if fmt == ".zip":
+                per_frame += 300 * r * r  # a mesh of about 2.5 R² vertices and 5 R² faces, and its file
+            elif fmt in (".gif", ".mp4", ".png"):
+                per_frame += options.render_size**2 * 3 * 3
+        elif plug.name == "image" and fmt in (".gif", ".mp4", ".png"):
+            h, w = picture_size(tuple(info["resolution"]), options.resolution)
+            per_frame += h * w * 3 * 3  # the frame, its image, the palette image or the strip
+            once = max(once, h * w * 4 * 8)  # its coordinates and values while decoding
+        elif plug.name == "audio" and fmt in (".wav", ".mp4"):
+            per_frame += int(plug.sample_rate * 4 * 3)  # a clip a frame (about a second), kept and joined
+    return shown * per_frame + once
+
+
+def check_export_fits(ckpt, frames: int, out: str, options) -> None:
+    """Refuse, before decoding anything, an export the machine has not the memory for, with both figures."""
+    from explorer.io.memory import check_fits
+
+    check_fits(export_bytes(ckpt, frames, out, options), f"{frames} frames of {out}")

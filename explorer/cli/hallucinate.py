@@ -6,7 +6,7 @@ import sys
 
 from explorer.errors import ExplorerError
 
-from explorer.cli.common import k_fits_options, pipeline_for
+from explorer.cli.common import check_out_folder, k_fits_options, pipeline_for
 
 
 
@@ -29,6 +29,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
+    check_out_folder(args.out)
     pipeline = pipeline_for(load_checkpoint(args.checkpoint), args)
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")

@@ -7,9 +7,19 @@ import sys
 
 from explorer.errors import ExplorerError
 
-from explorer.cli.common import count, number, speed_options
+from explorer.cli.common import check_out_file, count, number, seed_option, speed_options
 
 AUTO_COMPILE_STEPS = 500
+SETTING_BOUNDS = {
+    "steps": (1, 10_000_000), "batch_size": (1, 65_536), "coords_per_signal": (1, 1_048_576), "lle_k": (1, 1024),
+    "lle_warmup": (0, 10_000_000), "seed": (0, 2**32 - 1), "points": (16, 1_048_576),
+    "lr": (0.0, 1.0), "latent_lr": (0.0, 10.0), "lr_final": (0.0, 1.0), "latent_init_std": (0.0, 10.0),
+    "lle_weight": (0.0, 1e6), "iso_weight": (0.0, 1e6), "negative_weight": (0.0, 1e6), "derivative_weight": (0.0, 1e6),
+    "stft_weight": (0.0, 1e6), "iso_quantile": (0.0, 1.0), "save_every_s": (0.0, 1e7),
+}
+"""What ``--set`` may give the training settings (and the data's ``points``), as the flags' own ranges
+do: a negative learning rate, a NaN weight or a billion steps is refused before any data is read.
+The model's settings are bounded by ``FieldConfig`` (``models.config.SIZE_BOUNDS``)."""
 
 
 def add_parser(sub) -> None:
@@ -40,7 +50,7 @@ def add_parser(sub) -> None:
     t.add_argument("--max-test", type=count(1, 10_000_000), help="use at most N held-out items (fashion-mnist)")
     t.add_argument("--resolution", type=count(4, 1024), help="image side in pixels (folders, sprites)")
     t.add_argument("--batch-size", type=count(1, 65_536))
-    t.add_argument("--seed", type=int, help="random seed (default 0): the same command gives the same checkpoint")
+    seed_option(t, "random seed (default 0): the same command gives the same checkpoint", default=None)
     t.add_argument("--save-every", type=number(0, 1e7), metavar="SECONDS", help="seconds between checkpoint writes (default 120; 0: after every step)")
     t.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any model or training setting, e.g. --set hidden=256 --set rank=16 --set lle_k=8; "
@@ -68,6 +78,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.train.trainer import Trainer, state_path
 
     out = Path(args.out)
+    check_out_file(args.out)
     if out.exists() and not (args.resume or args.force):
         raise ExplorerError(f"{out} exists; add --resume to continue training it or --force to overwrite it")
     if out.exists() and out.is_dir():
@@ -103,6 +114,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     for name in ("max_items", "max_test"):
         if getattr(args, name) is not None:
             data_opts[name] = getattr(args, name)
+    check_settings(base_cfg, train_cfg, data_opts, part_settings)
     dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
     configs = {}
     for key, plug in parts.items():
@@ -198,3 +210,25 @@ def _modality_options(args: argparse.Namespace) -> dict:
     if args.audio_target:
         raise ExplorerError(f"--audio-target is for audio and audiovisual models, not {args.modality}")
     return {}
+
+
+def check_settings(base_cfg, train_cfg, data_opts: dict, part_settings: dict) -> None:
+    """Every setting in range and of its type (``SETTING_BOUNDS``, ``FieldConfig``, ``TrainConfig``), each
+    part's own settings included, before the data is read: one line naming the setting."""
+    import dataclasses
+
+    from explorer.io.typed import need_float, need_int
+    from explorer.train.config import apply_setting
+
+    values = dataclasses.asdict(train_cfg) | {k: v for k, v in data_opts.items() if k in SETTING_BOUNDS}
+    for name, (lo, hi) in SETTING_BOUNDS.items():
+        if name in values and values[name] is not None:
+            need = need_int if isinstance(lo, int) else need_float
+            need(values[name], f"--set {name}", lo, hi)
+    train_cfg.__post_init__()
+    base_cfg.__post_init__()
+    for part, items in part_settings.items():
+        cfg = dataclasses.replace(base_cfg)
+        for item in items:
+            apply_setting(item, cfg)
+        cfg.__post_init__()

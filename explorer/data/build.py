@@ -10,17 +10,21 @@ so an interrupted build leaves nothing that looks finished.
 """
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from explorer.data.folders import require_empty_folder
 from explorer.io.cache import user_cache
 from explorer.io.progress import run_to_end
 from explorer.errors import ExplorerError
 
 RECORD = "built.json"
+LEFTOVER_PREFIX = ".{name}.building-"
+"""The temporary folder a build writes into, beside its target, followed by the builder's process id."""
 NAMES = ("notes", "av-notes", "furniture", "sprites", "fashion-mnist")
 
 
@@ -57,10 +61,13 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     """Build ``name`` into ``out`` (new or empty) and return the number of files; ``consume(progress,
     unit, total)`` runs the build (to show progress) and returns the count."""
     out = Path(out)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise ExplorerError(f"{out} is not empty; choose a new folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.building-{os.getpid()}"
+    require_empty_folder(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExplorerError(f"could not build {name} into {out}: {e.strerror or e}") from e
+    remove_leftovers(out)
+    tmp = out.parent / f"{LEFTOVER_PREFIX.format(name=out.name)}{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         progress, unit, total = builder(name, tmp, count, resolution, seed)
@@ -73,6 +80,32 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return done
+
+
+def remove_leftovers(out: Path) -> list[Path]:
+    """Remove the temporary folders that earlier builds into ``out`` left behind (killed, or the machine
+    stopped, before they could clean up); a build still running in another process keeps its own."""
+    removed = []
+    prefix = LEFTOVER_PREFIX.format(name=out.name)
+    for tmp in out.parent.glob(glob.escape(prefix) + "*"):
+        pid = tmp.name[len(prefix):]
+        if not pid.isdigit() or not tmp.is_dir() or _running(int(pid)):
+            continue
+        shutil.rmtree(tmp, ignore_errors=True)
+        removed.append(tmp)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process: an earlier build of ours that failed
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or a number we cannot ask about: leave it
+    return True
 
 
 def read_record(folder: str | Path) -> dict | None:

@@ -38,6 +38,8 @@ def names_and_labels(folder: str | Path, paths: list[Path]) -> tuple[list[str], 
 def require_empty_folder(out: str | Path) -> Path:
     """A dataset builder writes into a new or empty folder only: nothing of the user's is overwritten."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ExplorerError(f"{out} is a file, not a folder; choose a new folder")
     if out.exists() and any(out.iterdir()):
         raise ExplorerError(f"{out} is not empty; choose a new folder")
     return out

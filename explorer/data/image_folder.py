@@ -7,37 +7,22 @@ import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
 from explorer.data.folders import find_files, names_and_labels
-from explorer.errors import ExplorerError
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
 def load_image(path: Path, resolution: int, grey: bool) -> np.ndarray:
-    """Pixels ``[R, R, C]`` in [0, 1]: centre-cropped to a square, then resized with Lanczos."""
-    from PIL import Image, UnidentifiedImageError
+    """Pixels ``[R, R, C]`` in [0, 1]: centre-cropped to a square, then resized with Lanczos; 16-bit
+    files scaled by their depth; a file too large to decode safely refused (``modalities.image_file``)."""
+    from explorer.modalities.image_file import read_picture
 
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = img.convert("L" if grey else "RGB")
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise ExplorerError(f"{path} is not a readable image ({e.__class__.__name__}); remove it or fix it") from e
-    w, h = img.size
-    side = min(w, h)
-    img = img.crop(((w - side) // 2, (h - side) // 2, (w - side) // 2 + side, (h - side) // 2 + side))
-    img = img.resize((resolution, resolution), Image.Resampling.LANCZOS)
-    arr = np.asarray(img, dtype=np.float32) / 255.0
-    return arr[..., None] if grey else arr
+    return read_picture(path, grey, (resolution, resolution), square=True)
 
 
 def is_grey(path: Path) -> bool:
-    from PIL import Image
+    from explorer.modalities.image_file import is_grey_mode, picture_mode
 
-    try:
-        with Image.open(path) as img:
-            return img.mode in ("1", "L", "LA", "I", "I;16", "F")
-    except OSError as e:
-        raise ExplorerError(f"{path} is not a readable image; remove it or fix it") from e
+    return is_grey_mode(picture_mode(path))
 
 
 def image_folder_set(folder: str | Path, resolution: int = 32, max_items: int | None = None, test_fraction: float = 0.1) -> SignalSet:

@@ -20,6 +20,7 @@ from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.io.typed import need_int, show
 from explorer.models.losses import reconstruction_loss
+from explorer.modalities.base import check_suffix
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
 from explorer.modalities.masks import time_mask
 from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
@@ -133,6 +134,7 @@ class AudioModality:
         return grid_2d(*resolution)
 
     file_suffix = ".wav"
+    write_suffixes = (".wav",)
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds of the clip."""
@@ -245,6 +247,7 @@ class AudioModality:
         """Save a waveform as WAV at 16 kHz, atomically."""
         import soundfile
 
+        check_suffix(path, self.write_suffixes)
         buf = io.BytesIO()
         soundfile.write(buf, np.asarray(wave, dtype=np.float32), self.sample_rate, format="WAV", subtype=subtype)
         atomic_write_bytes(path, buf.getvalue())

@@ -1,10 +1,20 @@
 """What every modality plug provides (DESIGN.md: coordinates, field output -> signal, metrics, files)."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 import torch
+
+from explorer.errors import ExplorerError
+
+
+def check_suffix(path: str | Path, suffixes: tuple[str, ...]) -> None:
+    """A plug's ``write`` takes only the extensions of the format it writes (any case)."""
+    given = Path(path).suffix.lower()
+    if given not in suffixes:
+        raise ExplorerError(f"{path}: this is written as {' or '.join(suffixes)}, not {given or '(no extension)'}")
 
 
 class Modality(Protocol):
@@ -43,6 +53,8 @@ class Modality(Protocol):
 
     file_suffix: str
     """The file a signal of this plug is written to (``write``)."""
+    write_suffixes: tuple[str, ...]
+    """Every extension ``write`` takes (it refuses others rather than write one format under another's name)."""
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where a completion's source is hidden, from what a person wrote (``--mask``)."""

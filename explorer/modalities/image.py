@@ -9,6 +9,7 @@ import torch
 from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
+from explorer.modalities.base import check_suffix
 from explorer.modalities.masks import image_mask
 from explorer.modalities.pictures import rgb
 
@@ -65,6 +66,7 @@ class ImageModality:
         return tuple(max(16, r // 2) if r > 16 else r for r in resolution)
 
     file_suffix = ".png"
+    write_suffixes = (".png",)
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a preset (left-half, centre, ...) or a mask image, white where hidden."""
@@ -117,6 +119,7 @@ class ImageModality:
 
         from PIL import Image
 
+        check_suffix(path, self.write_suffixes)
         arr = np.round(np.clip(signal, 0, 1) * 255).astype(np.uint8)
         img = Image.fromarray(arr[..., 0] if arr.shape[-1] == 1 else arr)
         buf = io.BytesIO()

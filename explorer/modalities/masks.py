@@ -35,13 +35,9 @@ def image_mask(spec: str, h: int, w: int) -> np.ndarray:
 
     if not Path(spec).is_file():
         raise ExplorerError(f"--mask {spec}: neither a mask image nor one of {', '.join(PRESET_MASKS)} (unknown mask)")
-    from PIL import Image, UnidentifiedImageError
+    from explorer.modalities.image_file import read_picture
 
-    try:
-        with Image.open(spec) as img:
-            g = np.asarray(img.convert("L").resize((w, h), Image.Resampling.NEAREST), dtype=np.float32) / 255
-    except (OSError, UnidentifiedImageError) as e:
-        raise ExplorerError(f"--mask {spec}: not a readable image ({e.__class__.__name__})") from e
+    g = read_picture(spec, grey=True, size=(w, h), resample="nearest", label="--mask ")[..., 0]
     return g > 0.5
 
 

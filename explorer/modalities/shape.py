@@ -8,6 +8,7 @@ import torch
 
 from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
+from explorer.modalities.base import check_suffix
 from explorer.modalities.masks import half_space_mask
 from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
@@ -49,6 +50,7 @@ class ShapeModality:
         return sdf_to_mesh(sdf, level)
 
     file_suffix = ".ply"
+    write_suffixes = (".ply", ".obj", ".stl", ".off")
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a half-space of the sample points, such as ``x>0``."""
@@ -119,5 +121,6 @@ class ShapeModality:
         import trimesh
 
         path = Path(path)
-        data = trimesh.Trimesh(*mesh, process=False).export(file_type=path.suffix.lstrip(".").lower() or "ply")
+        check_suffix(path, self.write_suffixes)
+        data = trimesh.Trimesh(*mesh, process=False).export(file_type=path.suffix.lstrip(".").lower())
         atomic_write_bytes(path, data if isinstance(data, bytes) else data.encode())
