@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
+import signal
 import sys
 
 from explorer.errors import ExplorerError
@@ -81,6 +83,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     check_out_file(args.out)
     if out.exists() and not (args.resume or args.force):
         raise ExplorerError(f"{out} exists; add --resume to continue training it or --force to overwrite it")
+    if state_path(out).exists() and not (args.resume or args.force):
+        raise ExplorerError(f"{state_path(out)} holds a run that stopped before its first checkpoint; "
+                            "add --resume to continue it or --force to start again")
     if out.exists() and out.is_dir():
         raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
     modality = get_modality(args.modality, _modality_options(args))
@@ -152,6 +157,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
                disable=None if terminal else True, mininterval=1.0)
     log = None if terminal else ProgressLog(30.0, start_step=trainer.step)
+    previous = _stop_on_signals(trainer)
     try:
         for progress in trainer.run():
             bar.update(1)
@@ -162,9 +168,15 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 print(line, file=sys.stderr, flush=True)
             if progress.step % 10 == 0 or progress.step == progress.steps:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # a second Ctrl-C: at once, without saving; the last save resumes
         bar.close()
-        trainer.save()
+        print("stopped at once; --resume continues from the last save", file=sys.stderr)
+        return 130
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if trainer.stopped:
+        bar.close()
         print(f"interrupted at step {trainer.step}; saved {out}; continue with the same command and --resume",
               file=sys.stderr)
         return 130
@@ -174,6 +186,24 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
     return 0
+
+
+def _stop_on_signals(trainer) -> dict:
+    """Ctrl-C and SIGTERM end the run at the next step boundary, saved, so that ``--resume`` continues it
+    exactly; a second one stops at once. Returns the handlers to restore. A signal that was ignored
+    when the command started (``nohup``, a background job) stays ignored."""
+    def handler(signum, frame):
+        if trainer.stop_requested:
+            raise KeyboardInterrupt
+        trainer.request_stop()
+        # os.write, not print: the handler may run in the middle of a print to stderr (reentrant call)
+        os.write(2, b"\nstopping after this step (Ctrl-C again to stop at once)\n")
+
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) is not signal.SIG_IGN:
+            previous[sig] = signal.signal(sig, handler)
+    return previous
 
 
 def _compile_trainer(trainer, mode: str) -> None:

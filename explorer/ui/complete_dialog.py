@@ -276,7 +276,7 @@ class CompleteDialog(QDialog):
         self._set_source(observed_from_latent(self.pipeline, z, part), name, z)
 
     def choose_file(self) -> None:
-        start = self.window.settings.value("last_folder", str(Path.home()))
+        start = self.window.settings.text("last_folder", str(Path.home()))
         from explorer.core.embed import signal_file_filter
 
         path, _ = QFileDialog.getOpenFileName(self, "Signal to complete", start, signal_file_filter())

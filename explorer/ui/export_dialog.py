@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -36,33 +36,33 @@ class ExportDialog(QDialog):
         super().__init__(parent or window)
         self.window = window
         self.setWindowTitle("Export path")
-        self.settings = QSettings("latent-explorer", "latent-explorer")
+        self.settings = window.settings
         ws = window.ws
         modality = ws.ckpt.modality["name"]
         makes = {what for plug in ws.pipeline.parts.values() for what in plug.produces}
         default_ext = (".mp4" if "sound" in makes else ".gif") if "pictures" in makes else ".wav"
-        folder = Path(self.settings.value("export/folder", str(Path.home())))
+        folder = Path(self.settings.text("export/folder", str(Path.home())))
         stem = Path(ws.ckpt.path).stem if ws.ckpt.path else "path"
         self.modality = modality
-        ext = self.settings.value(f"export/ext/{modality}", default_ext)  # a sound's format is not a picture's
+        ext = self.settings.text(f"export/ext/{modality}", default_ext)  # a sound's format is not a picture's
         self.file = QLineEdit(str(folder / f"{stem}-{ws.current}{ext}"))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         self.frames = QSpinBox()
         self.frames.setRange(2, 2000)
-        self.frames.setValue(int(self.settings.value("export/frames", 32)))
+        self.frames.setValue(self.settings.integer("export/frames", 32, 2, 2000))
         self.frames.setEnabled(ws.current != "walk")
         self.resolution = QSpinBox()
         self.resolution.setRange(0, 1024)
         self.resolution.setSpecialValueText("auto (256 px or more)")
-        self.resolution.setValue(int(self.settings.value("export/resolution", 0)))
+        self.resolution.setValue(self.settings.integer("export/resolution", 0, 0, 1024))
         self.fps = QDoubleSpinBox()
         self.fps.setRange(1, 60)
-        self.fps.setValue(float(self.settings.value("export/fps", 12.0)))
+        self.fps.setValue(self.settings.number("export/fps", 12.0, 1, 60))
         self.crossfade = QDoubleSpinBox()
         self.crossfade.setRange(0, 500)
         self.crossfade.setSuffix(" ms")
-        self.crossfade.setValue(float(self.settings.value("export/crossfade", 50.0)))
+        self.crossfade.setValue(self.settings.number("export/crossfade", 50.0, 0, 500))
         self.morph = QCheckBox("one continuous sound along the path (.wav)")
         self.pingpong = QCheckBox("forwards, then backwards (.gif, .mp4)")
         form = QFormLayout()

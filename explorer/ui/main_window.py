@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -29,6 +29,7 @@ from explorer.errors import ExplorerError
 from explorer.ui.map_view import MapView
 from explorer.ui.palette import label_colours
 from explorer.ui.audio_out import AudioOut
+from explorer.ui.settings import Settings
 from explorer.ui.previews import PREVIEWS, AudioPreview, MeshPreview
 from explorer.core.persist import checkpoint_key, load_workspace, save_workspace, set_aside
 from explorer.core.session import Session
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("latent-explorer")
         self.resize(1200, 760)
         self.setAcceptDrops(True)
-        self.settings = QSettings("latent-explorer", "latent-explorer")
+        self.settings = Settings()
         self.ws = Session()
         self.map = MapView()
         self.preview_holder = QWidget()
@@ -190,11 +191,15 @@ class MainWindow(QMainWindow):
         self.colour_by = QComboBox()
         self._build_actions()
         self._connect()
-        geometry = self.settings.value("geometry")
+        geometry = self.settings.blob("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-            self.restoreState(self.settings.value("window_state"))
-            self.splitter.restoreState(self.settings.value("splitter"))
+            for key, widget in (("window_state", self), ("splitter", self.splitter)):
+                state = self.settings.blob(key)
+                if state is not None:
+                    widget.restoreState(state)
+        if self.settings.notes:  # a damaged settings file or value: defaults are in use, and the user is told
+            self._show_error("; ".join(self.settings.notes))
 
     # --- construction -----------------------------------------------------------------------------
     def _build_actions(self) -> None:
@@ -276,8 +281,8 @@ class MainWindow(QMainWindow):
         self.fit_action.setToolTip("Every point in view (F)")
         size_menu = view.addMenu("Point size")
         opacity_menu = view.addMenu("Point opacity")
-        self.map.set_point_style(float(self.settings.value("map/point_size", 6.0)),
-                                 float(self.settings.value("map/point_opacity", 0.86)))
+        self.map.set_point_style(self.settings.number("map/point_size", 6.0, 1, 40),
+                                 self.settings.number("map/point_opacity", 0.86, 0.05, 1))
         for menu, values, current, key in ((size_menu, (3, 6, 9, 12), self.map.point_size, "size"),
                                            (opacity_menu, (1.0, 0.86, 0.5, 0.25), self.map.point_opacity, "opacity")):
             group = QActionGroup(self)
@@ -402,7 +407,7 @@ class MainWindow(QMainWindow):
 
     def choose_map_image(self) -> None:
         """File ▸ Save the map as an image (PNG or SVG)."""
-        start = str(Path(self.settings.value("export/folder", str(Path.home()))) / "map.png")
+        start = str(Path(self.settings.text("export/folder", str(Path.home()))) / "map.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save the map", start, "PNG image (*.png);;SVG drawing (*.svg)")
         if path:
             self.save_map_image(path)
@@ -442,12 +447,10 @@ class MainWindow(QMainWindow):
         menu.setToolTipsVisible(True)
 
     def decoder_precision(self) -> str:
-        value = str(self.settings.value("decoder/precision", "auto"))
-        return value if value in ("auto", "fp32", "bf16") else "auto"
+        return self.settings.text("decoder/precision", "auto", ("auto", "fp32", "bf16"))
 
     def decoder_compile(self) -> str:
-        value = str(self.settings.value("decoder/compile", "auto"))
-        return value if value in ("auto", "off") else "auto"
+        return self.settings.text("decoder/compile", "auto", ("auto", "off"))
 
     def set_decoder(self, precision: str | None = None, compile: str | None = None) -> None:
         """Change how the decoder runs (kept in the settings); the open checkpoint is decoded again."""
@@ -531,7 +534,7 @@ class MainWindow(QMainWindow):
 
     # --- opening ----------------------------------------------------------------------------------
     def choose_file(self) -> None:
-        start = self.settings.value("last_folder", str(Path.home()))
+        start = self.settings.text("last_folder", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, "Checkpoints (*.safetensors)")
         if path:
             self.open_checkpoint(path)
@@ -582,7 +585,7 @@ class MainWindow(QMainWindow):
         return True
 
     def _remember_recent(self, path: Path) -> None:
-        recent = [p for p in (self.settings.value("recent", []) or []) if p != str(path)]
+        recent = [p for p in self.settings.texts("recent") if p != str(path)]
         recent = [str(path)] + recent[:9]
         self.settings.setValue("recent", recent)
         self.recent_menu.clear()
@@ -653,7 +656,7 @@ class MainWindow(QMainWindow):
             return
         from explorer.core.embed import signal_file_filter
 
-        path, _ = QFileDialog.getOpenFileName(self, "Embed a signal", self.settings.value("last_folder", str(Path.home())),
+        path, _ = QFileDialog.getOpenFileName(self, "Embed a signal", self.settings.text("last_folder", str(Path.home())),
                                               signal_file_filter())
         if path:
             self.embed_file(path)

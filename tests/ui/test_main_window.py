@@ -2,6 +2,7 @@
 import gc
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -692,3 +693,29 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     qtbot.mouseClick(w.tasks.get("tsne").cancel_button, Qt.MouseButton.LeftButton)
     assert not w.tasks.tasks and w.ws.projection.method == "pca"
     w.shutdown()
+
+
+def test_damaged_settings_are_set_aside_and_the_app_starts_with_defaults(qtbot, tmp_path):
+    """A wrong window-geometry value, text where a number belongs, and then a settings file Qt cannot
+    parse: the window opens each time, with defaults and a note."""
+    from PySide6.QtCore import QSettings
+
+    from explorer.ui.main_window import MainWindow
+
+    qs = QSettings("latent-explorer", "latent-explorer")
+    for key, value in (("geometry", "hello"), ("splitter", 5), ("map/point_size", "huge"), ("recent", 7),
+                       ("export/frames", "many"), ("decoder/precision", "fp8")):
+        qs.setValue(key, value)
+    qs.sync()
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.map.point_size == 6.0 and w.decoder_precision() == "auto"
+    assert "'geometry'" in w.last_error and "'map/point_size'" in w.last_error
+    assert QSettings("latent-explorer", "latent-explorer").value("geometry") is None  # removed: next start is clean
+    w.close()
+    path = Path(qs.fileName())
+    path.write_bytes(b"[General\x00\n=\xff\n")
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert path.with_suffix(".damaged.conf").exists() and "settings file was damaged" in w.last_error
+    w.close()
