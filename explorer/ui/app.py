@@ -31,11 +31,15 @@ def run(argv: list[str]) -> int:
     from PySide6.QtWidgets import QApplication
 
     from explorer.core.shipped import DEFAULT_CHECKPOINT
+    from explorer.ui.error_report import ErrorReport
     from explorer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("latent-explorer")
     window = MainWindow()
+    report = ErrorReport(window)
+    report.message.connect(window._show_error)
+    report.install()  # an error in a slot or a thread: one line in the window, the traceback in a log
     window.compile_in_background = not args.screenshot
     app.aboutToQuit.connect(window.shutdown)
     window.show()

@@ -719,3 +719,34 @@ def test_damaged_settings_are_set_aside_and_the_app_starts_with_defaults(qtbot, 
     qtbot.addWidget(w)
     assert path.with_suffix(".damaged.conf").exists() and "settings file was damaged" in w.last_error
     w.close()
+
+
+def test_an_error_escaping_a_slot_or_a_thread_is_one_line_in_the_window(window, qtbot, tmp_path, monkeypatch):
+    import threading
+
+    from explorer.errors import ExplorerError
+    from explorer.ui.error_report import ErrorReport
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    report = ErrorReport(window)
+    report.message.connect(window._show_error)
+    report.install()
+
+    def broken():
+        raise ZeroDivisionError("division by zero in a worker")
+
+    with qtbot.waitSignal(report.message, timeout=10_000):  # from another thread: delivered on the GUI thread
+        t = threading.Thread(target=broken)
+        t.start()
+        t.join()
+    text = window.banner.text.text()
+    assert text.startswith("internal error: ZeroDivisionError: division by zero in a worker") and "errors.log" in text
+    assert "Traceback" in (tmp_path / "state" / "latent-explorer" / "errors.log").read_text()
+    try:
+        raise ExplorerError("a clear message")
+    except ExplorerError as e:
+        with qtbot.waitSignal(report.message, timeout=5000):
+            sys.excepthook(type(e), e, e.__traceback__)
+    assert window.banner.text.text() == "a clear message" and window.isVisible()
