@@ -241,7 +241,8 @@ class Trainer:
         if not torch.isfinite(total):
             raise ExplorerError(
                 f"training diverged at step {self.step + 1} (loss is {float(total)}); "
-                f"the last good checkpoint is {self.out}; lower the learning rate and resume"
+                + (f"the last good checkpoint is {self.out}; lower the learning rate and resume" if self.out.exists()
+                   else "nothing was saved yet; lower the learning rate and train again")
             )
         self.opt.zero_grad(set_to_none=True)
         total.backward()
