@@ -297,3 +297,18 @@ def test_tsne_of_a_few_hundred_latents_keeps_its_size_throughout():
         xy = np.asarray(xy if isinstance(xy, np.ndarray) else xy.xy)
         raw.append(np.sqrt(((xy - xy.mean(0)) ** 2).sum(1).mean()))
     assert min(raw[1:]) > 1e-3 * max(raw)
+
+
+def test_a_long_walk_reports_each_step_and_can_be_stopped():
+
+    bank = np.random.default_rng(0).normal(size=(60, 4)).astype(np.float32)
+    seen = []
+    walk = lle_walk(bank, 0, 12, k=5, progress=lambda done, total: seen.append((done, total)))
+    assert len(walk) == 13 and seen == [(i, 12) for i in range(1, 13)]
+
+    def stop(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        lle_walk(bank, 0, 1_000_000, k=5, progress=stop)

@@ -62,8 +62,9 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                             mesh_format=args.mesh_format)
     check_export_fits(ckpt, args.steps + 1 if args.command == "walk" else args.frames, args.out, options)
     if args.command == "walk":
-        path, params = build_path(ckpt, "walk", resolve_item(ckpt, args.start), steps=args.steps, k=args.k,
-                                  seed=args.seed, beta=args.beta)
+        with tqdm(total=args.steps, unit="step", desc="walking", file=sys.stderr, disable=None) as walking:
+            path, params = build_path(ckpt, "walk", resolve_item(ckpt, args.start), steps=args.steps, k=args.k,
+                                      seed=args.seed, beta=args.beta, progress=lambda done, total: walking.update(1))
     else:
         path, params = build_path(ckpt, args.path, resolve_item(ckpt, args.a), resolve_item(ckpt, args.b),
                                   args.frames, args.k)

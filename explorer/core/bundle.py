@@ -29,12 +29,13 @@ def resolve_item(ckpt, spec: str | int) -> int:
 
 
 def build_path(ckpt, method: str, a, b=None, frames: int = 64, k: int = 10,
-               steps: int = 32, seed: int = 0, beta: float = 0.1) -> tuple[LatentPath, dict]:
+               steps: int = 32, seed: int = 0, beta: float = 0.1, progress=None) -> tuple[LatentPath, dict]:
     """The path and the parameters that regenerate it; an end of a lerp or geodesic is an item's index
-    or a latent of its own (an embedded signal), kept in the parameters as a list of numbers."""
+    or a latent of its own (an embedded signal), kept in the parameters as a list of numbers.
+    ``progress(done, total)``: called along a walk's steps (``lle_walk``)."""
     z = ckpt.latents.numpy()
     if method == "walk":
-        walk = lle_walk(z, a, steps, k=min(k, len(z) - 1), beta=beta, seed=seed)
+        walk = lle_walk(z, a, steps, k=min(k, len(z) - 1), beta=beta, seed=seed, progress=progress)
         length = float(np.linalg.norm(np.diff(walk, axis=0), axis=1).sum())
         return LatentPath(walk, "walk", [a], length), {"method": "walk", "start": a, "steps": steps, "k": k,
                                                         "seed": seed, "beta": beta}

@@ -31,11 +31,13 @@ def typical_spacing(bank: torch.Tensor, k: int = 1, sample: int = 2000, seed: in
     return float(d.topk(k, dim=1, largest=False).values[:, -1].median())
 
 
-def lle_walk(latents, start: int, steps: int, k: int = 10, beta: float = 0.1, seed: int = 0) -> np.ndarray:
+def lle_walk(latents, start: int, steps: int, k: int = 10, beta: float = 0.1, seed: int = 0,
+             progress=None) -> np.ndarray:
     """``[steps + 1, d]`` latents: the start and each step of a seeded walk over the LLE regions.
 
     ``beta`` is the noise as a fraction of the data's typical neighbour spacing (noise vector of
-    about that length), so the same value suits any checkpoint.
+    about that length), so the same value suits any checkpoint. ``progress(done, steps)``, if given,
+    is called after each step (a long walk reports; an exception from it stops the walk).
     """
     bank = torch.as_tensor(np.asarray(latents), dtype=torch.float32)
     if not 0 <= start < bank.shape[0]:
@@ -56,4 +58,6 @@ def lle_walk(latents, start: int, steps: int, k: int = 10, beta: float = 0.1, se
         step = alpha * z + (1 - alpha) * bank[j] + noise_scale * torch.randn(1, d, generator=gen)
         z = project_to_region(step, bank, k)
         out.append(z)
+        if progress is not None:
+            progress(len(out) - 1, steps)
     return torch.cat(out).numpy()
