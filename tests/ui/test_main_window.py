@@ -160,6 +160,32 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     assert window.ws.ckpt.n_items == 50 and window.map.xy.shape == (50, 2)
 
 
+@pytest.mark.parametrize("change", [
+    lambda m: m["modality"].update(resolution="28x28"),  # text where numbers belong
+    lambda m: m["modality"].update(name="video"),  # a modality nobody made
+    lambda m: m["modality"].update(resolution=[28]),  # an image with one side
+    lambda m: m["model"].update(out_dim=3),  # the weights do not fit the config
+    lambda m: m.update(labels=["class"]),
+], ids=["text-resolution", "unknown-modality", "one-sided", "wrong-out-dim", "labels-list"])
+def test_a_checkpoint_with_damaged_metadata_never_half_opens(window, tmp_path, change):
+    """The app refuses it in one line and everything of the open checkpoint stays: title, map, preview."""
+    import struct
+
+    raw = window.ws.path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    meta = json.loads(header["__metadata__"]["latent_explorer"])
+    change(meta)
+    header["__metadata__"]["latent_explorer"] = json.dumps(meta)
+    h = json.dumps(header).encode()
+    bad = tmp_path / "damaged.safetensors"
+    bad.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
+    before = (window.windowTitle(), window.ws.ckpt, window.ws.pipeline, dict(window.previews))
+    assert not window.open_checkpoint(bad)
+    assert str(bad) in window.last_error and "\n" not in window.last_error
+    assert (window.windowTitle(), window.ws.ckpt, window.ws.pipeline, dict(window.previews)) == before
+
+
 def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbot, tmp_path):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x80\x04 this is a pickle, not a checkpoint")
