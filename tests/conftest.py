@@ -20,6 +20,34 @@ def run_cli(*args: str, check: bool = True, timeout: float = 600, env: dict | No
     return proc
 
 
+def split_checkpoint(path: Path) -> tuple[dict, dict, bytes]:
+    """A checkpoint file's safetensors header, its latent-explorer metadata and its tensor bytes."""
+    import json
+    import struct
+
+    raw = Path(path).read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    return header, json.loads(header["__metadata__"]["latent_explorer"]), raw[8 + n :]
+
+
+def join_checkpoint(header: dict, meta, body: bytes) -> bytes:
+    """The bytes of a checkpoint file with ``header``'s tensors, metadata ``meta`` and tensor bytes ``body``."""
+    import json
+    import struct
+
+    h = json.dumps(dict(header) | {"__metadata__": {"latent_explorer": json.dumps(meta)}}).encode()
+    return struct.pack("<Q", len(h)) + h + body
+
+
+def rewrite_metadata(path: Path, out: Path, change) -> Path:
+    """``path`` copied to ``out`` with its metadata changed in place by ``change(meta)``."""
+    header, meta, body = split_checkpoint(path)
+    change(meta)
+    Path(out).write_bytes(join_checkpoint(header, meta, body))
+    return Path(out)
+
+
 def write_image_folder(folder: Path, n: int = 24, seed: int = 0) -> Path:
     """A folder of real PNG and JPEG files of mixed sizes and modes, in two class subfolders."""
     from PIL import Image

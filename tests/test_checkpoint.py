@@ -11,7 +11,7 @@ from explorer.models.checkpoint import SCHEMA_VERSION, Checkpoint, load_checkpoi
 from explorer.errors import ExplorerError
 from explorer.models import FieldConfig, build_model
 
-from conftest import run_cli
+from conftest import rewrite_metadata, run_cli
 
 
 def make_checkpoint(n=5) -> Checkpoint:
@@ -257,15 +257,7 @@ def test_a_pipe_or_a_big_file_that_is_not_a_checkpoint_is_refused_from_its_first
 
 def _with_metadata(path, out, change) -> str:
     """``path`` rewritten to ``out`` with its metadata changed by ``change(meta)``; the load error's text."""
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["latent_explorer"])
-    change(meta)
-    header["__metadata__"]["latent_explorer"] = json.dumps(meta)
-    h = json.dumps(header).encode()
-    out.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
-    return _error_of(out)
+    return _error_of(rewrite_metadata(path, out, change))
 
 
 @pytest.mark.parametrize("change,expected", [

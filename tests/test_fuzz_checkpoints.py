@@ -13,7 +13,6 @@ import io
 import json
 import os
 import resource
-import struct
 from collections import Counter
 from pathlib import Path
 
@@ -25,26 +24,14 @@ from hypothesis import strategies as st
 from explorer.cli import main
 from explorer.core.shipped import CHECKPOINT_DIR
 
+from conftest import join_checkpoint, split_checkpoint
+
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 NASTY = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.sampled_from([0, -1, 10**9, 2**63, 50000]),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6), st.sampled_from(["128", "1e8", ""]),
     st.lists(st.integers(-3, 70000), max_size=4), st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
 )
-
-
-def _split(path: Path) -> tuple[dict, dict, bytes]:
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["latent_explorer"])
-    return header, meta, raw[8 + n :]
-
-
-def _join(header: dict, meta, body: bytes) -> bytes:
-    header = dict(header) | {"__metadata__": {"latent_explorer": json.dumps(meta)}}
-    h = json.dumps(header).encode()
-    return struct.pack("<Q", len(h)) + h + body
 
 
 def _nodes(value, prefix=()):
@@ -98,7 +85,7 @@ def mutations(draw, header: dict, meta: dict, body: bytes):
     else:
         depth = draw(st.integers(33, 900))  # deeper than Python's json can write: test_json_nested_beyond_any_parser
         meta = _replace(meta, draw(st.sampled_from([("labels",), ("train",), ("model",)])), json.loads("[" * depth + "]" * depth), False)
-    return kind, _join(header, meta, body)
+    return kind, join_checkpoint(header, meta, body)
 
 
 def _run(*argv: str) -> tuple[int, str]:
@@ -124,7 +111,7 @@ def _decode_first_item(path: Path) -> None:
 def test_a_mutated_checkpoint_opens_or_is_refused_in_one_line(name, tmp_path_factory):
     from explorer.errors import ExplorerError
 
-    header, meta, body = _split(CHECKPOINT_DIR / f"{name}.safetensors")
+    header, meta, body = split_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors")
     folder = tmp_path_factory.mktemp("fuzz")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     counts: Counter = Counter()

@@ -169,17 +169,9 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
 ], ids=["text-resolution", "unknown-modality", "one-sided", "wrong-out-dim", "labels-list"])
 def test_a_checkpoint_with_damaged_metadata_never_half_opens(window, tmp_path, change):
     """The app refuses it in one line and everything of the open checkpoint stays: title, map, preview."""
-    import struct
+    from conftest import rewrite_metadata
 
-    raw = window.ws.path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["latent_explorer"])
-    change(meta)
-    header["__metadata__"]["latent_explorer"] = json.dumps(meta)
-    h = json.dumps(header).encode()
-    bad = tmp_path / "damaged.safetensors"
-    bad.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
+    bad = rewrite_metadata(window.ws.path, tmp_path / "damaged.safetensors", change)
     before = (window.windowTitle(), window.ws.ckpt, window.ws.pipeline, dict(window.previews))
     assert not window.open_checkpoint(bad)
     assert str(bad) in window.last_error and "\n" not in window.last_error
