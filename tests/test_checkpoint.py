@@ -316,3 +316,18 @@ def test_a_checkpoint_larger_than_free_memory_is_refused_with_both_figures(tmp_p
     monkeypatch.setattr("explorer.io.memory.available_bytes", lambda: 1000)
     message = _error_of(path)
     assert "would need about 0.0 GB of memory; 0.0 GB is available" in message and str(path) in message
+
+
+def test_weights_that_overflow_decode_nothing_and_say_so(tiny_checkpoint, image_folder, tmp_path):
+    """Finite weights whose products overflow: eval reports no "psnr nan", export writes no black GIF."""
+    ckpt = load_checkpoint(tiny_checkpoint)
+    last = [k for k in ckpt.state_dict if k.endswith("weight")][-1]
+    ckpt.state_dict = dict(ckpt.state_dict) | {last: ckpt.state_dict[last] * 3e38}
+    path = tmp_path / "overflow.safetensors"
+    save_checkpoint(ckpt, path)
+    proc = run_cli("eval", str(path), "--data", str(image_folder), "--max-items", "3", "--fit-steps", "1", check=False)
+    assert proc.returncode == 1 and "decodes NaN or infinite values" in proc.stderr and "nan" not in proc.stdout
+    out = tmp_path / "x.gif"
+    proc = run_cli("export", str(path), "--from", "0", "--to", "1", "--frames", "3", "--out", str(out), check=False)
+    assert proc.returncode == 1 and "decodes NaN or infinite values" in proc.stderr and not out.exists()
+    assert len(proc.stderr.strip().splitlines()) == 1

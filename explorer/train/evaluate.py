@@ -63,6 +63,9 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
         target = torch.from_numpy(d.values[pick])
         signals = None if d.signals is None else torch.from_numpy(d.signals[pick])
         pred = decode_values(field, z, _coords(plug, d, pick)).cpu()
+        if not torch.isfinite(pred).all():  # overflowing or damaged weights: no "psnr nan" reported as a result
+            raise ExplorerError("the model decodes NaN or infinite values for these latents; its weights may be "
+                                "damaged or overflow, so nothing was measured")
         labels = {k: [v[i] for i in pick] for k, v in d.labels.items()}
         summary = _summary(plug.metrics(pred, target, signals=signals, resolution=d.resolution, labels=labels))
         if hasattr(plug, "grid_metrics") and d.exact is not None and grid["items"] > 0:
