@@ -331,3 +331,11 @@ def test_weights_that_overflow_decode_nothing_and_say_so(tiny_checkpoint, image_
     proc = run_cli("export", str(path), "--from", "0", "--to", "1", "--frames", "3", "--out", str(out), check=False)
     assert proc.returncode == 1 and "decodes NaN or infinite values" in proc.stderr and not out.exists()
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_latents_of_absurd_size_are_refused(tmp_path):
+    ckpt = make_checkpoint()
+    ckpt.latents = ckpt.latents.clone()
+    ckpt.latents[2, 1] = 3e38  # one flipped exponent bit away from a trained value: its map would overflow
+    save_checkpoint(ckpt, tmp_path / "big.safetensors")
+    assert "a latent has a value of 3e+38" in _error_of(tmp_path / "big.safetensors")

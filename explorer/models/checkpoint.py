@@ -23,6 +23,8 @@ from explorer.models.schema import check_metadata
 
 SCHEMA_VERSION = 1
 META_KEY = "latent_explorer"
+MAX_LATENT = 1e6
+"""The largest latent value a checkpoint may hold: maps, graphs and decodes of values beyond it overflow."""
 
 
 @dataclass
@@ -221,6 +223,9 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     if not torch.isfinite(latents).all():
         bad = int((~torch.isfinite(latents)).any(dim=1).sum())
         raise ExplorerError(f"{path}: {bad} latents contain NaN or infinite values; the training run diverged")
+    if latents.numel() and float(latents.abs().max()) > MAX_LATENT:
+        raise ExplorerError(f"{path}: a latent has a value of {float(latents.abs().max()):.3g} (trained latents stay "
+                            f"far below {MAX_LATENT:g}); the file is damaged or the training run diverged")
     state = {k[len("model."):]: v for k, v in tensors.items()}
     for k, v in state.items():
         if not torch.isfinite(v).all():
