@@ -339,3 +339,21 @@ def test_latents_of_absurd_size_are_refused(tmp_path):
     ckpt.latents[2, 1] = 3e38  # one flipped exponent bit away from a trained value: its map would overflow
     save_checkpoint(ckpt, tmp_path / "big.safetensors")
     assert "a latent has a value of 3e+38" in _error_of(tmp_path / "big.safetensors")
+
+
+def test_a_sound_that_overflows_once_turned_into_audio_is_refused_not_drawn_blank(tmp_path):
+    """The field's values are finite, but its normalisation makes them overflow as a spectrogram: the
+    decode says so (the app's banner) instead of handing the preview an empty sound."""
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.core.shipped import CHECKPOINT_DIR
+
+    def huge_mean(meta):
+        norm = meta["modality"]["options"]["norm"]
+        norm["mean"] = [1e6] * len(norm["mean"])
+
+    bad = rewrite_metadata(CHECKPOINT_DIR / "notes.safetensors", tmp_path / "loud.safetensors", huge_mean)
+    pipeline = DecodePipeline(load_checkpoint(bad))
+    with pytest.raises(ExplorerError, match="decodes NaN or infinite values"):
+        pipeline.signal(pipeline.ckpt.latents[:1].numpy())
+    with pytest.raises(ExplorerError, match="decodes NaN or infinite values"):
+        list(pipeline.stream(pipeline.ckpt.latents[:1].numpy()))

@@ -159,12 +159,14 @@ class DecodePipeline:
                     out.append(field(z[i : i + per].to(self.device), coords[i : i + per].to(self.device)).float().cpu())
             return self._finite(torch.cat(out))
 
-        return plug.morph(decode, np.asarray(path_latents, np.float32), seconds, self.resolution(part))
+        return self._finite(plug.morph(decode, np.asarray(path_latents, np.float32), seconds, self.resolution(part)))
 
-    def _finite(self, values: torch.Tensor) -> torch.Tensor:
-        """``values``, unless the field decoded NaN or infinity there (damaged or overflowing weights): then
-        an ``ExplorerError``, before anything shows or writes them."""
-        if not torch.isfinite(values).all():
+    def _finite(self, values):
+        """``values`` (field values, or the signal made of them), unless they hold NaN or infinity (damaged
+        or overflowing weights, or a spectrogram that overflows when turned into sound): then an
+        ``ExplorerError``, before anything shows or writes them."""
+        finite = torch.isfinite(values).all() if isinstance(values, torch.Tensor) else np.isfinite(values).all()
+        if not finite:
             raise ExplorerError(f"{self.ckpt.path or 'the checkpoint'}: its model decodes NaN or infinite values "
                                 "here; its weights may be damaged or overflow")
         return values
@@ -180,7 +182,7 @@ class DecodePipeline:
         resolution = tuple(resolution or self.resolution(part))
         if plug.name == "shape":
             return [self.mesh(z, resolution[0]) for z in np.asarray(latents, np.float32).reshape(len(latents), -1)]
-        return plug.to_signal(self.values(latents, resolution, part), resolution)
+        return self._finite(plug.to_signal(self.values(latents, resolution, part), resolution))
 
     def stream(self, latents, part: str | None = None) -> Iterator[tuple[str, object]]:
         """Coarse then fine, for live use: yields ``("coarse", signal)`` then ``("fine", signal)``
@@ -200,8 +202,8 @@ class DecodePipeline:
                 if step.values is None:
                     yield "progress", step
                 values = step.values
-            yield "coarse", plug.to_signal(values, res, iters=8)
-            yield "fine", plug.to_signal(values, res)
+            yield "coarse", self._finite(plug.to_signal(values, res, iters=8))
+            yield "fine", self._finite(plug.to_signal(values, res))
             return
         for level, res in (("coarse", self.preview_resolution(part)), ("fine", self.resolution(part))):
             if level == "coarse" and res == self.resolution(part):
@@ -211,7 +213,7 @@ class DecodePipeline:
                 if step.values is None:
                     yield "progress", step
                 values = step.values
-            yield level, plug.to_signal(values, res)
+            yield level, self._finite(plug.to_signal(values, res))
 
     # --- shapes --------------------------------------------------------------------------------------
     def sdf_grid(self, z, resolution: int, coarse: int = 32, part: str | None = None) -> np.ndarray:

@@ -55,6 +55,7 @@ def run(argv: list[str]) -> int:
         QTimer.singleShot(300, shoot)
     else:
         window.preview_ready.connect(lambda: QTimer.singleShot(300, shoot))
+        window.decoder.failed.connect(lambda message: QTimer.singleShot(300, shoot))  # the banner says why
         # as a user would: drag from the first item to the last, scrub to the middle
         window._on_path_requested(0, window.ws.ckpt.n_items - 1)
         window.timeline.set_position(0.5)

@@ -768,3 +768,23 @@ def test_an_error_escaping_a_slot_or_a_thread_is_one_line_in_the_window(window, 
         with qtbot.waitSignal(report.message, timeout=5000):
             sys.excepthook(type(e), e, e.__traceback__)
     assert window.banner.text.text() == "a clear message" and window.isVisible()
+
+
+def test_a_screenshot_of_a_checkpoint_whose_decode_fails_is_taken_not_waited_for(tmp_path):
+    """One bias made huge (a flipped exponent bit): the preview cannot be decoded; the one-shot window
+    still saves its picture (with the banner saying why) instead of waiting for a preview that never comes."""
+    from explorer.core.shipped import DEFAULT_CHECKPOINT
+    from explorer.models.checkpoint import load_checkpoint, save_checkpoint
+
+    from conftest import run_cli
+
+    ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    key = next(k for k in ckpt.state_dict if k.endswith("bias"))
+    bias = ckpt.state_dict[key].clone()
+    bias[0] = 3.4e36
+    ckpt.state_dict = dict(ckpt.state_dict) | {key: bias}
+    bad = tmp_path / "flipped.safetensors"
+    save_checkpoint(ckpt, bad)
+    out = tmp_path / "shot.png"
+    proc = run_cli(str(bad), "--screenshot", str(out), check=False, timeout=100, env={"QT_QPA_PLATFORM": "offscreen"})
+    assert out.exists() and "timed out" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
