@@ -76,7 +76,8 @@ class AudioModality:
     def check_resolution(self, resolution: tuple[int, ...]) -> None:
         if self.target == "waveform":
             if len(resolution) != 1:
-                raise ExplorerError(f"a waveform's resolution is [samples], not {list(resolution)}")
+                hint = " (a spectrogram's grid: are its options, with target \"spectrogram\", missing?)" if len(resolution) == 2 else ""
+                raise ExplorerError(f"a waveform's resolution is [samples], not {list(resolution)}{hint}")
             return
         grid = (self.n_fft // 2 + 1, self.length // self.hop + 1)
         if tuple(resolution) != grid:
