@@ -26,7 +26,7 @@ from explorer.core.shipped import CHECKPOINT_DIR
 
 from conftest import join_checkpoint, split_checkpoint
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
 NASTY = st.one_of(
     st.none(), st.booleans(), st.integers(-(10**12), 10**12), st.sampled_from([0, -1, 10**9, 2**63, 50000]),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=6), st.sampled_from(["128", "1e8", ""]),
