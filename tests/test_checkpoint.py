@@ -11,7 +11,7 @@ from explorer.models.checkpoint import SCHEMA_VERSION, Checkpoint, load_checkpoi
 from explorer.errors import ExplorerError
 from explorer.models import FieldConfig, build_model
 
-from conftest import rewrite_metadata, run_cli
+from conftest import join_checkpoint, rewrite_metadata, run_cli, split_checkpoint
 
 
 def make_checkpoint(n=5) -> Checkpoint:
@@ -300,13 +300,10 @@ def test_json_nested_beyond_any_parser_is_refused(tmp_path):
 def test_a_tensor_whose_declared_size_its_bytes_do_not_back_is_refused_before_reading(tmp_path):
     path = tmp_path / "m.safetensors"
     save_checkpoint(make_checkpoint(), path)
-    raw = path.read_bytes()
-    (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8 : 8 + n])
+    header, meta, body = split_checkpoint(path)
     header["latents"]["shape"] = [5_000_000_000, 4]  # 80 GB of latents claimed by a 20-byte entry
-    h = json.dumps(header).encode()
     bad = tmp_path / "bad.safetensors"
-    bad.write_bytes(struct.pack("<Q", len(h)) + h + raw[8 + n :])
+    bad.write_bytes(join_checkpoint(header, meta, body))
     assert "tensor 'latents' holds 80 bytes, but its shape [5000000000, 4] in F32 needs 80000000000" in _error_of(bad)
 
 
