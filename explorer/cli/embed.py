@@ -49,16 +49,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.out:
         plug = pipeline.parts[result.part]
         signal = pipeline.signal(result.latent[None], part=result.part)[0]
-        if plug.name == "shape":
-            import trimesh
-
-            from explorer.io.atomic import atomic_write_bytes
-
-            v, f = signal
-            data = trimesh.Trimesh(v, f, process=False).export(file_type=args.out.rsplit(".", 1)[-1].lower())
-            atomic_write_bytes(args.out, data if isinstance(data, bytes) else data.encode())
-        else:
-            plug.write(args.out, signal)
+        plug.write(args.out, signal)
     def labels(i: int) -> dict:
         return {k: v[i] for k, v in ckpt.labels.items() if k != "folder"}
 

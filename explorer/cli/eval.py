@@ -51,6 +51,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.models.checkpoint import load_checkpoint
     from explorer.core.device import resolve_device
     from explorer.data import load_dataset, reload_dataset
+    from explorer.modalities import KNOWN, get_modality
     from explorer.train.evaluate import evaluate
 
     if args.sheet:
@@ -59,9 +60,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         check_out_file(args.sheet, "--sheet")
     ckpt = load_checkpoint(args.checkpoint)
     device = resolve_device(args.device)
+    name = ckpt.modality["name"]
+    plug = get_modality(name) if name in KNOWN else None  # an unknown one: load_dataset refuses it
     if args.data:
-        info = ckpt.modality.get("parts", {}).get("image", ckpt.modality)  # audio-visual: the picture's size
-        res = info["resolution"][0] if ckpt.modality["name"] in ("image", "audiovisual") else None
+        res = plug.data_resolution(ckpt.modality) if plug else None  # pictures: read at their size
         # the checkpoint's own split by item name: its training items decoded, the rest fitted
         dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res).split_like(ckpt.names)
     else:
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     elif args.hallucination:
         from explorer.core.hallucinate import match_rate
 
-        if ckpt.modality["name"] != "audiovisual" or "key" not in ckpt.labels:
+        if "parts" not in ckpt.modality or "key" not in ckpt.labels:
             raise ExplorerError("--hallucination is measured on audio-visual checkpoints of av-notes data")
         result = match_rate(pipeline_for(ckpt, args), dataset.test(), args.max_items, args.k, args.fit_steps,
                             args.starts)
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     elif args.completion:
         from explorer.core.complete import completion_benchmark
 
-        if ckpt.modality["name"] != "image":
+        if plug is None or plug.mask_kind != "pixels":
             raise ExplorerError("--completion is measured on image checkpoints")
         result = completion_benchmark(pipeline_for(ckpt, args), dataset.train().values,
                                       dataset.test().values[: args.max_items], args.completion, args.k,

@@ -95,31 +95,15 @@ def export_bytes(ckpt, frames: int, out: str, options) -> int:
     frames twice; a PNG strip the frames and the strip), plus one frame's decoding."""
     from pathlib import Path
 
-    from explorer.errors import ExplorerError
     from explorer.modalities import checkpoint_plug, plug_parts
-    from explorer.modalities.image import picture_size
-    from explorer.modalities.shape import MAX_GRID
 
     fmt = Path(out).suffix.lower()
     shown = frames + (max(frames - 2, 0) if options.pingpong and fmt in (".gif", ".mp4") else 0)
     per_frame, once = 0, 0
     for key, plug in plug_parts(checkpoint_plug(ckpt)).items():
         info = ckpt.modality if key is None else ckpt.modality["parts"][key]
-        if plug.name == "shape":
-            r = options.resolution or 64
-            if r > MAX_GRID:
-                raise ExplorerError(f"--resolution {r}: a shape's grid is at most {MAX_GRID} (its side)")
-            once = max(once, r**3 * 4 * 8)  # the grid's points [R³, 3], its values and their band
-            if fmt == ".zip":
-                per_frame += 300 * r * r  # a mesh of about 2.5 R² vertices and 5 R² faces, and its file
-            elif fmt in (".gif", ".mp4", ".png"):
-                per_frame += options.render_size**2 * 3 * 3
-        elif plug.name == "image" and fmt in (".gif", ".mp4", ".png"):
-            h, w = picture_size(tuple(info["resolution"]), options.resolution)
-            per_frame += h * w * 3 * 3  # the frame, its image, the palette image or the strip
-            once = max(once, h * w * 4 * 8)  # its coordinates and values while decoding
-        elif plug.name == "audio" and fmt in (".wav", ".mp4"):
-            per_frame += int(plug.sample_rate * 4 * 3)  # a clip a frame (about a second), kept and joined
+        frame, peak = plug.export_memory(fmt, tuple(info["resolution"]), options)
+        per_frame, once = per_frame + frame, max(once, peak)
     return shown * per_frame + once
 
 

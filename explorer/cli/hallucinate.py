@@ -38,9 +38,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     z = hallucinate(pipeline, observed.part, observed.values, args.k, args.steps, starts=args.starts)
     plug = pipeline.parts[other]
     out.mkdir(parents=True, exist_ok=True)
-    suffix = "png" if plug.name == "image" else "wav"
     for j, proposal in enumerate(pipeline.signal(z, part=other)):
-        plug.write(out / f"{Path(args.file).stem}-proposal-{j}.{suffix}", proposal)
-    print(f"wrote {args.k} {'pictures' if suffix == 'png' else 'sounds'} proposed for {args.file} to {out}",
-          file=sys.stderr)
+        plug.write(out / f"{Path(args.file).stem}-proposal-{j}{plug.file_suffix}", proposal)
+    print(f"wrote {args.k} {plug.signal_words[1]} proposed for {args.file} to {out}", file=sys.stderr)
     return 0

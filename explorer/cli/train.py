@@ -232,11 +232,12 @@ def _headline(metrics: dict, part: str | None = None) -> str:
 
 
 def _modality_options(args: argparse.Namespace) -> dict:
-    if args.modality == "audio":
-        default = "waveform" if args.preset == "audio-waveform" else "spectrogram"
-        return {"target": args.audio_target or default}
-    if args.modality == "audiovisual":
-        return {"audio": {"target": args.audio_target or "spectrogram"}}
+    """The plug's options for ``--audio-target`` (its ``target_options``), refused for plugs without sound."""
+    from explorer.modalities import get_modality
+
+    options = get_modality(args.modality).target_options(args.audio_target, args.preset)
+    if options is not None:
+        return options
     if args.audio_target:
         raise ExplorerError(f"--audio-target is for audio and audiovisual models, not {args.modality}")
     return {}

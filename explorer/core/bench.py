@@ -49,6 +49,7 @@ def _fresh(ckpt, n: int = 1, seed: list = [0]) -> np.ndarray:  # noqa: B006 - a 
 
 def decode_benches(repeats: int) -> list[BenchResult]:
     from explorer.core.pipeline import DecodePipeline
+    from explorer.modalities import checkpoint_modality, plug_parts
 
     ckpts = _checkpoints()
     out = []
@@ -61,10 +62,11 @@ def decode_benches(repeats: int) -> list[BenchResult]:
         ms = timed(lambda: p.signal(_fresh(p.ckpt, 64)), max(1, repeats // 4))
         out.append(BenchResult("64-frame path decode (image, full)", ms, max(1, repeats // 4), None,
                                f"{ms / 64:.1f} ms a frame"))
-    for name in ("audio", "audiovisual"):
-        if name in ckpts:
+    for name in sorted(ckpts):  # audio, then audiovisual
+        part = next((k for k, q in plug_parts(checkpoint_modality(ckpts[name].modality)).items()
+                     if "sound" in q.produces), "none")
+        if part != "none":
             p = DecodePipeline(ckpts[name])
-            part = None if name == "audio" else "audio"
             ms = timed(lambda: p.signal(_fresh(p.ckpt), part=part), repeats)
             target = p.parts[part].target
             out.append(BenchResult(f"audio 1 s ({name}, {target})", ms, repeats, BUDGETS_MS["audio 1 s"]))

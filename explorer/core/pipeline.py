@@ -180,7 +180,7 @@ class DecodePipeline:
         meshes ``(vertices, faces)`` for shapes (refined in a narrow band above the preview grid)."""
         plug = self.parts[part]
         resolution = tuple(resolution or self.resolution(part))
-        if plug.name == "shape":
+        if plug.is_sdf:
             return [self.mesh(z, resolution[0]) for z in np.asarray(latents, np.float32).reshape(len(latents), -1)]
         return self._finite(plug.to_signal(self.values(latents, resolution, part), resolution))
 
@@ -191,18 +191,18 @@ class DecodePipeline:
         a quick Griffin-Lim (8 iterations) then the full one, when the field is a spectrogram."""
         plug = self.parts[part]
         z = np.asarray(latents, np.float32).reshape(-1, self.ckpt.model_config.latent_dim)
-        if plug.name == "shape":
+        if plug.is_sdf:
             yield "coarse", [self.mesh(zi, self.preview_resolution(part)[0], part=part) for zi in z]
             yield "fine", [self.mesh(zi, self.resolution(part)[0], part=part) for zi in z]
             return
-        if plug.name == "audio" and getattr(plug, "target", "waveform") == "spectrogram":
+        if plug.quick_signal_iters:
             res = self.resolution(part)
             values = None
             for step in self.steps(z, res, part):
                 if step.values is None:
                     yield "progress", step
                 values = step.values
-            yield "coarse", self._finite(plug.to_signal(values, res, iters=8))
+            yield "coarse", self._finite(plug.to_signal(values, res, iters=plug.quick_signal_iters))
             yield "fine", self._finite(plug.to_signal(values, res))
             return
         for level, res in (("coarse", self.preview_resolution(part)), ("fine", self.resolution(part))):

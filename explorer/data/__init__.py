@@ -25,31 +25,44 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
 
 def _load(spec: str, modality: str, max_items: int | None, max_test: int | None, resolution: int | None,
           seed: int, points: int | None) -> SignalSet:
-    if modality == "audio":
-        path = Path(spec)
-        if not path.is_dir():
-            raise ExplorerError(f"--data {spec!r}: audio data is a folder of WAV/FLAC/OGG files")
-        from explorer.data.audio_folder import audio_folder_set
+    from explorer.modalities import KNOWN, get_modality
 
-        return audio_folder_set(path, max_items=max_items)
-    if modality == "audiovisual":
-        if not Path(spec).is_dir():
-            raise ExplorerError(f"--data {spec!r}: audio-visual data is a folder of X.png + X.wav pairs "
-                                "(latent-explorer data build av-notes --out DIR)")
-        from explorer.data.av_folder import av_folder_set
-
-        return av_folder_set(spec, resolution=resolution or 48, max_items=max_items)
-    if modality == "shape":
-        from explorer.data.shapes import mesh_folder_set, superquadrics_set
-
-        if spec == "superquadrics":
-            return superquadrics_set(n=max_items or 500, seed=seed, resolution=resolution or 64)
-        if not Path(spec).is_dir():
-            raise ExplorerError(f"--data {spec!r} is neither 'superquadrics' nor a folder of meshes")
-        return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64,
-                               points=points or 4096)
-    if modality != "image":
+    reader = _READERS.get(get_modality(modality).dataset_reader) if modality in KNOWN else None
+    if reader is None:
         raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
+    return reader(spec, max_items, max_test, resolution, seed, points)
+
+
+def _sounds(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+    path = Path(spec)
+    if not path.is_dir():
+        raise ExplorerError(f"--data {spec!r}: audio data is a folder of WAV/FLAC/OGG files")
+    from explorer.data.audio_folder import audio_folder_set
+
+    return audio_folder_set(path, max_items=max_items)
+
+
+def _pairs(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+    if not Path(spec).is_dir():
+        raise ExplorerError(f"--data {spec!r}: audio-visual data is a folder of X.png + X.wav pairs "
+                            "(latent-explorer data build av-notes --out DIR)")
+    from explorer.data.av_folder import av_folder_set
+
+    return av_folder_set(spec, resolution=resolution or 48, max_items=max_items)
+
+
+def _shapes(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+    from explorer.data.shapes import mesh_folder_set, superquadrics_set
+
+    if spec == "superquadrics":
+        return superquadrics_set(n=max_items or 500, seed=seed, resolution=resolution or 64)
+    if not Path(spec).is_dir():
+        raise ExplorerError(f"--data {spec!r} is neither 'superquadrics' nor a folder of meshes")
+    return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64,
+                           points=points or 4096)
+
+
+def _pictures(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
     if spec == "fashion-mnist":
         from explorer.data.fashion_mnist import fashion_mnist_set
 
@@ -66,6 +79,10 @@ def _load(spec: str, modality: str, max_items: int | None, max_test: int | None,
 
         return image_folder_set(path, resolution=resolution or 32, max_items=max_items)
     raise ExplorerError(f"--data {spec!r} is neither a built-in dataset ({', '.join(BUILTIN)}) nor a folder")
+
+
+_READERS = {"pictures": _pictures, "sounds": _sounds, "pairs": _pairs, "shapes": _shapes}
+"""Each plug's ``dataset_reader``: ``(spec, max_items, max_test, resolution, seed, points) -> SignalSet``."""
 
 
 def reload_dataset(source: dict, modality: str, consume=None) -> SignalSet:

@@ -7,8 +7,7 @@ import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
 from explorer.data.folders import find_files, names_and_labels
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+from explorer.modalities.image_file import IMAGE_SUFFIXES
 
 
 def load_image(path: Path, resolution: int, grey: bool) -> np.ndarray:

@@ -13,24 +13,20 @@ import numpy as np
 from explorer.data.dataset import SignalSet, hash_split
 from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
+from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
 from explorer.modalities.sdf import (
     grid_coords,
     mesh_sdf,
     near_surface_points,
-    normalize_vertices,
     sdf_to_mesh,
+    shared_uniform_points,
     superquadric_sdf,
 )
 
-MESH_SUFFIXES = {".obj", ".ply", ".stl", ".off"}
 SUPERQUADRIC_FACTORS = {
     "a": (0.3, 0.8), "b": (0.3, 0.8), "c": (0.3, 0.8),  # radii along x, y, z
     "e1": (0.3, 1.2), "e2": (0.3, 1.2),  # roundness: small = box-like, 1 = ellipsoid
 }
-
-
-def shared_uniform_points(n: int, seed: int = 12345) -> np.ndarray:
-    return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 3)).astype(np.float32)
 
 
 def superquadrics_set(n: int = 500, points: int = 4096, seed: int = 0, test_fraction: float = 0.1,
@@ -58,30 +54,6 @@ def superquadrics_set(n: int = 500, points: int = 4096, seed: int = 0, test_frac
         source={"spec": "superquadrics", "max_items": n, "seed": seed, "resolution": resolution},
         coords=np.stack(coords), shared_points=len(shared), exact=exact,
     )
-
-
-def load_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices normalised into [-0.9, 0.9]^3 and triangle faces of any mesh file trimesh reads."""
-    import trimesh
-
-    try:
-        mesh = trimesh.load(str(path), force="mesh", process=False)
-    except Exception as e:  # trimesh raises many types for bad files
-        raise ExplorerError(f"{path} is not a readable mesh ({e.__class__.__name__}: {e}); remove it or fix it") from e
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
-        raise ExplorerError(f"{path} has no triangles")
-    faces = np.asarray(mesh.faces, dtype=np.int64)  # [F, 3]
-    n = len(mesh.vertices)
-    bad = (faces < 0) | (faces >= n)
-    if bad.any():  # trimesh keeps the indices as written (process=False): an IndexError later
-        f = int(np.argwhere(bad)[0][0])
-        raise ExplorerError(f"{path}: face {f} uses vertex {int(faces[f][bad[f]][0])}, but the file has "
-                            f"{n} vertices (0 to {n - 1}); fix or remove it")
-    try:
-        vertices = normalize_vertices(np.asarray(mesh.vertices))
-    except ValueError as e:
-        raise ExplorerError(f"{path}: {e}") from e
-    return vertices, faces
 
 
 SAMPLING = 2

@@ -24,6 +24,11 @@ def get_modality(name: str, options: dict | None = None):
         raise ExplorerError(f"the {name} modality does not take the options {sorted(options or {})}") from e
 
 
+def file_plugs() -> list[type]:
+    """The plug classes that read a file into an observation (their ``read_suffixes``), in ``KNOWN`` order."""
+    return [cls for cls in _MODALITIES.values() if cls.read_suffixes]
+
+
 def checkpoint_modality(info: dict):
     """The plug described by a checkpoint's ``modality`` entry."""
     return get_modality(info["name"], info.get("options"))
@@ -67,5 +72,5 @@ def plug_parts(plug) -> dict:
     return dict(plug.parts) if hasattr(plug, "parts") else {None: plug}
 
 
-__all__ = ["Modality", "get_modality", "checkpoint_modality", "checkpoint_plug", "plug_parts", "part_precisions", "ImageModality", "AudioModality",
+__all__ = ["Modality", "get_modality", "file_plugs", "checkpoint_modality", "checkpoint_plug", "plug_parts", "part_precisions", "ImageModality", "AudioModality",
            "ShapeModality", "AudioVisualModality"]

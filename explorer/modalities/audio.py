@@ -20,7 +20,8 @@ from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
 from explorer.io.typed import need_int, show
 from explorer.models.losses import reconstruction_loss
-from explorer.modalities.base import check_suffix
+from explorer.modalities.audio_file import AUDIO_SUFFIXES, load_clip
+from explorer.modalities.base import Observed, check_suffix
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
 from explorer.modalities.masks import time_mask
 from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
@@ -61,6 +62,13 @@ class AudioModality:
     bins of the log-magnitude spectrogram up to 0.16 off (17 % in amplitude), and crossfaded exports
     then jump by more than any clip does."""
     sample_rate = SAMPLE_RATE
+    signal_words = ("sound", "sounds")
+    is_sdf = False
+    read_suffixes = tuple(sorted(AUDIO_SUFFIXES))
+    file_kind = "a sound"
+    dataset_reader = "sounds"
+    """A folder of WAV/FLAC/OGG files."""
+    mask_kind = "time range"
 
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
                  norm: dict | None = None, griffin_lim_iters: int = 64) -> None:
@@ -97,6 +105,11 @@ class AudioModality:
         return {"small": common, "base": common | {"steps": 12000}}
 
     @property
+    def quick_signal_iters(self) -> int | None:
+        """A spectrogram is heard first after 8 Griffin-Lim iterations; a waveform is its own sound."""
+        return 8 if self.target == "spectrogram" else None
+
+    @property
     def in_dim(self) -> int:
         return 1 if self.target == "waveform" else 2
 
@@ -109,22 +122,30 @@ class AudioModality:
 
     # --- dataset -> field values ---------------------------------------------------------------
     def prepare(self, dataset):
-        """The dataset as this plug's field values. Waveforms are their own field; spectrograms are
-        computed here, normalised per frequency with statistics of the training items (fitted on
-        the first call, kept afterwards), and the waveforms are kept in ``signals``."""
+        """The dataset as this plug's field values (``field_of_waves``); the waveforms of a spectrogram
+        field are kept in ``signals``."""
         if self.target == "waveform" or dataset.signals is not None:
             return dataset
-        waves = torch.from_numpy(dataset.values[..., 0])  # [N, T]
-        if waves.shape[1] != self.length:
-            raise ExplorerError(f"audio clips have {waves.shape[1]} samples; this model was trained on {self.length}")
-        log_mag = torch.cat([log_spectrogram(w, self.n_fft, self.hop) for w in waves.split(256)])  # [N, F, frames]
+        values, resolution, signals = self.field_of_waves(dataset.values[..., 0], dataset.is_test)
+        return dataclasses.replace(dataset, values=values, resolution=resolution, signals=signals, exact=None)
+
+    def field_of_waves(self, waves: np.ndarray, is_test) -> tuple[np.ndarray, tuple[int, ...], np.ndarray | None]:
+        """Waveforms ``[N, T]`` as field values ``[N, P, 1]``, their resolution and the waveforms kept beside
+        them (None where they are the field). Waveforms are their own field; spectrograms are computed
+        here, normalised per frequency with statistics of the training items (``is_test [N]`` False; fitted
+        on the first call, kept afterwards)."""
+        if self.target == "waveform":
+            return waves[..., None], (waves.shape[1],), None
+        tensor = torch.from_numpy(waves)  # [N, T]
+        if tensor.shape[1] != self.length:
+            raise ExplorerError(f"audio clips have {tensor.shape[1]} samples; this model was trained on {self.length}")
+        log_mag = torch.cat([log_spectrogram(w, self.n_fft, self.hop) for w in tensor.split(256)])  # [N, F, frames]
         if self.norm is None:
-            train = ~torch.from_numpy(np.asarray(dataset.is_test))
+            train = ~torch.from_numpy(np.asarray(is_test))
             self.norm = FrequencyNorm.fit(log_mag[train] if train.any() else log_mag)
         normed = self.norm.forward(log_mag)
         f, frames = normed.shape[1:]
-        return dataclasses.replace(dataset, values=normed.reshape(len(normed), -1, 1).numpy(), resolution=(f, frames),
-                                   signals=dataset.values[..., 0], exact=None)
+        return normed.reshape(len(normed), -1, 1).numpy(), (f, frames), waves
 
     def coords(self, resolution: tuple[int, ...]) -> torch.Tensor:
         """Waveform: sample centres ``t`` in ``[-1, 1]``, ``[n, 1]``. Spectrogram: ``(frequency, frame)``
@@ -136,6 +157,27 @@ class AudioModality:
 
     file_suffix = ".wav"
     write_suffixes = (".wav",)
+
+    def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
+        """The first second of the sound, mono at 16 kHz, as this plug's field (``field_of_waves``)."""
+        resolution = tuple(pipeline.part_info(part)["resolution"])
+        waves = load_clip(path)[None]
+        values, got, signals = self.field_of_waves(waves, np.zeros(1, dtype=bool))
+        if tuple(got) != resolution:
+            raise ExplorerError(f"{path.name}: the sound does not match the checkpoint's sampling")
+        return Observed(part, torch.from_numpy(values), self.coords(resolution),
+                        None if signals is None else torch.from_numpy(signals))
+
+    def data_resolution(self, info: dict) -> int | None:
+        return None
+
+    def target_options(self, target: str | None, preset: str) -> dict | None:
+        """The spectrogram field by default; the waveform one under the ``audio-waveform`` preset."""
+        return {"target": target or ("waveform" if preset == "audio-waveform" else "spectrogram")}
+
+    def export_memory(self, fmt: str, resolution: tuple[int, ...], options) -> tuple[int, int]:
+        """Sound (WAV, MP4): a clip a frame (about a second), kept and joined."""
+        return (int(self.sample_rate * 4 * 3), 0) if fmt in (".wav", ".mp4") else (0, 0)
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds of the clip."""

@@ -16,6 +16,11 @@ PARTS = ("image", "audio")
 
 class AudioVisualModality:
     name = "audiovisual"
+    read_suffixes = ()
+    """A file is read by the part whose signal it is."""
+    dataset_reader = "pairs"
+    """A folder of X.png + X.wav pairs."""
+    mask_kind = None
 
     def __init__(self, audio: dict | None = None) -> None:
         self.parts = {"image": ImageModality(), "audio": AudioModality(**(audio or {}))}
@@ -28,6 +33,14 @@ class AudioVisualModality:
             return {}
         common = {"coords_per_signal": 1024, "batch_size": 32, "audio.omega0_first": 90.0}
         return {"small": common, "base": common | {"steps": 12000}}
+
+    def data_resolution(self, info: dict) -> int | None:
+        """The picture part's side."""
+        return self.parts["image"].data_resolution(info.get("parts", {}).get("image", info))
+
+    def target_options(self, target: str | None, preset: str) -> dict | None:
+        """The sound part's target: a spectrogram by default, whatever the preset."""
+        return {"audio": {"target": target or "spectrogram"}}
 
     def options(self) -> dict:
         return {"audio": self.parts["audio"].options()}

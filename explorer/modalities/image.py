@@ -9,7 +9,8 @@ import torch
 from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
-from explorer.modalities.base import check_suffix
+from explorer.modalities.base import Observed, check_suffix
+from explorer.modalities.image_file import IMAGE_SUFFIXES, read_picture
 from explorer.modalities.masks import image_mask
 from explorer.modalities.pictures import rgb
 
@@ -28,10 +29,33 @@ def picture_size(trained: tuple[int, ...], resolution: int | None) -> tuple[int,
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
+def border_level(pixels: np.ndarray) -> float:
+    """The mean grey level of a picture's outermost pixels ``[..., H, W, C]`` in [0, 1]: its background."""
+    p = np.asarray(pixels, np.float32)
+    edge = np.concatenate([p[..., 0, :, :].reshape(-1), p[..., -1, :, :].reshape(-1),
+                           p[..., :, 0, :].reshape(-1), p[..., :, -1, :].reshape(-1)])
+    return float(edge.mean())
+
+
+def training_background(pipeline, part=None, n: int = 32) -> float:
+    """The background level of the checkpoint's pictures: ``border_level`` of decodes of ``n`` training items."""
+    bank = pipeline.ckpt.latents.numpy()
+    pick = np.linspace(0, len(bank) - 1, min(n, len(bank))).round().astype(int)
+    return border_level(pipeline.signal(bank[pick], part=part))
+
+
 class ImageModality:
     name = "image"
     produces = ("pictures",)
     """What an export of this part can hold (``core.export``)."""
+    signal_words = ("picture", "pictures")
+    is_sdf = False
+    quick_signal_iters = None
+    read_suffixes = tuple(sorted(IMAGE_SUFFIXES))
+    file_kind = "an image"
+    dataset_reader = "pictures"
+    """Built-in picture sets (fashion-mnist, sprites) or a folder of images."""
+    mask_kind = "pixels"
     bf16_decode = True
     """``precision auto`` decodes pictures in bfloat16: measured on the shipped Fashion-MNIST model,
     mean pixel error 0.3/255, worst 3/255 against float32 (``latent-explorer bench``)."""
@@ -77,6 +101,40 @@ class ImageModality:
         seen = values.detach().cpu().numpy().copy()
         seen[hidden] = 0.0
         return self.to_signal(torch.from_numpy(seen), resolution)
+
+    def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
+        """The picture at the trained size and channels. ``invert``: take its negative; ``None`` decides by
+        the background: a dark shoe on white, given to a model of light garments on black, is embedded as
+        its negative and the result says so (embedded as it was, it came out a grey square)."""
+        info = pipeline.part_info(part)
+        h = info["resolution"][0]
+        pixels = read_picture(path, info["channels"] == 1, (h, h), square=True)
+        notes = []
+        if invert is None:
+            mine, theirs = border_level(pixels), training_background(pipeline, part)
+            invert = abs(mine - theirs) > 0.5 and abs((1 - mine) - theirs) < 0.25
+            if invert:
+                notes.append(f"{path.name} has a {'light' if mine > 0.5 else 'dark'} background and the training "
+                             f"pictures a {'dark' if mine > 0.5 else 'light'} one: its negative was embedded")
+        if invert:
+            pixels = 1.0 - pixels
+        values = torch.from_numpy(self.to_field(pixels[None]))
+        return Observed(part, values, self.coords(tuple(info["resolution"])), notes=notes)
+
+    def data_resolution(self, info: dict) -> int | None:
+        """The picture's side: folders and sprites are read at the checkpoint's size."""
+        return info["resolution"][0]
+
+    def target_options(self, target: str | None, preset: str) -> dict | None:
+        return None
+
+    def export_memory(self, fmt: str, resolution: tuple[int, ...], options) -> tuple[int, int]:
+        """Pictures (GIF, MP4, a PNG strip): the frame, its image, the palette image or the strip; once its
+        coordinates and values while decoding."""
+        if fmt not in (".gif", ".mp4", ".png"):
+            return 0, 0
+        h, w = picture_size(resolution, options.resolution)
+        return h * w * 3 * 3, h * w * 4 * 8
 
     def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
         """One frame of an exported path: ``[H, W, C]`` in [0, 1], decoded at ``picture_size``."""

@@ -15,6 +15,8 @@ import numpy as np
 from explorer.errors import ExplorerError
 from explorer.io.memory import check_fits
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg"}
+"""Extensions of the files taken as pictures (a folder to train on, a file to embed)."""
 GREY_MODES = ("1", "L", "LA", "I", "F")
 """Pillow modes of one grey channel (and any ``I;16...``: 16-bit grey PNGs)."""
 BYTES_PER_PIXEL = 16

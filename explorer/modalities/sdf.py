@@ -9,6 +9,11 @@ import numpy as np
 import torch
 
 
+def shared_uniform_points(n: int, seed: int = 12345) -> np.ndarray:
+    """``[n, 3]`` uniform points of the cube, the same for every item (GEM's isometry compares items there)."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, (n, 3)).astype(np.float32)
+
+
 def grid_coords(resolution: int) -> torch.Tensor:
     """``[R^3, 3]`` grid points spanning [-1, 1] inclusive, ``ij`` order (x slowest)."""
     axis = torch.linspace(-1.0, 1.0, resolution)

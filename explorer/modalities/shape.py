@@ -8,10 +8,19 @@ import torch
 
 from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
-from explorer.modalities.base import check_suffix
+from explorer.modalities.base import Observed, check_suffix
 from explorer.modalities.masks import half_space_mask
+from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
 from explorer.modalities.render import shade_sdf
-from explorer.modalities.sdf import chamfer_distance, grid_coords, sdf_to_mesh, volumetric_iou
+from explorer.modalities.sdf import (
+    chamfer_distance,
+    grid_coords,
+    mesh_sdf,
+    near_surface_points,
+    sdf_to_mesh,
+    shared_uniform_points,
+    volumetric_iou,
+)
 
 MAX_GRID = 256
 """The largest stored grid side: 256³ cells."""
@@ -28,6 +37,14 @@ class ShapeModality:
     furniture model) flips the sign of near-zero distances far from the surface, and the specks it
     leaves at the grid's edge make exported meshes open."""
     in_dim = 3
+    signal_words = ("shape", "shapes")
+    is_sdf = True
+    quick_signal_iters = None
+    read_suffixes = tuple(sorted(MESH_SUFFIXES))
+    file_kind = "a mesh"
+    dataset_reader = "shapes"
+    """Synthetic superquadrics or a folder of meshes."""
+    mask_kind = "half-space"
     preset_settings = {name: {"omega0_first": 5.0, "coords_per_signal": 1024, "batch_size": 32}
                        for name in ("small", "base")}
     """What the ``small`` and ``base`` presets change for shapes (``train.config.preset``): with the image
@@ -51,6 +68,34 @@ class ShapeModality:
 
     file_suffix = ".ply"
     write_suffixes = (".ply", ".obj", ".stl", ".off")
+
+    def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
+        """The mesh's SDF at 2 048 uniform points shared with the training items and 2 048 near its surface;
+        ``exact`` gives it anywhere."""
+        v, f = load_mesh(path)
+        shared = shared_uniform_points(2048)
+        pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0))])
+        values = torch.from_numpy(mesh_sdf(pts, v, f)[None, :, None])
+        return Observed(part, values, torch.from_numpy(pts)[None], exact=lambda q: mesh_sdf(q, v, f)[:, None])
+
+    def data_resolution(self, info: dict) -> int | None:
+        return None
+
+    def target_options(self, target: str | None, preset: str) -> dict | None:
+        return None
+
+    def export_memory(self, fmt: str, resolution: tuple[int, ...], options) -> tuple[int, int]:
+        """Once the grid's points ``[R³, 3]``, its values and their band; a frame a mesh of about 2.5 R²
+        vertices and 5 R² faces and its file (a ZIP of meshes), or a rendered picture."""
+        r = options.resolution or 64
+        if r > MAX_GRID:
+            raise ExplorerError(f"--resolution {r}: a shape's grid is at most {MAX_GRID} (its side)")
+        once = r**3 * 4 * 8
+        if fmt == ".zip":
+            return 300 * r * r, once
+        if fmt in (".gif", ".mp4", ".png"):
+            return options.render_size**2 * 3 * 3, once
+        return 0, once
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a half-space of the sample points, such as ``x>0``."""

@@ -44,7 +44,8 @@ def _fit_job(pipeline, fit, shown_part):
     for last in fit:
         yield last
     z = last.latents.cpu().numpy()
-    wave = pipeline.signal(z, part=shown_part) if pipeline.parts[shown_part].name == "audio" else [None] * len(z)
+    sound = "sound" in pipeline.parts[shown_part].produces
+    wave = pipeline.signal(z, part=shown_part) if sound else [None] * len(z)
     yield [{"latent": zj, "png": thumbnail_png(pipeline, zj, shown_part, CARD_SIZE), "wave": w}
            for zj, w in zip(z, wave)]
 
@@ -198,9 +199,9 @@ class CompleteDialog(QDialog):
         top.addWidget(self.open_button)
         layout.addLayout(top)
         self.given = QComboBox()  # hallucination: which part is given
-        for key, name in self.parts.items():
-            other = "pictures" if name == "audio" else "sounds"
-            self.given.addItem(f"the {'picture' if name == 'image' else 'sound'} (propose {other})", key)
+        for key, plug in self.pipeline.parts.items():
+            others = " and ".join(p.signal_words[1] for k, p in self.pipeline.parts.items() if k != key)
+            self.given.addItem(f"the {plug.signal_words[0]} (propose {others})", key)
         self.given.currentIndexChanged.connect(lambda _: self.use_playhead())
         self.given_row = QHBoxLayout()
         self.given_row.addWidget(QLabel("Given only"))
@@ -303,16 +304,15 @@ class CompleteDialog(QDialog):
         self.source_label.setText(f"Source: <b>{name}</b>")
         for lay in (self.source_holder, self.mask_row):
             _clear(lay)
-        kind = self.parts[observed.part]
         plug = self.pipeline.parts[observed.part]
         res = tuple(self.pipeline.resolution(observed.part))
         self.painter = self.region = None
-        if kind == "image":
+        if plug.mask_kind == "pixels":
             self.painter = MaskPainter(plug.to_signal(observed.values, res)[0])
             self.source_holder.addWidget(self.painter, 1)
             if self.mode == "complete":
                 self._image_mask_controls()
-        elif kind == "audio":
+        elif plug.mask_kind == "time range":
             wave = self._wave(observed, res)
             plot = pg.PlotWidget(background="w")
             plot.setMouseEnabled(x=False, y=False)
@@ -450,7 +450,7 @@ class CompleteDialog(QDialog):
         _clear(self.cards_row)  # the cards of the last run, and the stretch after them
         self.results, self.cards = results, []
         word = "proposal" if self.mode == "hallucinate" else "completion"
-        sound = self.parts[self.shown_part] == "audio"
+        sound = "sound" in self.pipeline.parts[self.shown_part].produces
         for j, r in enumerate(results):
             card = ResultCard(f"{word} {j + 1}", r["png"], sound)
             card.play.clicked.connect(lambda _=False, j=j: self.play(j))
