@@ -63,12 +63,6 @@ class AudioModality:
     then jump by more than any clip does."""
     sample_rate = SAMPLE_RATE
     signal_words = ("sound", "sounds")
-    is_sdf = False
-    read_suffixes = tuple(sorted(AUDIO_SUFFIXES))
-    file_kind = "a sound"
-    dataset_reader = "sounds"
-    """A folder of WAV/FLAC/OGG files."""
-    mask_kind = "time range"
 
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
                  norm: dict | None = None, griffin_lim_iters: int = 64) -> None:
@@ -158,6 +152,9 @@ class AudioModality:
     file_suffix = ".wav"
     write_suffixes = (".wav",)
 
+    read_suffixes = tuple(sorted(AUDIO_SUFFIXES))
+    file_kind = "a sound"
+
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
         """The first second of the sound, mono at 16 kHz, as this plug's field (``field_of_waves``)."""
         resolution = tuple(pipeline.part_info(part)["resolution"])
@@ -167,6 +164,9 @@ class AudioModality:
             raise ExplorerError(f"{path.name}: the sound does not match the checkpoint's sampling")
         return Observed(part, torch.from_numpy(values), self.coords(resolution),
                         None if signals is None else torch.from_numpy(signals))
+
+    dataset_reader = "sounds"
+    """A folder of WAV/FLAC/OGG files."""
 
     def data_resolution(self, info: dict) -> int | None:
         return None
@@ -178,6 +178,8 @@ class AudioModality:
     def export_memory(self, fmt: str, resolution: tuple[int, ...], options) -> tuple[int, int]:
         """Sound (WAV, MP4): a clip a frame (about a second), kept and joined."""
         return (int(self.sample_rate * 4 * 3), 0) if fmt in (".wav", ".mp4") else (0, 0)
+
+    mask_kind = "time range"
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a time range ``START:END`` in seconds of the clip."""
@@ -206,6 +208,8 @@ class AudioModality:
     def observed_picture(self, observed, resolution: tuple[int, ...], grid: int) -> np.ndarray:
         wave = observed.signals[0] if observed.signals is not None else observed.values[0, :, 0]
         return spectrogram_picture(log_spectrogram_of(np.asarray(wave, np.float32).reshape(-1)))
+
+    is_sdf = False
 
     def to_signal(self, values: torch.Tensor, resolution: tuple[int, ...], iters: int | None = None) -> np.ndarray:
         """Field values ``[..., P, 1]`` -> waveform ``[..., n]`` in [-1, 1] (spectrograms through

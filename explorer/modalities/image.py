@@ -49,13 +49,6 @@ class ImageModality:
     produces = ("pictures",)
     """What an export of this part can hold (``core.export``)."""
     signal_words = ("picture", "pictures")
-    is_sdf = False
-    quick_signal_iters = None
-    read_suffixes = tuple(sorted(IMAGE_SUFFIXES))
-    file_kind = "an image"
-    dataset_reader = "pictures"
-    """Built-in picture sets (fashion-mnist, sprites) or a folder of images."""
-    mask_kind = "pixels"
     bf16_decode = True
     """``precision auto`` decodes pictures in bfloat16: measured on the shipped Fashion-MNIST model,
     mean pixel error 0.3/255, worst 3/255 against float32 (``latent-explorer bench``)."""
@@ -79,6 +72,9 @@ class ImageModality:
         pixels = np.asarray(pixels, dtype=np.float32)
         return (pixels * 2 - 1).reshape(*pixels.shape[:-3], -1, pixels.shape[-1])
 
+    is_sdf = False
+    quick_signal_iters = None
+
     def to_signal(self, values: torch.Tensor, resolution: tuple[int, int]) -> np.ndarray:
         """Field values ``[..., H*W, C]`` -> pixels in [0, 1] ``[..., H, W, C]``."""
         v = values.detach().float().cpu().numpy()
@@ -92,6 +88,8 @@ class ImageModality:
     file_suffix = ".png"
     write_suffixes = (".png",)
 
+    mask_kind = "pixels"
+
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a preset (left-half, centre, ...) or a mask image, white where hidden."""
         return image_mask(spec, *resolution).reshape(-1)
@@ -101,6 +99,9 @@ class ImageModality:
         seen = values.detach().cpu().numpy().copy()
         seen[hidden] = 0.0
         return self.to_signal(torch.from_numpy(seen), resolution)
+
+    read_suffixes = tuple(sorted(IMAGE_SUFFIXES))
+    file_kind = "an image"
 
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
         """The picture at the trained size and channels. ``invert``: take its negative; ``None`` decides by
@@ -120,6 +121,9 @@ class ImageModality:
             pixels = 1.0 - pixels
         values = torch.from_numpy(self.to_field(pixels[None]))
         return Observed(part, values, self.coords(tuple(info["resolution"])), notes=notes)
+
+    dataset_reader = "pictures"
+    """Built-in picture sets (fashion-mnist, sprites) or a folder of images."""
 
     def data_resolution(self, info: dict) -> int | None:
         """The picture's side: folders and sprites are read at the checkpoint's size."""

@@ -38,13 +38,6 @@ class ShapeModality:
     leaves at the grid's edge make exported meshes open."""
     in_dim = 3
     signal_words = ("shape", "shapes")
-    is_sdf = True
-    quick_signal_iters = None
-    read_suffixes = tuple(sorted(MESH_SUFFIXES))
-    file_kind = "a mesh"
-    dataset_reader = "shapes"
-    """Synthetic superquadrics or a folder of meshes."""
-    mask_kind = "half-space"
     preset_settings = {name: {"omega0_first": 5.0, "coords_per_signal": 1024, "batch_size": 32}
                        for name in ("small", "base")}
     """What the ``small`` and ``base`` presets change for shapes (``train.config.preset``): with the image
@@ -60,6 +53,9 @@ class ShapeModality:
         """An ``R x R x R`` grid spanning [-1, 1]^3: ``[R^3, 3]``."""
         return grid_coords(int(resolution[0]))
 
+    is_sdf = True
+    quick_signal_iters = None
+
     def to_signal(self, values: torch.Tensor, resolution: tuple[int], level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """SDF values on the grid ``[R^3, 1]`` -> mesh ``(vertices [V, 3], faces [F, 3])`` at ``level``."""
         r = int(resolution[0])
@@ -69,6 +65,9 @@ class ShapeModality:
     file_suffix = ".ply"
     write_suffixes = (".ply", ".obj", ".stl", ".off")
 
+    read_suffixes = tuple(sorted(MESH_SUFFIXES))
+    file_kind = "a mesh"
+
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
         """The mesh's SDF at 2 048 uniform points shared with the training items and 2 048 near its surface;
         ``exact`` gives it anywhere."""
@@ -77,6 +76,9 @@ class ShapeModality:
         pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0))])
         values = torch.from_numpy(mesh_sdf(pts, v, f)[None, :, None])
         return Observed(part, values, torch.from_numpy(pts)[None], exact=lambda q: mesh_sdf(q, v, f)[:, None])
+
+    dataset_reader = "shapes"
+    """Synthetic superquadrics or a folder of meshes."""
 
     def data_resolution(self, info: dict) -> int | None:
         return None
@@ -96,6 +98,8 @@ class ShapeModality:
         if fmt in (".gif", ".mp4", ".png"):
             return options.render_size**2 * 3 * 3, once
         return 0, once
+
+    mask_kind = "half-space"
 
     def hidden_mask(self, spec: str, resolution: tuple[int, ...], coords: np.ndarray) -> np.ndarray:
         """``[P]`` bool, True where hidden: a half-space of the sample points, such as ``x>0``."""
