@@ -88,3 +88,11 @@ fashion_mnist_installed = pytest.mark.skipif(
     not Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz").exists(),
     reason="Debian package dataset-fashion-mnist is not installed (scripts/bootstrap.sh installs it)",
 )
+
+
+def open_in(qtbot, w, path, timeout: int = 120_000) -> bool:
+    """Open ``path`` in window ``w`` as File ▸ Open does (read in a worker) and wait until it has ended:
+    True when it is the open checkpoint now, False when it was refused (the message in the banner)."""
+    with qtbot.waitSignal(w.opened, timeout=timeout) as blocker:
+        w.open_checkpoint(path)
+    return blocker.args[0]

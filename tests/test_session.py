@@ -84,3 +84,32 @@ def test_a_map_is_first_coloured_by_a_telling_label():
     assert default_colour_label(notes) == "instrument"
     assert default_colour_label({"pitch": list(range(100)), "class": ["x", "y"]}) == "class"
     assert default_colour_label({"folder": ["a", "b"]}) == "folder" and default_colour_label({}) == ""
+
+
+def test_opening_reads_in_one_step_and_adopts_in_another_and_the_method_remakes_the_path():
+    """The app reads a checkpoint in a worker (``read_checkpoint`` changes no session) and adopts it on its
+    GUI thread; what was read is ready to explore: the PCA map, the k-NN graph and the spacing unit."""
+    from explorer.core.graph import knn_graph
+    from explorer.core.session import read_checkpoint
+
+    s = Session()
+    events = []
+    s.projection_changed.connect(lambda same: events.append("map"))
+    opened = read_checkpoint(DEFAULT_CHECKPOINT, k=s.k)
+    assert s.ckpt is None and not events  # nothing happened to the session yet
+    assert opened.graph.k == s.k and opened.projection.method == "pca" and opened.spacing > 0
+    s.adopt(opened)
+    assert events == ["map"] and s.graph is opened.graph and s.n_items == opened.ckpt.n_items
+    assert np.isclose(s.spacing, Session.open(DEFAULT_CHECKPOINT).spacing)  # the same unit as measured alone
+
+    s.drag(3, 42, method="lerp")
+    s.set_method("geodesic", compare=True)  # a new method remakes the path on the map, both drawn
+    assert set(s.paths) == {"geodesic", "lerp"} and s.current == "geodesic" and s.paths["lerp"].a == 3
+    s.drag(5, 6)
+    assert set(s.paths) == {"geodesic", "lerp"}  # the session's method and compare hold for later drags
+
+    g3 = knn_graph(s.latents, 3)
+    s.set_graph(g3)
+    assert s.k == 3 and s.graph is g3
+    s.set_graph(knn_graph(s.latents[:50], 3))  # built for another map: ignored
+    assert s.graph is g3

@@ -17,10 +17,46 @@ import numpy as np
 from psygnal import Signal
 
 from explorer.models.checkpoint import Checkpoint, load_checkpoint
-from explorer.core.graph import LatentGraph, knn_graph
+from explorer.core.graph import LatentGraph, knn_graph, nearest_neighbours
 from explorer.core.paths import LatentPath, make_path
 from explorer.core.pipeline import DecodePipeline
 from explorer.core.projection import Projection, pca, place
+
+
+TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
+
+
+@dataclass
+class Opened:
+    """A checkpoint read and made ready to explore (``read_checkpoint``), not yet any session's."""
+    path: Path
+    ckpt: Checkpoint
+    pipeline: DecodePipeline
+    projection: Projection
+    """Its PCA map."""
+    graph: LatentGraph | None
+    spacing: float
+
+
+def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
+    """Everything slow about opening a checkpoint: reading and checking it, building its decoder, its PCA
+    map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker."""
+    ckpt = load_checkpoint(path)
+    pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
+    latents = ckpt.latents.numpy()
+    graph, spacing = None, 1.0
+    if len(latents) > k:  # one neighbour search for both
+        neighbours = nearest_neighbours(latents, k)
+        graph, spacing = knn_graph(latents, k, neighbours), float(np.median(neighbours[0][:, 0])) or 1.0
+    elif len(latents) > 1:
+        spacing = _spacing(latents)
+    return Opened(Path(path), ckpt, pipeline, pca(latents), graph, spacing)
+
+
+def _spacing(latents: np.ndarray) -> float:
+    if len(latents) < 2:
+        return 1.0
+    return float(np.median(nearest_neighbours(latents, 1)[0])) or 1.0
 
 
 def default_colour_label(labels: dict) -> str:
@@ -72,6 +108,10 @@ class Session:
         self.k = 10
         self.selected = -1
         self.method = "lerp"
+        self.compare = False
+        """Draw both methods' paths on a drag (the current one is ``method``'s)."""
+        self.tsne_params = dict(TSNE_PARAMS)
+        """The t-SNE map's settings (``projection.tsne_steps``): perplexity, iterations, seed, ..."""
         self.paths: dict[str, PathEntry] = {}
         self.current = ""
         self.playhead = 0.0
@@ -104,17 +144,20 @@ class Session:
         """Open a checkpoint in this session; on any error the current one stays (the caller shows the
         message). ``precision`` and ``compile``: how its decoder runs (``DecodePipeline``). What the user
         made (bookmarks, saved paths, extra points) starts empty: ``restore`` brings a saved state back."""
-        ckpt = load_checkpoint(path)
-        pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
-        self.path, self.ckpt, self.pipeline = Path(path), ckpt, pipeline
-        self.latents = ckpt.latents.numpy()
-        self.projection = pca(self.latents)
-        self.graph = None
-        self._spacing = None
+        self.adopt(read_checkpoint(path, precision, compile, self.k))
+
+    def adopt(self, opened: "Opened") -> None:
+        """Make a checkpoint read by ``read_checkpoint`` (in any thread: it changes nothing here) the
+        open one. Quick: the app reads in a worker and adopts on its GUI thread."""
+        self.path, self.ckpt, self.pipeline = opened.path, opened.ckpt, opened.pipeline
+        self.latents = opened.ckpt.latents.numpy()
+        self.projection = opened.projection
+        self.graph = opened.graph if opened.graph is not None and opened.graph.k == self.k else None
+        self._spacing = opened.spacing
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0
         self.extra, self.bookmarks, self.saved_paths = [], [], []
         self.highlight, self.highlight_reason = None, ""
-        self.colour_by = default_colour_label(ckpt.labels)
+        self.colour_by = default_colour_label(opened.ckpt.labels)
         self.projection_changed.emit(False)
         self.paths_changed.emit()
         self.extra_changed.emit()
@@ -131,12 +174,7 @@ class Session:
         """The median distance from a training latent to its nearest other one: the unit in which the
         app states path lengths and distances off the manifold (below 1: among the data)."""
         if self._spacing is None:
-            from explorer.core.graph import nearest_neighbours
-
-            if len(self.latents) < 2:
-                self._spacing = 1.0
-            else:
-                self._spacing = float(np.median(nearest_neighbours(self.latents, 1)[0])) or 1.0
+            self._spacing = _spacing(self.latents)
         return self._spacing
 
     def _off(self, frames: np.ndarray) -> np.ndarray:
@@ -197,11 +235,29 @@ class Session:
         self.paths_changed.emit()
 
     def ensure_graph(self, k: int | None = None) -> LatentGraph:
+        """The k-NN graph of the training latents (built here if it is not yet: ``set_graph`` takes one
+        built elsewhere, e.g. in a worker)."""
         if k is not None and k != self.k:
             self.k, self.graph = k, None
         if self.graph is None:
             self.graph = knn_graph(self.latents, self.k)
         return self.graph
+
+    def set_graph(self, graph: LatentGraph) -> None:
+        """A k-NN graph of these latents built elsewhere (``knn_graph``): its k becomes the session's."""
+        if self.latents is None or graph.matrix.shape[0] != len(self.latents):
+            return  # built for a checkpoint that is no longer open
+        self.k, self.graph = graph.k, graph
+
+    def set_method(self, method: str, compare: bool = False) -> None:
+        """How the next drag makes its path ("lerp" or "geodesic"); ``compare``: the other method's path
+        is drawn too. The path on the map, if any, is made again the new way."""
+        if method not in ("lerp", "geodesic"):
+            raise ValueError(f"unknown path method {method!r}")
+        self.method, self.compare = method, bool(compare)
+        entry = next((e for m, e in self.paths.items() if m != "walk"), None)
+        if entry is not None:
+            self.drag(entry.a, entry.b)
 
     # --- interaction ------------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -236,11 +292,13 @@ class Session:
         self.paths_changed.emit()
         self.playhead_changed.emit(0.0)
 
-    def drag(self, a: int, b: int, method: str | None = None, compare: bool = False) -> PathEntry:
+    def drag(self, a: int, b: int, method: str | None = None, compare: bool | None = None) -> PathEntry:
         """What a drag from item ``a`` to item ``b`` on the map does: the path with ``method`` (the
-        session's by default) becomes current; with ``compare``, the other method's path is drawn too."""
+        session's by default) becomes current; with ``compare`` (the session's by default), the other
+        method's path is drawn too."""
         method = method or self.method
-        self.method = method
+        compare = self.compare if compare is None else compare
+        self.method, self.compare = method, compare
         other = [m for m in ("lerp", "geodesic") if m != method] if compare else []
         self.make_path(a, b, (method, *other))
         return self.paths[method]
@@ -256,16 +314,25 @@ class Session:
         """GEM's LLE-region walk from item ``start`` (from an extra point: its nearest training item):
         the walk becomes the current path, its samples ghost points. Each walk without ``seed`` takes
         the next seed, so a session's walks differ and are reproducible."""
-        from explorer.core.bundle import build_path
-        from explorer.core.paths import nearest_item
-
         if seed is None:
             self.walk_seed += 1
             seed = self.walk_seed
+        self.show_walk(self.make_walk(start, steps, seed))
+
+    def make_walk(self, start: int, steps: int, seed: int) -> PathEntry:
+        """The walk of ``walk``, made without changing the session (seconds on a large map: the app
+        makes it in a worker, then ``show_walk``)."""
+        from explorer.core.bundle import build_path
+        from explorer.core.paths import nearest_item
+
         start = nearest_item(self.latents, self.end(start))
         path, _ = build_path(self.ckpt, "walk", start, steps=steps, k=min(10, len(self.latents) - 1), seed=seed)
-        self.paths = {"walk": PathEntry(path, place(self.projection, self.latents, path.latents), start, start, seed,
-                                        off=self._off(path.latents))}
+        return PathEntry(path, np.zeros((0, 2)), start, start, seed, off=self._off(path.latents))
+
+    def show_walk(self, entry: PathEntry) -> None:
+        """Make a walk from ``make_walk`` the current path, placed on the map shown now."""
+        entry.xy = place(self.projection, self.latents, entry.path.latents)
+        self.paths = {"walk": entry}
         self.current = "walk"
         self.playhead = 0.0
         self.paths_changed.emit()

@@ -43,22 +43,29 @@ def run(argv: list[str]) -> int:
     window.compile_in_background = not args.screenshot
     app.aboutToQuit.connect(window.shutdown)
     window.show()
-    ok = window.open_checkpoint(Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT)
+    path = Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT
     if not args.screenshot:
+        window.open_checkpoint(path)
         return app.exec()
+    done = {"ok": False}
 
     def shoot() -> None:
         window.grab().save(args.screenshot)
-        app.exit(0 if ok else 1)
+        app.exit(0 if done["ok"] else 1)
 
-    if not ok or window.preview is None:
-        QTimer.singleShot(300, shoot)
-    else:
+    def opened(ok: bool) -> None:
+        done["ok"] = ok
+        if not ok or window.preview is None:
+            QTimer.singleShot(300, shoot)
+            return
         window.preview_ready.connect(lambda: QTimer.singleShot(300, shoot))
-        window.decoder.failed.connect(lambda message: QTimer.singleShot(300, shoot))  # the banner says why
+        window.panel.failed.connect(lambda message: QTimer.singleShot(300, shoot))  # the banner says why
         # as a user would: drag from the first item to the last, scrub to the middle
         window._on_path_requested(0, window.ws.ckpt.n_items - 1)
         window.timeline.set_position(0.5)
+
+    window.opened.connect(opened)
+    window.open_checkpoint(path)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: (print("latent-explorer: screenshot timed out", file=sys.stderr),
                                                        app.exit(1)))
     return app.exec()

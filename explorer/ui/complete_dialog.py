@@ -462,7 +462,7 @@ class CompleteDialog(QDialog):
 
     def play(self, j: int) -> None:
         rate = self.pipeline.parts[self.shown_part].sample_rate
-        reason = self.window.audio_out.play(self.results[j]["wave"], rate, 0.8)
+        reason = self.window.sound.audio_out.play(self.results[j]["wave"], rate, 0.8)
         if reason:
             self.status.setText(reason)
 

@@ -24,8 +24,37 @@ from explorer.core.export import FORMATS, ExportOptions, export_steps
 from explorer.ui.workers import TaskRunner
 
 
-def _export_job(pipeline, latents, out, options, bundle):
+def _export_job(pipeline, plan, out, options):
+    """``plan()`` gives the frames' latents and the bundle (or None): remaking a path at another frame count
+    or for a bundle takes a while on a large map, so it is part of the job, not of the click."""
+    latents, bundle = plan()
     yield from export_steps(pipeline, latents, out, options, bundle, force=True)
+
+
+def _plan(ckpt, k: int, graph, entry, ends, names: dict, method: str, frames: int, bundle: bool):
+    """The export's latents (and bundle) for path ``entry`` (its ends ``ends``: items or latents): the path as
+    drawn, or made again at ``frames`` frames; a bundle carries the path's parameters to make it again
+    exactly. Reads nothing of the session, which may change while it runs."""
+    latents = entry.path.latents
+    z = ckpt.latents.numpy()
+    if method != "walk" and frames != len(latents):
+        from explorer.core.graph import knn_graph
+        from explorer.core.paths import make_path
+
+        if method == "geodesic" and graph is None:
+            graph = knn_graph(z, k)
+        latents = make_path(method, z, *ends, frames, graph if method == "geodesic" else None).latents
+    if not bundle:
+        return latents, None
+    from explorer.core.bundle import build_path, make_bundle
+    from explorer.core.export import checkpoint_sha256
+
+    if method == "walk":
+        path, params = build_path(ckpt, "walk", entry.a, steps=len(latents) - 1, seed=getattr(entry, "seed", 0),
+                                  k=min(10, len(z) - 1))
+    else:
+        path, params = build_path(ckpt, method, *ends, frames, k)
+    return path.latents, make_bundle(ckpt, checkpoint_sha256(ckpt.path), path, params, names=names)
 
 
 class ExportDialog(QDialog):
@@ -126,38 +155,21 @@ class ExportDialog(QDialog):
         if out.exists() and not self.confirm_overwrite(out):
             return
         ws = self.window.ws
-        entry = ws.paths[ws.current]
-        latents = entry.path.latents
-        if ws.current != "walk" and self.frames.value() != len(latents):
-            from explorer.core.paths import make_path
-
-            graph = ws.ensure_graph() if ws.current == "geodesic" else None
-            latents = make_path(ws.current, ws.latents, ws.end(entry.a), ws.end(entry.b), self.frames.value(),
-                                graph).latents
-        bundle = None
-        if out.suffix.lower() == ".json":
-            from explorer.core.bundle import build_path, make_bundle
-            from explorer.core.export import checkpoint_sha256
-
-            if ws.current == "walk":
-                path, params = build_path(ws.ckpt, "walk", entry.a, steps=len(latents) - 1,
-                                          seed=getattr(entry, "seed", 0), k=min(10, len(ws.latents) - 1))
-            else:
-                path, params = build_path(ws.ckpt, ws.current, ws.end(entry.a), ws.end(entry.b), self.frames.value(),
-                                          ws.k)
-            latents = path.latents
-            names = {k: ws.item_name(i) for k, i in (("from", entry.a), ("to", entry.b)) if i >= ws.n_items}
-            bundle = make_bundle(ws.ckpt, checkpoint_sha256(ws.ckpt.path), path, params, names=names)
+        entry, method, frames = ws.paths[ws.current], ws.current, self.frames.value()
+        n = len(entry.path.latents) if method == "walk" else frames
         for key, value in (("folder", str(out.parent)), (f"ext/{self.modality}", out.suffix), ("frames", self.frames.value()),
                            ("resolution", self.resolution.value()), ("fps", self.fps.value()),
                            ("crossfade", self.crossfade.value())):
             self.settings.setValue(f"export/{key}", value)
-        self.progress.setMaximum(len(latents))
+        self.progress.setMaximum(n)
         self.progress.setValue(0)
-        self.status.setText(f"exporting {len(latents)} frames…")
+        self.status.setText(f"exporting {n} frames…")
         self.export_button.setEnabled(False)
         self.cancel_button.setText("Cancel")
-        self.runner.start(_export_job, ws.pipeline, latents, out, self.options(), bundle)
+        ends = (ws.end(entry.a), ws.end(entry.b))
+        names = {k: ws.item_name(i) for k, i in (("from", entry.a), ("to", entry.b)) if i >= ws.n_items}
+        plan = (ws.ckpt, ws.k, ws.graph, entry, ends, names, method, frames, out.suffix.lower() == ".json")
+        self.runner.start(_export_job, ws.pipeline, lambda: _plan(*plan), out, self.options())
 
     def _on_progress(self, p) -> None:
         self.progress.setValue(p.done)

@@ -191,22 +191,22 @@ class MeshPreview(QWidget):
 
 
 # --- the panel of each kind of part ----------------------------------------------------------------------
-def _image_preview(window, info: dict) -> ImagePreview:
+def _image_preview(panel, info: dict) -> ImagePreview:
     w = ImagePreview(tuple(info["resolution"]))
-    w.resolution.currentIndexChanged.connect(lambda _: window._request_decode())
+    w.resolution.currentIndexChanged.connect(lambda _: panel.request())
     return w
 
 
-def _audio_preview(window, info: dict) -> AudioPreview:
+def _audio_preview(panel, info: dict) -> AudioPreview:
     w = AudioPreview()
-    w.play_requested.connect(window.play_sound)
+    w.play_requested.connect(panel.sound_requested)
     return w
 
 
-def _shape_preview(window, info: dict):
-    return window.mesh_preview  # made once with the window (OpenGL); None where there is none
+def _shape_preview(panel, info: dict):
+    return panel.mesh_preview  # made once with the panel (OpenGL); None where there is none
 
 
 PREVIEWS = {"image": _image_preview, "audio": _audio_preview, "shape": _shape_preview}
-"""The preview panel of each kind of part, by plug name: ``PREVIEWS[name](window, part info)`` gives a
+"""The preview panel of each kind of part, by plug name: ``PREVIEWS[name](panel, part info)`` (``PreviewPanel``) gives a
 widget, or None where the kind cannot be shown here. A new modality adds its panel here."""

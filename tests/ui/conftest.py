@@ -46,7 +46,7 @@ def window(qtbot):
     w.show()
     qtbot.waitExposed(w)
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
+        assert _shared.open_in(qtbot, w, DEFAULT_CHECKPOINT)
     yield w
     w.shutdown()
 
@@ -67,3 +67,4 @@ def _no_window_left_open(qapp):
     for w in left:
         w.close()
     assert not left, f"left open after the test: {', '.join(names)}"
+

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 import pytest
 import soundfile
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, open_in
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def _open(qtbot, checkpoint, size=None):
         w.resize(*size)
     w.show()
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
-        assert w.open_checkpoint(checkpoint)
+        assert open_in(qtbot, w, checkpoint)
     return w
 
 
@@ -65,17 +65,17 @@ def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoin
     w = _open(qtbot, audio_checkpoint)
     # no sound device in this process: PortAudio opened here on a machine without a sound card blocks
     # later tests; the device path is tested in a subprocess with ALSA writing to a file (below)
-    w.audio_out.unavailable = "no audio output (this test)"
+    w.sound.audio_out.unavailable = "no audio output (this test)"
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
         w._on_path_requested(0, w.ws.ckpt.n_items - 1)
     w.timeline.fps.setValue(16)
-    with qtbot.waitSignal(w.sounder.finished, timeout=120_000):
+    with qtbot.waitSignal(w.sound.sounder.finished, timeout=120_000):
         qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)
         assert not w.timeline._timer.isActive()  # the playhead waits for the sound
     frames = len(w.ws.paths[w.ws.current].path.latents)
-    assert len(w.last_path_sound) == round((frames - 1) / 16 * 16000)  # as long as the path plays
+    assert len(w.sound.last_path_sound) == round((frames - 1) / 16 * 16000)  # as long as the path plays
     clips = w.ws.pipeline.signal(w.ws.paths[w.ws.current].path.latents[::8])
-    assert np.abs(w.last_path_sound).max() > 0.3 * np.abs(clips).max()  # as loud as the path's own clips
+    assert np.abs(w.sound.last_path_sound).max() > 0.3 * np.abs(clips).max()  # as loud as the path's own clips
     # and as loud as the same path exported as one continuous sound: live and export do not differ in level
     from explorer.core.export import ExportOptions, export
 
@@ -83,7 +83,7 @@ def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoin
                  ExportOptions(fps=16, morph=True, float_wav=True))
     exported, _ = soundfile.read(out)
     peak_db = lambda x: 20 * np.log10(np.abs(x).max())  # noqa: E731
-    assert abs(peak_db(exported) - peak_db(w.last_path_sound)) < 1.5  # (once: -2 against -18 dBFS)
+    assert abs(peak_db(exported) - peak_db(w.sound.last_path_sound)) < 1.5  # (once: -2 against -18 dBFS)
     assert w.timeline._timer.isActive()
     qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)  # pause: the sound stops with it
     assert not w.timeline._timer.isActive()
@@ -103,7 +103,7 @@ PLAY_SCRIPT = textwrap.dedent("""
         app.processEvents()
     w.preview.volume.setValue(50)
     w.play_sound()
-    w.audio_out.wait()
+    w.sound.audio_out.wait()
     np.save(sys.argv[2], w.preview.wave)
     print("BANNER:" + (w.banner.text.text() if w.banner.isVisible() else ""))
     print("STATUS:" + w.statusBar().currentMessage())

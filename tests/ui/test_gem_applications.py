@@ -8,6 +8,8 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from explorer.core.shipped import CHECKPOINT_DIR
 from test_main_window import _send, drag
 
+from conftest import open_in
+
 
 def _drop(window, path) -> None:
     from PySide6.QtCore import QMimeData, QUrl
@@ -28,9 +30,9 @@ def _open(qtbot, name: str, wait_preview: bool = True):
     w.show()
     if wait_preview:
         with qtbot.waitSignal(w.preview_ready, timeout=120_000):
-            assert w.open_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors")
+            assert open_in(qtbot, w, CHECKPOINT_DIR / f"{name}.safetensors")
     else:
-        assert w.open_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors")
+        assert open_in(qtbot, w, CHECKPOINT_DIR / f"{name}.safetensors")
     return w
 
 
@@ -58,11 +60,11 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     n = window.ws.ckpt.n_items
     assert n == 10_000  # still the same checkpoint
     assert len(window.map._embedded.data) == 1 and len(window.map._neighbours.data) == 5
-    assert "mine.png" in window.quality.text() and "nearest training items" in window.quality.text()
-    listed = window.quality.text().split("nearest training items")[1]  # named with their class, not only an id
+    assert "mine.png" in window.panel.quality.text() and "nearest training items" in window.panel.quality.text()
+    listed = window.panel.quality.text().split("nearest training items")[1]  # named with their class, not only an id
     assert sum(listed.count(f"({c})") for c in set(window.ws.ckpt.labels["class"])) == 5
-    assert "negative" not in window.quality.text()  # a picture like the training ones is taken as it is
-    assert window.quality.text().count("<img") == 2  # the file beside its reconstruction
+    assert "negative" not in window.panel.quality.text()  # a picture like the training ones is taken as it is
+    assert window.panel.quality.text().count("<img") == 2  # the file beside its reconstruction
     assert window.ws.selected == n  # the new point is selected, and listed in the side panel
     assert window.side.extra.item(0).text() == "mine.png (embedded)"
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
@@ -73,11 +75,11 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     # a path end: drag from the star to the training item furthest from it on the map
     far = int(np.argmax(np.linalg.norm(window.map.xy - window.map.all_xy[n], axis=1)))
     for mode in ("lerp", "geodesic"):
-        window._set_method(mode)
+        window.set_method(mode)
         drag(window.map, n, far)
         path = window.ws.paths[mode].path
         assert np.allclose(path.latents[0], entry["latent"]) and np.allclose(path.latents[-1], window.ws.latents[far])
-    assert "mine.png →" in window.quality.text()
+    assert "mine.png →" in window.panel.quality.text()
     window.save_current_path()
     bundle_file = tmp_path / "path.json"
     dialog = window.open_export()
@@ -106,7 +108,7 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     w2.pca_action.setChecked(True)
     qtbot.addWidget(w2)
     with qtbot.waitSignal(w2.preview_ready, timeout=60_000):
-        w2.open_checkpoint(window.ws.ckpt.path)
+        open_in(qtbot, w2, window.ws.ckpt.path)
     assert [e["name"] for e in w2.ws.extra] == ["mine.png"]
     assert np.allclose(w2.ws.extra[0]["latent"], entry["latent"])
     assert len(w2.map._embedded.data) == 1
@@ -203,7 +205,7 @@ def test_completing_a_sound_from_a_time_range(qtbot, tmp_path):
     soundfile.write(tmp_path / "hum.wav", results[0]["wave"], 16000)
     with qtbot.waitSignal(w.embed_ready, timeout=120_000) as blocker:
         w.embed_file(str(tmp_path / "hum.wav"), steps=30)
-    assert "lsd" in blocker.args[0]["metrics"] and w.quality.text().count("<img") == 2
+    assert "lsd" in blocker.args[0]["metrics"] and w.panel.quality.text().count("<img") == 2
     w.shutdown()
 
 
@@ -270,5 +272,5 @@ def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbo
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
     assert not dialog.cards
     with qtbot.waitSignal(window.preview_ready, timeout=120_000):
-        window.open_checkpoint(CHECKPOINT_DIR / "notes.safetensors")
+        open_in(qtbot, window, CHECKPOINT_DIR / "notes.safetensors")
     assert window.complete_dialog is None and not dialog.isVisible()  # its results belonged to the other checkpoint

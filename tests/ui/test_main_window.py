@@ -12,6 +12,8 @@ from PySide6.QtWidgets import QApplication, QLineEdit
 
 from explorer.core.shipped import DEFAULT_CHECKPOINT
 
+from conftest import open_in
+
 
 def _send(widget, kind, pos: QPoint, buttons) -> None:
     button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
@@ -77,8 +79,8 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         window.timeline.set_position(1.0)  # scrub to the end: the preview follows
     assert not np.array_equal(window.preview.pixels, start)
-    assert mode in window.quality.text() and "neighbour spacings" in window.quality.text()
-    assert "median distance" in window.quality.toolTip()  # the unit is explained where it is shown
+    assert mode in window.panel.quality.text() and "neighbour spacings" in window.panel.quality.text()
+    assert "median distance" in window.panel.quality.toolTip()  # the unit is explained where it is shown
     if mode == "geodesic":
         assert len(entry.path.nodes) > 2  # it goes through the data
 
@@ -91,7 +93,7 @@ def test_both_paths_can_be_compared(window, qtbot):
     assert set(window.ws.paths) == {"lerp", "geodesic"} and set(window.map._paths) == {"lerp", "geodesic"}
     import re
 
-    text = window.quality.text()
+    text = window.panel.quality.text()
     off = {m: float(re.search(rf"<b>{m}</b>.*?off the manifold ([0-9.]+)", text).group(1)) for m in ("lerp", "geodesic")}
     assert off["geodesic"] < off["lerp"]  # the geodesic keeps to the data, the straight line leaves it
     # see the other path's frame at the same playhead (C), and back
@@ -112,7 +114,7 @@ def test_both_paths_can_be_compared(window, qtbot):
 def test_hover_shows_name_and_thumbnail(window, qtbot):
     i = far_apart(window)[0]
     pos = window.map.view_to_widget(window.map.xy[i])
-    with qtbot.waitSignal(window.tooltip_shown, timeout=30_000,
+    with qtbot.waitSignal(window.hover.shown, timeout=30_000,
                           check_params_cb=lambda text: "data:image/png;base64," in text) as blocker:
         _send(window.map.viewport(), QEvent.Type.MouseMove, pos, Qt.MouseButton.NoButton)
     assert window.ws.ckpt.names[i] in blocker.args[0] and "class:" in blocker.args[0]
@@ -136,10 +138,10 @@ def test_with_hover_preview_the_caption_names_what_is_shown(window, qtbot):
 
 
 def test_the_preview_keeps_its_size_whatever_the_quality_text(window, qtbot):
-    size = window.preview_holder.size()
-    window.quality.setText("<br>".join(["a long explanation of a path"] * 30))
+    size = window.panel.holder.size()
+    window.panel.quality.setText("<br>".join(["a long explanation of a path"] * 30))
     QApplication.processEvents()
-    assert window.preview_holder.size() == size and window.quality_area.height() < window.height() / 3
+    assert window.panel.holder.size() == size and window.panel.quality_area.height() < window.height() / 3
 
 
 def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
@@ -156,7 +158,8 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "fifty.safetensors"))])
     ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                     Qt.KeyboardModifier.NoModifier)
-    window.dropEvent(ev)
+    with qtbot.waitSignal(window.opened, timeout=60_000):  # read in the background, like File ▸ Open
+        window.dropEvent(ev)
     assert window.ws.ckpt.n_items == 50 and window.map.xy.shape == (50, 2)
 
 
@@ -167,13 +170,13 @@ def test_dropping_a_checkpoint_file_opens_it(window, qtbot, tmp_path):
     lambda m: m["model"].update(out_dim=3),  # the weights do not fit the config
     lambda m: m.update(labels=["class"]),
 ], ids=["text-resolution", "unknown-modality", "one-sided", "wrong-out-dim", "labels-list"])
-def test_a_checkpoint_with_damaged_metadata_never_half_opens(window, tmp_path, change):
+def test_a_checkpoint_with_damaged_metadata_never_half_opens(window, qtbot, tmp_path, change):
     """The app refuses it in one line and everything of the open checkpoint stays: title, map, preview."""
     from conftest import rewrite_metadata
 
     bad = rewrite_metadata(window.ws.path, tmp_path / "damaged.safetensors", change)
     before = (window.windowTitle(), window.ws.ckpt, window.ws.pipeline, dict(window.previews))
-    assert not window.open_checkpoint(bad)
+    assert not open_in(qtbot, window, bad)
     assert str(bad) in window.last_error and "\n" not in window.last_error
     assert (window.windowTitle(), window.ws.ckpt, window.ws.pipeline, dict(window.previews)) == before
 
@@ -182,7 +185,7 @@ def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbo
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"\x80\x04 this is a pickle, not a checkpoint")
     names = window.ws.ckpt.names
-    assert not window.open_checkpoint(bad)
+    assert not open_in(qtbot, window, bad)
     assert "bad.safetensors" in window.last_error and "\n" not in window.last_error
     assert window.ws.ckpt.names is names and window.isVisible()  # the workspace stayed
     # the whole message is shown above the map, not cut off in the status bar, until closed
@@ -190,16 +193,19 @@ def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbo
     assert window.banner.text.wordWrap() and window.banner.width() >= window.map.width()
     qtbot.mouseClick(window.banner.close_button, Qt.MouseButton.LeftButton)
     assert not window.banner.isVisible()
-    assert not window.open_checkpoint(bad)
+    assert not open_in(qtbot, window, bad)
     assert window.banner.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.banner.isVisible()
 
 
-def test_the_graph_can_be_shown_with_adjustable_k(window):
-    window.graph_action.setChecked(True)
+def test_the_graph_can_be_shown_with_adjustable_k(window, qtbot):
+    window.graph_action.setChecked(True)  # built with the map when the checkpoint was opened
     assert window.map.edges_drawn > 0
-    window._set_k(3)
+    with qtbot.waitSignal(window.map_tasks.graph_ready, timeout=60_000):  # a new k: built in a worker
+        window._set_k(3)
+        assert window.tasks.get("graph") is not None
+    assert window.tasks.get("graph") is None
     assert window.ws.graph.k == 3 and window.map.edges_drawn > 0
     # zoomed in, edges that the 2-D map stretched across the view are a faint trace, not a grey mesh
     from explorer.ui.map_view import MAX_LONG_EDGES_DRAWN
@@ -223,7 +229,7 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
-    w.open_checkpoint(tmp_path.parent / "missing.safetensors")  # a message, nothing else
+    open_in(qtbot, w, tmp_path.parent / "missing.safetensors")  # a message, nothing else
     small = small_checkpoint(tmp_path, 300)
     updates, spreads = [], []
 
@@ -236,9 +242,9 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
         if isinstance(v[2], np.ndarray):
             spreads.append(np.sqrt(((v[2] - v[2].mean(0)) ** 2).sum(1).mean()))
 
-    w.tsne.progress.connect(progress)
-    with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
-        assert w.open_checkpoint(small)
+    w.map_tasks.tsne.progress.connect(progress)
+    with qtbot.waitSignal(w.map_tasks.tsne.finished, timeout=120_000):
+        assert open_in(qtbot, w, small)
         assert w.ws.projection.method == "pca"  # usable at once
         task = w.tasks.get("tsne")
         assert task.progress.isVisible() and task.cancel_button.isVisible() and task.pause_button.isVisible()
@@ -250,8 +256,8 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
     pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
     assert np.allclose(spreads, pca_spread, rtol=0.01)
     assert np.allclose(w.map._box.viewRange(), view)
-    w.open_checkpoint(small)  # reopening: the cached map, at once, every point in view
-    assert w.ws.projection.method == "tsne" and not w.tsne.busy
+    open_in(qtbot, w, small)  # reopening: the cached map, at once, every point in view
+    assert w.ws.projection.method == "tsne" and not w.map_tasks.tsne.busy
     (x0, x1), (y0, y1) = w.map._box.viewRange()
     xy = w.map.xy
     assert x0 <= xy[:, 0].min() and x1 >= xy[:, 0].max() and y0 <= xy[:, 1].min() and y1 >= xy[:, 1].max()
@@ -278,8 +284,10 @@ def test_redrawing_the_map_does_not_corrupt_reference_counts(qtbot):
 
 def test_lle_walk_draws_ghost_samples_that_can_be_previewed(window, qtbot):
     window.ws.select(5)
-    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
-        window.walk_action.trigger()
+    with qtbot.waitSignals([window.walker.finished, window.preview_ready], order="strict", timeout=60_000):
+        window.walk_action.trigger()  # made in a worker, with its entry in the task bar
+        assert window.tasks.get("walk") is not None
+    assert window.tasks.get("walk") is None
     entry = window.ws.paths["walk"]
     assert entry.path.latents.shape[0] == 33 and np.allclose(entry.path.latents[0], window.ws.latents[5])
     assert len(window.map._ghosts.data) == 32
@@ -287,7 +295,7 @@ def test_lle_walk_draws_ghost_samples_that_can_be_previewed(window, qtbot):
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         window.timeline.set_position(1.0)
     assert not np.array_equal(first, window.preview.pixels)
-    assert "LLE walk" in window.quality.text()
+    assert "LLE walk" in window.panel.quality.text()
 
 
 def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(window, qtbot):
@@ -309,7 +317,7 @@ def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(win
     qtbot.addWidget(again)
     again.show()
     with qtbot.waitSignal(again.preview_ready, timeout=60_000):
-        again.open_checkpoint(DEFAULT_CHECKPOINT)
+        open_in(qtbot, again, DEFAULT_CHECKPOINT)
     marks = again.side.entries("bookmark")
     assert len(marks) == 2 and marks[0]["index"] == 7 and len(marks[1]["latent"]) == again.ws.latents.shape[1]
     paths = again.side.entries("path")
@@ -371,13 +379,13 @@ def test_a_workspace_with_damaged_entries_opens_with_what_can_be_read(window, qt
         "colour_by": ["not", "a", "label"],
     }))
     checkpoint = window.ws.path
-    assert window.open_checkpoint(checkpoint)
+    assert open_in(qtbot, window, checkpoint)
     assert [b["name"] for b in window.ws.bookmarks] == ["good"]
     assert [e["name"] for e in window.ws.extra] == ["ok"] and [p["name"] for p in window.ws.saved_paths] == ["q"]
     assert path.with_suffix(".damaged.json").exists() and "damaged" in window.banner.text.text()
     window.banner.hide()
     window.save_workspace()
-    assert window.open_checkpoint(checkpoint) and not window.banner.isVisible()
+    assert open_in(qtbot, window, checkpoint) and not window.banner.isVisible()
 
 
 def test_export_from_the_dialog_with_progress_cancel_and_remembered_settings(window, qtbot, tmp_path):
@@ -422,12 +430,12 @@ def test_preview_can_follow_the_mouse_and_examples_list_every_modality(window, q
     window.hover_preview_action.setChecked(True)
     i = far_apart(window)[1]
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
-        window._on_hover(i)
+        window.hover.hover(i)
     expected = window.ws.pipeline.signal(window.ws.latents[i : i + 1])[0]
     assert np.allclose(window.preview.pixels, expected, atol=1e-6)
-    from explorer.ui.main_window import _shipped_by_modality
+    from explorer.ui.menus import shipped_by_modality
 
-    assert {m for _, m in _shipped_by_modality()} >= {"image", "audio"}
+    assert {m for _, m in shipped_by_modality()} >= {"image", "audio"}
 
 
 def test_an_audiovisual_checkpoint_shows_picture_and_sound_together(qtbot):
@@ -440,7 +448,7 @@ def test_an_audiovisual_checkpoint_shows_picture_and_sound_together(qtbot):
     qtbot.addWidget(w)
     w.show()
     with qtbot.waitSignal(w.preview_ready, timeout=120_000):
-        assert w.open_checkpoint(CHECKPOINT_DIR / "av-notes.safetensors")
+        assert open_in(qtbot, w, CHECKPOINT_DIR / "av-notes.safetensors")
     assert isinstance(w.previews["image"], ImagePreview) and isinstance(w.previews["audio"], AudioPreview)
     assert w.previews["image"].pixels.shape == (48, 48, 1) and w.previews["audio"].wave.shape == (16000,)
     w.shutdown()
@@ -452,15 +460,15 @@ def test_closing_while_tsne_runs_stops_it(qtbot):
     w = MainWindow()  # t-SNE of all 10 000 latents starts in the background
     qtbot.addWidget(w)
     w.show()
-    with qtbot.waitSignal(w.tsne.progress, timeout=120_000):
-        assert w.open_checkpoint(DEFAULT_CHECKPOINT)
-    assert w.tsne.busy
+    with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=120_000):
+        assert open_in(qtbot, w, DEFAULT_CHECKPOINT)
+    assert w.map_tasks.tsne.busy
     w.close()
-    assert not w.tsne.busy  # stopped at its next heartbeat, not at the end of the optimisation
+    assert not w.map_tasks.tsne.busy  # stopped at its next heartbeat, not at the end of the optimisation
 
 
 def test_generate_makes_new_samples_that_can_be_kept_and_exported(window, qtbot, tmp_path):
-    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+    with qtbot.waitSignals([window.walker.finished, window.preview_ready], order="strict", timeout=60_000):
         window.generate_action.trigger()
     walk = window.ws.paths["walk"]
     samples = walk.path.latents[1:]
@@ -498,7 +506,7 @@ def test_decoder_precision_and_compilation_are_view_menu_settings(window, qtbot)
         window.precision_actions["fp32"].trigger()
     assert window.ws.pipeline.precision == "fp32" and window.settings.value("decoder/precision") == "fp32"
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
-        assert window.open_checkpoint(DEFAULT_CHECKPOINT)  # the setting holds for the next checkpoint
+        assert open_in(qtbot, window, DEFAULT_CHECKPOINT)  # the setting holds for the next checkpoint
     assert window.ws.pipeline.precision == "fp32"
     if why_not_compiled("cpu") is not None:
         return
@@ -659,18 +667,18 @@ def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
     w.show()
     w._set_tsne_param("exaggeration", 4.0)
     w._set_tsne_param("iterations", 3000)  # long enough to pause
-    with qtbot.waitSignal(w.tsne.progress, timeout=60_000):
-        assert w.open_checkpoint(small)
+    with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=60_000):
+        assert open_in(qtbot, w, small)
     task = w.tasks.get("tsne")
     qtbot.mouseClick(task.pause_button, Qt.MouseButton.LeftButton)
-    assert task.pause_button.text() == "Resume" and w._tsne_paused.is_set()
-    with qtbot.waitSignal(w.tsne.progress, timeout=2000, raising=False):  # what was on its way, if anything
+    assert task.pause_button.text() == "Resume" and w.map_tasks.paused.is_set()
+    with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=2000, raising=False):  # what was on its way, if anything
         pass
     held = task.progress.value()
-    with qtbot.assertNotEmitted(w.tsne.progress, wait=1500):
+    with qtbot.assertNotEmitted(w.map_tasks.tsne.progress, wait=1500):
         pass
-    assert task.progress.value() == held and w.tsne.busy
-    with qtbot.waitSignal(w.tsne.finished, timeout=120_000):
+    assert task.progress.value() == held and w.map_tasks.tsne.busy
+    with qtbot.waitSignal(w.map_tasks.tsne.finished, timeout=120_000):
         qtbot.mouseClick(task.pause_button, Qt.MouseButton.LeftButton)
     assert w.ws.projection.params["exaggeration"] == 4.0 and w.ws.projection.params["iterations"] == 3000
     assert w.tasks.get("tsne") is None
@@ -689,8 +697,8 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     qtbot.addWidget(w)
     w.show()
     w._set_tsne_param("iterations", 5000)  # still running while the file is embedded
-    with qtbot.waitSignal(w.tsne.progress, timeout=60_000):
-        assert w.open_checkpoint(small)
+    with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=60_000):
+        assert open_in(qtbot, w, small)
     pixels = w.ws.pipeline.signal(w.ws.latents[3:4])[0][..., 0]
     Image.fromarray((pixels * 255).round().astype(np.uint8)).save(tmp_path / "mine.png")
     mime = QMimeData()
@@ -705,8 +713,8 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     assert "embedding" in w.tasks.get("embed").progress.format() and w.tasks.get("embed").pause_button is None
     with qtbot.assertNotEmitted(w.embed_ready, wait=500):
         qtbot.mouseClick(w.tasks.get("embed").cancel_button, Qt.MouseButton.LeftButton)
-    assert set(w.tasks.tasks) == {"tsne"} and w.tsne.busy  # only the embedding stopped
-    with qtbot.waitSignal(w.tsne.progress, timeout=10_000):
+    assert set(w.tasks.tasks) == {"tsne"} and w.map_tasks.tsne.busy  # only the embedding stopped
+    with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=10_000):
         pass  # the map goes on
     qtbot.mouseClick(w.tasks.get("tsne").cancel_button, Qt.MouseButton.LeftButton)
     assert not w.tasks.tasks and w.ws.projection.method == "pca"

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, open_in
 
 needs_xvfb = pytest.mark.skipif(shutil.which("Xvfb") is None,
                                 reason="Debian package xvfb is not installed (scripts/bootstrap.sh installs it)")
@@ -53,7 +53,7 @@ SCRIPT = textwrap.dedent("""
     while not done:
         app.processEvents()
     p = w.preview
-    out = {"panel": type(p).__name__, "faces": int(len(p.faces)), "error": w.mesh_error}
+    out = {"panel": type(p).__name__, "faces": int(len(p.faces)), "error": w.panel.mesh_error}
     if len(p.vertices):
         out["extent"] = float(np.abs(p.vertices).max())
         cam = p.view.camera  # the first camera shows the whole shape: its bounding sphere fits the view
@@ -98,7 +98,7 @@ def test_without_opengl_the_shape_panel_says_why(qtbot, shape_checkpoint):
     w = MainWindow()  # the test session runs on Qt's offscreen platform: no OpenGL
     qtbot.addWidget(w)
     w.show()
-    assert w.open_checkpoint(shape_checkpoint)
-    assert w.mesh_preview is None and "needs OpenGL" in w.last_error and "\\n" not in w.last_error
+    assert open_in(qtbot, w, shape_checkpoint)
+    assert w.panel.mesh_preview is None and "needs OpenGL" in w.last_error and "\\n" not in w.last_error
     assert w.map.xy.shape[0] == w.ws.ckpt.n_items  # the map works all the same
     w.shutdown()
