@@ -409,3 +409,20 @@ def test_eval_progress_on_the_command_line_survives_a_pipe(tiny_checkpoint):
 
     out = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--fit-steps", "3", "--max-items", "4").stdout)
     assert out["test"]["fit_steps"] == 3  # no terminal: no bar, and no error either
+
+
+def test_a_recipe_is_built_and_checked_without_the_command_line():
+    """A script builds a run as ``train`` does: the preset, the person's changes (one part's own setting,
+    a data setting), every setting checked before any data is read."""
+    from explorer.train.recipe import make_recipe
+
+    r = make_recipe("base", "audiovisual", settings=["audio.hidden=64", "lle_weight=0.5"],
+                    overrides={"steps": 10, "seed": None}, lle=False)
+    assert r.train.steps == 10 and r.train.seed == 0 and r.train.lle_weight == 0.5 and not r.train.lle
+    assert "hidden=64" in r.part_settings["audio"] and r.plug.parts["audio"].target == "spectrogram"
+    for bad, words in ((["lr=-1"], "--set lr"), (["points=abc"], "points takes a whole number"),
+                       (["audio.hidden=0"], "hidden")):
+        with pytest.raises(ExplorerError, match=words):
+            make_recipe("base", "audiovisual" if bad[0].startswith("audio.") else "shape", settings=bad)
+    with pytest.raises(ExplorerError, match="--audio-target is for audio"):
+        make_recipe("base", "image", audio_target="waveform")

@@ -11,19 +11,6 @@ from explorer.errors import ExplorerError
 
 from explorer.cli.common import check_out_file, count, number, seed_option, speed_options
 
-AUTO_COMPILE_STEPS = 500
-SETTING_BOUNDS = {
-    "steps": (1, 10_000_000), "batch_size": (1, 65_536), "coords_per_signal": (1, 1_048_576), "lle_k": (1, 1024),
-    "lle_warmup": (0, 10_000_000), "seed": (0, 2**32 - 1), "points": (16, 1_048_576),
-    "lr": (0.0, 1.0), "latent_lr": (0.0, 10.0), "lr_final": (0.0, 1.0), "latent_init_std": (0.0, 10.0),
-    "lle_weight": (0.0, 1e6), "iso_weight": (0.0, 1e6), "negative_weight": (0.0, 1e6), "derivative_weight": (0.0, 1e6),
-    "stft_weight": (0.0, 1e6), "iso_quantile": (0.0, 1.0), "save_every_s": (0.0, 1e7),
-}
-"""What ``--set`` may give the training settings (and the data's ``points``), as the flags' own ranges
-do: a negative learning rate, a NaN weight or a billion steps is refused before any data is read.
-The model's settings are bounded by ``FieldConfig`` (``models.config.SIZE_BOUNDS``)."""
-
-
 def add_parser(sub) -> None:
     from explorer.train.preset_times import PRESET_TIMES
 
@@ -66,16 +53,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     from tqdm import tqdm
 
-    import dataclasses
-
     import torch
 
     from explorer.core.device import resolve_device
     from explorer.data import load_dataset
-    from explorer.modalities import get_modality, plug_parts
     from explorer.models import MultiFieldConfig
-    from explorer.models.compiled import resolve_compile
-    from explorer.train.config import DATA_SETTINGS, apply_setting, part_preset_settings, preset
+    from explorer.train.recipe import compile_choice, make_recipe
     from explorer.train.progress_log import ProgressLog
     from explorer.train.trainer import Trainer, state_path
 
@@ -88,54 +71,19 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                             "add --resume to continue it or --force to start again")
     if out.exists() and out.is_dir():
         raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
-    modality = get_modality(args.modality, _modality_options(args))
     device = resolve_device(args.device)
-    base_cfg, train_cfg, data_opts = preset(args.preset, 1, 1, modality)
-    for name, value in (("steps", args.steps), ("batch_size", args.batch_size), ("seed", args.seed),
-                        ("save_every_s", args.save_every)):
-        if value is not None:
-            setattr(train_cfg, name, value)
-    train_cfg.lle = train_cfg.lle and not args.no_lle
-    train_cfg.iso = train_cfg.iso and not args.no_iso
-    parts = plug_parts(modality)
-    given = part_preset_settings(args.preset, modality)
-    part_settings = {key: list(given.get(key, [])) for key in parts}
-    for item in args.set:
-        key, dot, rest = item.partition(".")
-        name, eq, value = item.partition("=")
-        if dot and key in parts and key is not None and "=" in rest and "=" not in key:
-            part_settings[key].append(rest)
-        elif eq and name.strip() in DATA_SETTINGS:
-            try:
-                data_opts[name.strip()] = int(value)
-            except ValueError:
-                raise ExplorerError(f"--set {item}: {name.strip()} takes a whole number") from None
-        else:
-            apply_setting(item, base_cfg, train_cfg)
-    if args.model_kind:
-        base_cfg.kind = args.model_kind
-    if args.activation:
-        base_cfg.activation = args.activation
-    for name in ("max_items", "max_test"):
-        if getattr(args, name) is not None:
-            data_opts[name] = getattr(args, name)
-    check_settings(base_cfg, train_cfg, data_opts, part_settings)
-    dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **data_opts)
-    configs = {}
-    for key, plug in parts.items():
-        cfg = dataclasses.replace(base_cfg, in_dim=plug.in_dim,
-                                  out_dim=(dataset if key is None else dataset.parts[key]).channels)
-        for item in part_settings[key]:
-            apply_setting(item, cfg)
-        cfg.__post_init__()
-        configs[key] = cfg
-    model_cfg = configs[None] if None in configs else MultiFieldConfig(configs)
-    train_cfg.__post_init__()
+    recipe = make_recipe(args.preset, args.modality, audio_target=args.audio_target, settings=args.set,
+                         overrides=dict(steps=args.steps, batch_size=args.batch_size, seed=args.seed,
+                                        save_every_s=args.save_every, max_items=args.max_items,
+                                        max_test=args.max_test),
+                         model_kind=args.model_kind, activation=args.activation, lle=not args.no_lle,
+                         iso=not args.no_iso)
+    train_cfg, modality = recipe.train, recipe.plug
+    dataset = load_dataset(args.data, args.modality, resolution=args.resolution, seed=train_cfg.seed, **recipe.data)
+    model_cfg = recipe.model_config(dataset)
+    configs = model_cfg.parts if isinstance(model_cfg, MultiFieldConfig) else {None: model_cfg}
     command = "latent-explorer " + shlex.join(argv)
-    compiled, note = resolve_compile(args.compile, device)
-    if compiled and args.compile == "auto" and train_cfg.steps < AUTO_COMPILE_STEPS:
-        compiled, note = False, (f"running uncompiled: {train_cfg.steps} steps do not win back the compile time "
-                                 f"(auto compiles runs of {AUTO_COMPILE_STEPS}+ steps; --compile on to compile anyway)")
+    compiled, note = compile_choice(args.compile, device, train_cfg.steps)
     if note:
         print(note, file=sys.stderr)
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
@@ -229,37 +177,3 @@ def _headline(metrics: dict, part: str | None = None) -> str:
     if "sdf_l1" in metrics:
         return f"{name}train SDF L1 {metrics['sdf_l1']:.4f}"
     return f"{name}trained"
-
-
-def _modality_options(args: argparse.Namespace) -> dict:
-    """The plug's options for ``--audio-target`` (its ``target_options``), refused for plugs without sound."""
-    from explorer.modalities import get_modality
-
-    options = get_modality(args.modality).target_options(args.audio_target, args.preset)
-    if options is not None:
-        return options
-    if args.audio_target:
-        raise ExplorerError(f"--audio-target is for audio and audiovisual models, not {args.modality}")
-    return {}
-
-
-def check_settings(base_cfg, train_cfg, data_opts: dict, part_settings: dict) -> None:
-    """Every setting in range and of its type (``SETTING_BOUNDS``, ``FieldConfig``, ``TrainConfig``), each
-    part's own settings included, before the data is read: one line naming the setting."""
-    import dataclasses
-
-    from explorer.io.typed import need_float, need_int
-    from explorer.train.config import apply_setting
-
-    values = dataclasses.asdict(train_cfg) | {k: v for k, v in data_opts.items() if k in SETTING_BOUNDS}
-    for name, (lo, hi) in SETTING_BOUNDS.items():
-        if name in values and values[name] is not None:
-            need = need_int if isinstance(lo, int) else need_float
-            need(values[name], f"--set {name}", lo, hi)
-    train_cfg.__post_init__()
-    base_cfg.__post_init__()
-    for part, items in part_settings.items():
-        cfg = dataclasses.replace(base_cfg)
-        for item in items:
-            apply_setting(item, cfg)
-        cfg.__post_init__()
