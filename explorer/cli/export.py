@@ -50,9 +50,9 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from explorer.core.bundle import build_path, make_bundle, resolve_item
+    from explorer.core.bundle import build_path, path_bundle, resolve_item
     from explorer.models.checkpoint import load_checkpoint
-    from explorer.core.export import ExportOptions, check_target, checkpoint_sha256, export_steps
+    from explorer.core.export import ExportOptions, check_target, export_steps
 
     check_target(args.out, args.force)
     check_out_file(args.out)
@@ -73,11 +73,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     pipeline = pipeline_for(ckpt, args)
     bundle = None
     if args.out.lower().endswith(".json"):
-        from explorer.core.quality import path_report
-
-        report = path_report(pipeline, path)
-        bundle = make_bundle(ckpt, checkpoint_sha256(args.checkpoint), path, params,
-                             {"per_frame": report["per_frame"], "total": report["total"]})
+        bundle = path_bundle(pipeline, path, params)
         bundle["command"] = "latent-explorer " + shlex.join(argv)
     bar = tqdm(total=len(path.latents), unit="frame", file=sys.stderr, disable=None)
     last = None

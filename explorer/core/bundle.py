@@ -87,3 +87,15 @@ def regenerate(bundle: dict, ckpt, ckpt_sha256: str) -> np.ndarray:
     else:
         path, _ = build_path(ckpt, p["method"], p["from"], p["to"], p["frames"], p.get("k", 10))
     return path.latents
+
+
+def path_bundle(pipeline, path: LatentPath, params: dict, names: dict | None = None) -> dict:
+    """The bundle of a path decoded by ``pipeline``, with its quality measured (``quality.path_report``):
+    what the command line's and the app's exports both write."""
+    from explorer.core.export import checkpoint_sha256
+    from explorer.core.quality import path_report
+
+    ckpt = pipeline.ckpt
+    report = path_report(pipeline, path)
+    return make_bundle(ckpt, checkpoint_sha256(ckpt.path), path, params,
+                       {"per_frame": report["per_frame"], "total": report["total"]}, names=names)

@@ -31,10 +31,11 @@ def _export_job(pipeline, plan, out, options):
     yield from export_steps(pipeline, latents, out, options, bundle, force=True)
 
 
-def _plan(ckpt, k: int, graph, entry, ends, names: dict, method: str, frames: int, bundle: bool):
+def _plan(pipeline, k: int, graph, entry, ends, names: dict, method: str, frames: int, bundle: bool):
     """The export's latents (and bundle) for path ``entry`` (its ends ``ends``: items or latents): the path as
     drawn, or made again at ``frames`` frames; a bundle carries the path's parameters to make it again
-    exactly. Reads nothing of the session, which may change while it runs."""
+    exactly, and the path's quality. Reads nothing of the session, which may change while it runs."""
+    ckpt = pipeline.ckpt
     latents = entry.path.latents
     z = ckpt.latents.numpy()
     if method != "walk" and frames != len(latents):
@@ -46,15 +47,14 @@ def _plan(ckpt, k: int, graph, entry, ends, names: dict, method: str, frames: in
         latents = make_path(method, z, *ends, frames, graph if method == "geodesic" else None).latents
     if not bundle:
         return latents, None
-    from explorer.core.bundle import build_path, make_bundle
-    from explorer.core.export import checkpoint_sha256
+    from explorer.core.bundle import build_path, path_bundle
 
     if method == "walk":
         path, params = build_path(ckpt, "walk", entry.a, steps=len(latents) - 1, seed=getattr(entry, "seed", 0),
                                   k=min(10, len(z) - 1))
     else:
         path, params = build_path(ckpt, method, *ends, frames, k)
-    return path.latents, make_bundle(ckpt, checkpoint_sha256(ckpt.path), path, params, names=names)
+    return path.latents, path_bundle(pipeline, path, params, names=names)
 
 
 class ExportDialog(QDialog):
@@ -168,7 +168,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setText("Cancel")
         ends = (ws.end(entry.a), ws.end(entry.b))
         names = {k: ws.item_name(i) for k, i in (("from", entry.a), ("to", entry.b)) if i >= ws.n_items}
-        plan = (ws.ckpt, ws.k, ws.graph, entry, ends, names, method, frames, out.suffix.lower() == ".json")
+        plan = (ws.pipeline, ws.k, ws.graph, entry, ends, names, method, frames, out.suffix.lower() == ".json")
         self.runner.start(_export_job, ws.pipeline, lambda: _plan(*plan), out, self.options())
 
     def _on_progress(self, p) -> None:

@@ -94,6 +94,7 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
 
     bundle = json.loads(bundle_file.read_text())
     assert bundle["ends"]["from"]["name"] == "mine.png"
+    assert len(bundle["quality"]["per_frame"]["off_manifold"]) == len(bundle["latents"])  # as the command line measures
     again = regenerate(bundle, window.ws.ckpt, checkpoint_sha256(window.ws.ckpt.path))
     assert np.allclose(again, np.asarray(bundle["latents"]), atol=1e-6)
 
