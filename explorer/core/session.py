@@ -314,10 +314,12 @@ class Session:
         """GEM's LLE-region walk from item ``start`` (from an extra point: its nearest training item):
         the walk becomes the current path, its samples ghost points. Each walk without ``seed`` takes
         the next seed, so a session's walks differ and are reproducible."""
-        if seed is None:
-            self.walk_seed += 1
-            seed = self.walk_seed
-        self.show_walk(self.make_walk(start, steps, seed))
+        self.show_walk(self.make_walk(start, steps, self.next_walk_seed() if seed is None else seed))
+
+    def next_walk_seed(self) -> int:
+        """The seed of the next new walk (each takes the next, so a session's walks differ and are reproducible)."""
+        self.walk_seed += 1
+        return self.walk_seed
 
     def make_walk(self, start: int, steps: int, seed: int) -> PathEntry:
         """The walk of ``walk``, made without changing the session (seconds on a large map: the app

@@ -620,9 +620,8 @@ class MainWindow(QMainWindow):
             return
         if start is None or start is False:  # a triggered action passes False
             start = self.ws.selected if self.ws.selected >= 0 else 0
-        self.ws.walk_seed += 1
         self.tasks.start("walk", "LLE walk", lambda: (self.walker.cancel(), self.tasks.finish("walk")))
-        self.walker.start(self.ws.make_walk, start, 32, self.ws.walk_seed)
+        self.walker.start(self.ws.make_walk, start, 32, self.ws.next_walk_seed())
         self._walk_for = self.ws.ckpt
 
     def _on_walked(self, entry) -> None:
