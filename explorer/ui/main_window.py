@@ -10,11 +10,9 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDockWidget,
     QFileDialog,
-    QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
@@ -31,7 +29,8 @@ from explorer.ui.banner import Banner
 from explorer.ui.hover import HoverTips
 from explorer.ui.map_tasks import MapTasks
 from explorer.ui.map_view import MapView
-from explorer.ui.palette import label_colours
+from explorer.ui.embedding import Embedding
+from explorer.ui.legend import Legend
 from explorer.ui.path_sound import PathSound
 from explorer.ui.preview_panel import PreviewPanel
 from explorer.ui.settings import Settings
@@ -39,17 +38,6 @@ from explorer.ui.side_panel import SidePanel
 from explorer.ui.task_bar import TaskBar
 from explorer.ui.timeline import Timeline
 from explorer.ui.workers import TaskRunner
-
-
-def _embed_job(pipeline, observed, steps):
-    """The fit's progress, then ``(EmbedResult, original PNG, reconstruction PNG)``."""
-    from explorer.core.embed import EmbedResult, embed_steps
-    from explorer.ui.thumbnails import observed_png, thumbnail_png
-
-    for value in embed_steps(pipeline, observed, steps):
-        if isinstance(value, EmbedResult):
-            value = (value, observed_png(pipeline, observed), thumbnail_png(pipeline, value.latent, observed.part))
-        yield value
 
 
 class MainWindow(QMainWindow):
@@ -72,11 +60,7 @@ class MainWindow(QMainWindow):
         self.ws = Session()
         self.map = MapView()
         self.panel = PreviewPanel(self.ws)
-        # the legend above the map, wrapping onto more lines when long: in the status bar it squeezed
-        # every message there to a few words
-        self.legend = QLabel("")
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setWordWrap(True)
+        self.legend = Legend(self.ws)
         map_panel = QWidget()
         ml = QVBoxLayout(map_panel)
         ml.setContentsMargins(0, 0, 0, 0)
@@ -109,7 +93,7 @@ class MainWindow(QMainWindow):
         self.map_tasks = MapTasks(self.ws, self.tasks, self)
         self.sound = PathSound(self.ws, self.panel, self.timeline, self)
         self.opener = TaskRunner(self)
-        self.embedder = TaskRunner(self)
+        self.embedding = Embedding(self.tasks, self)
         self.compiler = TaskRunner(self)
         self.walker = TaskRunner(self)
         self.compile_in_background = True
@@ -170,7 +154,7 @@ class MainWindow(QMainWindow):
         self.sound.failed.connect(self._show_error)
         self.sound.status.connect(lambda m: self.statusBar().showMessage(m, 3000))
         self.map_tasks.map_ready.connect(self.map_ready)
-        self.map_tasks.partial.connect(lambda xy: self.map.set_points(xy, self._colours(), fit=False,
+        self.map_tasks.partial.connect(lambda xy: self.map.set_points(xy, self.legend.colours(), fit=False,
                                                                       highlight=self.ws.highlight))
         self.map_tasks.tsne_cancelled.connect(lambda: self.pca_action.setChecked(True))
         self.map_tasks.graph_ready.connect(self._on_graph)
@@ -178,15 +162,15 @@ class MainWindow(QMainWindow):
         self.map_tasks.status.connect(status)
         self.opener.finished.connect(self._on_opened)
         self.opener.failed.connect(self._on_open_failed)
-        self.embedder.progress.connect(self._on_embed_progress)
-        self.embedder.failed.connect(lambda m: (self.tasks.finish("embed"), self._show_error(f"embedding failed: {m}")))
+        self.embedding.embedded.connect(self._on_embedded)
+        self.embedding.failed.connect(self._show_error)
+        self.embedding.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.compiler.finished.connect(self._on_warmed_up)
         self.walker.finished.connect(self._on_walked)
         self.walker.failed.connect(lambda m: (self.tasks.finish("walk"), self._show_error(f"the walk failed: {m}")))
         self.compiler.failed.connect(lambda m: self._show_error(f"compiling the decoder failed: {m}"))
         self.colour_by.activated.connect(lambda i: self.ws.set_colour_by("" if i == 0 else self.colour_by.itemText(i)))
         self.find_field.textChanged.connect(self._on_find)
-        self.legend.linkActivated.connect(self._on_legend_link)
         self.graph_action.toggled.connect(self._toggle_graph)
         self.lerp_action.triggered.connect(lambda: self.set_method("lerp"))
         self.geo_action.triggered.connect(lambda: self.set_method("geodesic"))
@@ -386,51 +370,19 @@ class MainWindow(QMainWindow):
             self.embed_file(path)
 
     def embed_file(self, path: str, steps: int = 300) -> None:
-        """Fit a latent for the file in a worker (progress in the status bar, Cancel), then show it."""
-        from explorer.core.embed import read_signal
+        """Fit a latent for the file in a worker (progress and Cancel in the task bar), then show it."""
+        if self.ws.ckpt is not None:
+            self.embedding.start(self.ws.pipeline, path, steps)
 
-        try:
-            observed = read_signal(self.ws.pipeline, path)
-        except ExplorerError as e:
-            self._show_error(str(e))
-            return
-        self._embed_name = Path(path).name
-        self.tasks.start("embed", "embedding", self.cancel_embedding).set_progress(0, steps)
-        self.embedder.start(_embed_job, self.ws.pipeline, observed, steps)
-
-    def cancel_embedding(self) -> None:
-        self.embedder.cancel()
-        self.tasks.finish("embed")
-        self.statusBar().showMessage("embedding cancelled", 5000)
-
-    def _on_embed_progress(self, value) -> None:
-        if not isinstance(value, tuple):
-            task = self.tasks.get("embed")
-            if task is not None:
-                task.set_progress(value.step, value.steps)
-            return
-        value, original, recon = value
-        self.tasks.finish("embed")
-        i = self.ws.add_extra(self._embed_name, value.latent, "embedded", metrics=value.metrics,
+    def _on_embedded(self, name: str, value, original: bytes, recon: bytes) -> None:
+        i = self.ws.add_extra(name, value.latent, "embedded", metrics=value.metrics,
                               neighbours=[list(n) for n in value.neighbours])
         self.map.set_neighbours([n for n, *_ in value.neighbours])
         had_path = bool(self.ws.paths)
         self.go_to_item(i)
         if had_path:
             self.statusBar().showMessage("the path was put away to show the embedded file; drag to make a new one", 8000)
-        from explorer.ui.thumbnails import img_tag
-
-        labels = self.ws.ckpt.labels
-        first = next((k for k in labels if k != "folder"), None)
-        pictures = "".join(f"<td align=center>{img_tag(png)}<br>{what}</td>"
-                           for png, what in ((original, "the file" + (" (negative)" if value.notes else "")),
-                                             (recon, "its reconstruction")))
-        self.panel.quality.setText(f"<b>{self._embed_name}</b> embedded: "
-                             + ", ".join(f"{k} {v:.3g}" for k, v in value.metrics.items() if isinstance(v, float))
-                             + "".join(f"<br><i>{note}</i>" for note in value.notes)
-                             + f"<table><tr>{pictures}</tr></table>nearest training items: "
-                             + ", ".join(f"{name}" + (f" ({labels[first][j]})" if first else "")
-                                         for j, name, _ in value.neighbours))
+        self.panel.show_embedded(name, value, original, recon)
         self.embed_ready.emit(self.ws.extra[-1])
 
     # --- extra points: embedded files and kept completions -----------------------------------------
@@ -508,38 +460,6 @@ class MainWindow(QMainWindow):
         if self.tsne_action.isChecked():
             self.use_projection("tsne")
 
-    def _colours(self):
-        key = self.ws.colour_by
-        labels = self.ws.ckpt.labels if self.ws.ckpt else {}
-        if key not in labels:
-            self.legend.setText("")
-            self.legend.setVisible(False)
-            return None
-        rgb, legend = label_colours(labels[key])
-        categories = {str(v) for v in labels[key]}
-        from html import escape
-        from urllib.parse import quote
-
-        def entry(t: str, c: str) -> str:
-            dot = f"<span style='color:{c}'>●</span>"
-            if t not in categories:  # a number on a colour ramp, or "N more"
-                return f"{dot} {escape(t)}"
-            return f"{dot} <a href='label:{quote(t)}' style='color:black; text-decoration:none'>{escape(t)}</a>"
-
-        self.legend.setText(" ".join(entry(t, c) for t, c in legend))
-        self.legend.setVisible(True)
-        self.legend.setToolTip("Click a label to show only its items (again: all); Shift+click to dim it")
-        return rgb
-
-    def _on_legend_link(self, link: str) -> None:
-        from urllib.parse import unquote
-
-        value = unquote(link.removeprefix("label:"))
-        if QApplication.keyboardModifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self.ws.hide_label(self.ws.colour_by, value)
-        else:
-            self.ws.isolate_label(self.ws.colour_by, value)
-
     def _on_find(self, text: str) -> None:
         try:
             self.ws.find(text)
@@ -561,7 +481,7 @@ class MainWindow(QMainWindow):
     def _redraw_points(self, fit: bool = True) -> None:
         if self.ws.projection is None:
             return
-        self.map.set_points(self.ws.projection.xy, self._colours(), fit=fit, highlight=self.ws.highlight)
+        self.map.set_points(self.ws.projection.xy, self.legend.colours(), fit=fit, highlight=self.ws.highlight)
         self.map.set_extra(self.ws.extra_xy())
         self.map.set_selected(self.ws.selected)
         self._redraw_paths()
@@ -699,7 +619,7 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        runners = (self.opener, self.walker, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedder,
+        runners = (self.opener, self.walker, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
                    self.sound.sounder)
         for runner in (*runners, self.compiler):
             runner.cancel()

@@ -182,3 +182,20 @@ class PreviewPanel(QWidget):
                          + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
         self.quality.setText("<br>".join(lines))
         self.quality.setToolTip(QUALITY_HELP)
+
+    def show_embedded(self, name: str, result, original: bytes, recon: bytes) -> None:
+        """What an embedding found, below the preview: its metrics and notes, the file beside its
+        reconstruction, and the nearest training items (with their first telling label)."""
+        from explorer.ui.thumbnails import img_tag
+
+        labels = self.ws.ckpt.labels
+        first = next((k for k in labels if k != "folder"), None)
+        pictures = "".join(f"<td align=center>{img_tag(png)}<br>{what}</td>"
+                           for png, what in ((original, "the file" + (" (negative)" if result.notes else "")),
+                                             (recon, "its reconstruction")))
+        self.quality.setText(f"<b>{name}</b> embedded: "
+                             + ", ".join(f"{k} {v:.3g}" for k, v in result.metrics.items() if isinstance(v, float))
+                             + "".join(f"<br><i>{note}</i>" for note in result.notes)
+                             + f"<table><tr>{pictures}</tr></table>nearest training items: "
+                             + ", ".join(f"{n}" + (f" ({labels[first][j]})" if first else "")
+                                         for j, n, _ in result.neighbours))

@@ -1,0 +1,56 @@
+"""Embedding a person's file in the open checkpoint (GEM 4.4): the file is read and a latent fitted to it in
+a worker, with progress and Cancel in the task bar; ``embedded`` brings the result and two pictures."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from explorer.ui.workers import TaskRunner
+
+
+def _embed_job(pipeline, path, steps):
+    """The fit's progress, then ``(EmbedResult, original PNG, reconstruction PNG)``. Reading the file is
+    part of the job: sampling a mesh's distance field takes a while."""
+    from explorer.core.embed import EmbedResult, embed_steps, read_signal
+    from explorer.ui.thumbnails import observed_png, thumbnail_png
+
+    observed = read_signal(pipeline, path)
+    for value in embed_steps(pipeline, observed, steps):
+        if isinstance(value, EmbedResult):
+            value = (value, observed_png(pipeline, observed), thumbnail_png(pipeline, value.latent, observed.part))
+        yield value
+
+
+class Embedding(QObject):
+    embedded = Signal(str, object, bytes, bytes)
+    """The file's name, its ``EmbedResult``, the file as a picture and its reconstruction (PNG)."""
+    failed = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, tasks, parent=None) -> None:
+        super().__init__(parent)
+        self.tasks = tasks
+        self.runner = TaskRunner(self)
+        self.runner.progress.connect(self._on_progress)
+        self.runner.failed.connect(lambda m: (self.tasks.finish("embed"), self.failed.emit(f"embedding failed: {m}")))
+        self.name = ""
+
+    def start(self, pipeline, path, steps: int = 300) -> None:
+        self.name = Path(path).name
+        self.tasks.start("embed", f"embedding {self.name}", self.cancel).set_progress(0, steps)
+        self.runner.start(_embed_job, pipeline, path, steps)
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self.tasks.finish("embed")
+        self.status.emit("embedding cancelled")
+
+    def _on_progress(self, value) -> None:
+        if not isinstance(value, tuple):
+            task = self.tasks.get("embed")
+            if task is not None:
+                task.set_progress(value.step, value.steps)
+            return
+        self.tasks.finish("embed")
+        self.embedded.emit(self.name, *value)
