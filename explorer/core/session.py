@@ -249,15 +249,19 @@ class Session:
             return  # built for a checkpoint that is no longer open
         self.k, self.graph = graph.k, graph
 
-    def set_method(self, method: str, compare: bool = False) -> None:
+    def set_method(self, method: str, compare: bool = False, remake: bool = True) -> None:
         """How the next drag makes its path ("lerp" or "geodesic"); ``compare``: the other method's path
-        is drawn too. The path on the map, if any, is made again the new way."""
+        is drawn too. With ``remake``, the path on the map, if any, is made again the new way."""
         if method not in ("lerp", "geodesic"):
             raise ValueError(f"unknown path method {method!r}")
         self.method, self.compare = method, bool(compare)
-        entry = next((e for m, e in self.paths.items() if m != "walk"), None)
-        if entry is not None:
+        entry = self.dragged()
+        if remake and entry is not None:
             self.drag(entry.a, entry.b)
+
+    def dragged(self) -> PathEntry | None:
+        """The path a drag made that is on the map (not a walk), if any."""
+        return next((e for m, e in self.paths.items() if m != "walk"), None)
 
     # --- interaction ------------------------------------------------------------------------------
     def select(self, index: int) -> None:
@@ -278,16 +282,37 @@ class Session:
     def make_path(self, a: int, b: int, methods: tuple[str, ...] | None = None) -> None:
         """Paths from item a to item b (training items or extra points) with each method (the current
         method by default); the first is current."""
-        methods = methods or (self.method,)
-        self.paths = {}
-        for m in methods:
-            graph = self.ensure_graph() if m == "geodesic" else None
-            path = make_path(m, self.latents, self.end(a), self.end(b), self.frames, graph)
-            if path.note:
-                self.message.emit(path.note)
-            self.paths[m] = PathEntry(path, place(self.projection, self.latents, path.latents), a, b,
-                                      off=self._off(path.latents))
-        self.current = methods[0]
+        if "geodesic" in (methods or (self.method,)):
+            self.ensure_graph()
+        self.show_paths(self.plan_paths(a, b, methods))
+
+    def drag_methods(self) -> tuple[str, ...]:
+        """The methods a drag makes paths with: the session's, then the other one when comparing."""
+        return (self.method, *[m for m in ("lerp", "geodesic") if m != self.method and self.compare])
+
+    def plan_paths(self, a: int, b: int, methods: tuple[str, ...] | None = None, frames: int | None = None,
+                   graph: LatentGraph | None = None) -> dict[str, PathEntry]:
+        """The paths of ``make_path``, made without changing the session (tens of milliseconds on a large
+        map: the app makes them in a worker, then ``show_paths``). A geodesic without the session's graph
+        builds one for itself."""
+        entries = {}
+        ends = (self.end(a), self.end(b))
+        graph = graph or self.graph
+        for m in methods or (self.method,):
+            if m == "geodesic" and graph is None:
+                graph = knn_graph(self.latents, self.k)
+            path = make_path(m, self.latents, *ends, frames or self.frames, graph if m == "geodesic" else None)
+            entries[m] = PathEntry(path, np.zeros((0, 2)), a, b, off=self._off(path.latents))
+        return entries
+
+    def show_paths(self, entries: dict[str, PathEntry]) -> None:
+        """Make paths from ``plan_paths`` the ones on the map, placed on the map shown now; the first is current."""
+        for entry in entries.values():
+            entry.xy = place(self.projection, self.latents, entry.path.latents)
+            if entry.path.note:
+                self.message.emit(entry.path.note)
+        self.paths = entries
+        self.current = next(iter(entries))
         self.playhead = 0.0
         self.paths_changed.emit()
         self.playhead_changed.emit(0.0)
@@ -296,12 +321,10 @@ class Session:
         """What a drag from item ``a`` to item ``b`` on the map does: the path with ``method`` (the
         session's by default) becomes current; with ``compare`` (the session's by default), the other
         method's path is drawn too."""
-        method = method or self.method
-        compare = self.compare if compare is None else compare
-        self.method, self.compare = method, compare
-        other = [m for m in ("lerp", "geodesic") if m != method] if compare else []
-        self.make_path(a, b, (method, *other))
-        return self.paths[method]
+        self.method = method or self.method
+        self.compare = self.compare if compare is None else compare
+        self.make_path(a, b, self.drag_methods())
+        return self.paths[self.method]
 
     def frames_signal(self, part: str | None = None):
         """The current path decoded: what a person sees or hears frame by frame (``DecodePipeline.signal``)."""
@@ -472,13 +495,29 @@ class Session:
 
     def restore_path(self, saved: dict) -> None:
         """Make a saved path current again, exactly as it was."""
+        self.show_restored(*self.plan_restore(saved))
+
+    def plan_restore(self, saved: dict) -> tuple[dict[str, PathEntry], LatentGraph | None]:
+        """A saved path made again, without changing the session (the app does it in a worker), with the
+        graph of its own k where that is not the session's; ``show_restored`` shows it."""
         if saved["method"] == "walk":
-            self.walk(int(saved["a"]), int(saved["steps"]), int(saved["seed"]))
+            return {"walk": self.make_walk(int(saved["a"]), int(saved["steps"]), int(saved["seed"]))}, None
+        k = int(saved.get("k", self.k))
+        graph = None
+        if saved["method"] == "geodesic":
+            graph = self.graph if k == self.k and self.graph is not None else knn_graph(self.latents, k)
+        entries = self.plan_paths(int(saved["a"]), int(saved["b"]), (saved["method"],),
+                                  frames=int(saved.get("frames", self.frames)), graph=graph)
+        return entries, graph if k != self.k else None
+
+    def show_restored(self, entries: dict[str, PathEntry], graph: LatentGraph | None = None) -> None:
+        if "walk" in entries:
+            self.show_walk(entries["walk"])
             return
-        self.frames = int(saved.get("frames", self.frames))
-        if saved.get("k", self.k) != self.k:
-            self.ensure_graph(int(saved["k"]))
-        self.make_path(int(saved["a"]), int(saved["b"]), (saved["method"],))
+        if graph is not None:
+            self.set_graph(graph)
+        self.frames = len(next(iter(entries.values())).path.latents)
+        self.show_paths(entries)
 
     def _marks(self, kind: str) -> list[dict]:
         if kind not in ("bookmark", "path"):

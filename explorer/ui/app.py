@@ -58,11 +58,15 @@ def run(argv: list[str]) -> int:
         if not ok or window.preview is None:
             QTimer.singleShot(300, shoot)
             return
-        window.preview_ready.connect(lambda: QTimer.singleShot(300, shoot))
-        window.panel.failed.connect(lambda message: QTimer.singleShot(300, shoot))  # the banner says why
-        # as a user would: drag from the first item to the last, scrub to the middle
+        def drawn() -> None:  # scrub to the middle; its preview is the picture
+            window.preview_ready.connect(lambda: QTimer.singleShot(300, shoot))
+            window.panel.failed.connect(lambda message: QTimer.singleShot(300, shoot))  # the banner says why
+            window.timeline.set_position(0.5)
+
+        # as a user would: drag from the first item to the last
+        window.path_ready.connect(drawn)
+        window.pather.failed.connect(lambda message: QTimer.singleShot(300, shoot))
         window._on_path_requested(0, window.ws.ckpt.n_items - 1)
-        window.timeline.set_position(0.5)
 
     window.opened.connect(opened)
     window.open_checkpoint(path)

@@ -47,6 +47,8 @@ class MainWindow(QMainWindow):
     preview_ready = Signal()
     """Emitted whenever the preview shows a freshly decoded fine signal."""
     map_ready = Signal()
+    path_ready = Signal()
+    """A path a drag asked for is drawn (its preview decode follows)."""
     embed_ready = Signal(dict)
     decoder_ready = Signal()
     """Emitted when the background compilation of the decoder has ended (compiled, or failed and uncompiled)."""
@@ -96,6 +98,8 @@ class MainWindow(QMainWindow):
         self.embedding = Embedding(self.tasks, self)
         self.compiler = TaskRunner(self)
         self.walker = TaskRunner(self)
+        self.pather = TaskRunner(self)
+        self.restorer = TaskRunner(self)
         self.compile_in_background = True
         """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.colour_by = QComboBox()
@@ -167,6 +171,10 @@ class MainWindow(QMainWindow):
         self.embedding.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.compiler.finished.connect(self._on_warmed_up)
         self.walker.finished.connect(self._on_walked)
+        self.pather.finished.connect(self._on_paths)
+        self.pather.failed.connect(lambda m: self._show_error(f"the path failed: {m}"))
+        self.restorer.finished.connect(self._on_restored)
+        self.restorer.failed.connect(lambda m: self._show_error(f"the saved path failed: {m}"))
         self.walker.failed.connect(lambda m: (self.tasks.finish("walk"), self._show_error(f"the walk failed: {m}")))
         self.compiler.failed.connect(lambda m: self._show_error(f"compiling the decoder failed: {m}"))
         self.colour_by.activated.connect(lambda i: self.ws.set_colour_by("" if i == 0 else self.colour_by.itemText(i)))
@@ -501,11 +509,10 @@ class MainWindow(QMainWindow):
 
     def set_method(self, method: str) -> None:
         """Lerp, geodesic or "both" (compare) for the next drag; the path on the map is made again."""
-        had = any(m != "walk" for m in self.ws.paths)
-        self.ws.set_method("lerp" if method == "both" else method, compare=method == "both")
-        if had:
-            self.timeline.frames = self.ws.frames
-            self.timeline.set_position(0.0)
+        self.ws.set_method("lerp" if method == "both" else method, compare=method == "both", remake=False)
+        entry = self.ws.dragged()
+        if entry is not None:
+            self._on_path_requested(entry.a, entry.b)
 
     # --- interaction ------------------------------------------------------------------------------------
     def _show_nearest(self, index: int) -> None:
@@ -521,9 +528,17 @@ class MainWindow(QMainWindow):
             self.panel.request()
 
     def _on_path_requested(self, a: int, b: int) -> None:
-        self.ws.drag(a, b)
+        """A drag from item a to item b: the path (both, when comparing) is made in a worker, then drawn."""
+        self._path_for = self.ws.ckpt
+        self.pather.start(self.ws.plan_paths, a, b, self.ws.drag_methods())
+
+    def _on_paths(self, entries) -> None:
+        if self._path_for is not self.ws.ckpt:  # made for a checkpoint that is no longer open
+            return
+        self.ws.show_paths(entries)
         self.timeline.frames = self.ws.frames
         self.timeline.set_position(0.0)
+        self.path_ready.emit()
 
     # --- walks, bookmarks, saved paths -------------------------------------------------------------
     def generate(self) -> None:
@@ -572,7 +587,17 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("no path to save: drag from one point to another first", 5000)
 
     def restore_path(self, saved: dict) -> None:
-        self.ws.restore_path(saved)
+        """A saved path (double-click): made again in a worker, exactly as it was, then drawn."""
+        self._restore_for = self.ws.ckpt
+        self.restorer.start(self.ws.plan_restore, saved)
+
+    def _on_restored(self, planned) -> None:
+        if self._restore_for is not self.ws.ckpt:
+            return
+        self.ws.show_restored(*planned)
+        self.timeline.frames = len(self.ws.paths[self.ws.current].path.latents)
+        self.timeline.set_position(0.0)
+        self.path_ready.emit()
 
     def open_export(self):
         """File ▸ Export: the current path or walk (drag one first)."""
@@ -619,7 +644,7 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        runners = (self.opener, self.walker, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
+        runners = (self.opener, self.walker, self.pather, self.restorer, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
                    self.sound.sounder)
         for runner in (*runners, self.compiler):
             runner.cancel()

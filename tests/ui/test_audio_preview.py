@@ -48,8 +48,9 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
     assert len(xs) == 16000 and abs(xs[-1] - 1.0) < 1e-3  # one second
     assert p.spec_image.image.shape == (257, 126)
     first = p.wave.copy()
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+    with qtbot.waitSignal(w.path_ready, timeout=60_000):
         w._on_path_requested(0, w.ws.ckpt.n_items - 1)
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
         w.timeline.set_position(1.0)
     assert not np.allclose(p.wave, first)
     # the export dialog of a sound checkpoint offers sound: .wav, crossfades, no picture size
@@ -66,7 +67,7 @@ def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoin
     # no sound device in this process: PortAudio opened here on a machine without a sound card blocks
     # later tests; the device path is tested in a subprocess with ALSA writing to a file (below)
     w.sound.audio_out.unavailable = "no audio output (this test)"
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+    with qtbot.waitSignals([w.path_ready, w.preview_ready], order="strict", timeout=60_000):
         w._on_path_requested(0, w.ws.ckpt.n_items - 1)
     w.timeline.fps.setValue(16)
     with qtbot.waitSignal(w.sound.sounder.finished, timeout=120_000):

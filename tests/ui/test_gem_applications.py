@@ -76,7 +76,8 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     far = int(np.argmax(np.linalg.norm(window.map.xy - window.map.all_xy[n], axis=1)))
     for mode in ("lerp", "geodesic"):
         window.set_method(mode)
-        drag(window.map, n, far)
+        with qtbot.waitSignal(window.path_ready, timeout=60_000):  # made in a worker
+            drag(window.map, n, far)
         path = window.ws.paths[mode].path
         assert np.allclose(path.latents[0], entry["latent"]) and np.allclose(path.latents[-1], window.ws.latents[far])
     assert "mine.png →" in window.panel.quality.text()
@@ -114,7 +115,8 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     assert np.allclose(w2.ws.extra[0]["latent"], entry["latent"])
     assert len(w2.map._embedded.data) == 1
     saved = w2.side.entries("path")[-1]
-    w2.restore_path(saved)
+    with qtbot.waitSignal(w2.path_ready, timeout=60_000):  # made again in a worker
+        w2.restore_path(saved)
     assert np.allclose(w2.ws.paths["geodesic"].path.latents[0], entry["latent"])
     # removing the point removes the path that ends at it, and the bookmark (kept by latent) stays
     w2.remove_extra(0)
@@ -172,7 +174,8 @@ def test_painting_a_mask_and_completing_an_image_k_ways(window, qtbot):
     assert len(window.ws.extra) == n_before + 1 and window.ws.extra[-1]["kind"] == "completion"
     assert not dialog.cards[0].add.isEnabled()
     star = window.ws.n_items + n_before
-    drag(window.map, star, 0)  # a kept completion is a path end too
+    with qtbot.waitSignal(window.path_ready, timeout=60_000):
+        drag(window.map, star, 0)  # a kept completion is a path end too
     assert np.allclose(window.ws.paths["lerp"].path.latents[0], results[0]["latent"])
 
     dialog.preset.setCurrentText("paint with the mouse")

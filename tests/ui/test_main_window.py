@@ -69,8 +69,8 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     (window.lerp_action if mode == "lerp" else window.geo_action).trigger()
     a, b = far_apart(window)
     before = window.preview.pixels.copy()
-    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
-        drag(window.map, a, b)
+    with qtbot.waitSignals([window.path_ready, window.preview_ready], order="strict", timeout=60_000):
+        drag(window.map, a, b)  # the path is made in a worker, then drawn and decoded
     entry = window.ws.paths[mode]
     assert (entry.a, entry.b) == (a, b) and entry.path.method == mode
     assert len(window.map._paths[mode].xData) == window.ws.frames  # drawn through every frame
@@ -322,7 +322,8 @@ def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(win
     assert len(marks) == 2 and marks[0]["index"] == 7 and len(marks[1]["latent"]) == again.ws.latents.shape[1]
     paths = again.side.entries("path")
     assert len(paths) == 1 and (paths[0]["a"], paths[0]["b"], paths[0]["method"]) == (a, b, "geodesic")
-    again.restore_path(paths[0])
+    with qtbot.waitSignal(again.path_ready, timeout=60_000):  # made again in a worker
+        again.restore_path(paths[0])
     assert np.allclose(again.ws.paths["geodesic"].path.latents, geodesic)  # the same path exactly
     with qtbot.waitSignal(again.preview_ready, timeout=60_000):
         again.go_to_bookmark(marks[1])
