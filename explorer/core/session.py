@@ -104,6 +104,8 @@ class Session:
         self.pipeline: DecodePipeline | None = None
         self.latents: np.ndarray | None = None
         self.projection: Projection | None = None
+        self.pca_map: Projection | None = None
+        """The PCA map, made once when the checkpoint was read (a second's work on a large map)."""
         self.graph: LatentGraph | None = None
         self.k = 10
         self.selected = -1
@@ -151,7 +153,7 @@ class Session:
         open one. Quick: the app reads in a worker and adopts on its GUI thread."""
         self.path, self.ckpt, self.pipeline = opened.path, opened.ckpt, opened.pipeline
         self.latents = opened.ckpt.latents.numpy()
-        self.projection = opened.projection
+        self.projection = self.pca_map = opened.projection
         self.graph = opened.graph if opened.graph is not None and opened.graph.k == self.k else None
         self._spacing = opened.spacing
         self.selected, self.paths, self.current, self.playhead = 0, {}, "", 0.0  # the preview shows item 0

@@ -10,13 +10,10 @@ from explorer.errors import ExplorerError
 from explorer.ui.workers import TaskRunner
 
 
-def _tsne_job(latents, params, paused=None):
-    """Yields partial maps; the last value is the finished ``Projection``."""
-    from explorer.core.projection import pca
-
-    # from the PCA layout, in its frame: the map holds still while the points move to their places
-    yield from tsne_steps_in_process(latents, heartbeat=0.2, paused=paused, init=pca(latents).xy,
-                                     **params)  # None: still working
+def _tsne_job(latents, params, paused, init):
+    """Yields partial maps; the last value is the finished ``Projection``. From the PCA layout ``init``, in
+    its frame: the map holds still while the points move to their places."""
+    yield from tsne_steps_in_process(latents, heartbeat=0.2, paused=paused, init=init, **params)  # None: still working
 
 
 def _graph_job(latents, k):
@@ -62,9 +59,7 @@ class MapTasks(QObject):
             return
         if method == "pca":
             self.stop_tsne()
-            from explorer.core.projection import pca
-
-            ws.set_projection(pca(ws.latents), same_frame=True)  # t-SNE maps are drawn in its frame
+            ws.set_projection(ws.pca_map, same_frame=True)  # t-SNE maps are drawn in its frame
             return
         cached = load_cached(ws.latents, "tsne", ws.tsne_params)
         if cached is not None:
@@ -77,7 +72,7 @@ class MapTasks(QObject):
         self._paused = tsne_pause_event()
         self.tasks.start("tsne", "t-SNE", self.cancel_tsne, self.pause_tsne,
                          "Hold t-SNE where it is (the map stays usable), and go on later")
-        self.tsne.start(_tsne_job, ws.latents, dict(ws.tsne_params), self._paused)
+        self.tsne.start(_tsne_job, ws.latents, dict(ws.tsne_params), self._paused, ws.pca_map.xy)
 
     def stop_tsne(self) -> None:
         self.tsne.cancel()
