@@ -168,8 +168,19 @@ class Session:
 
     def set_decoder(self, precision: str, compile: str) -> DecodePipeline:
         """Decode the open checkpoint in another precision or compile mode from now on."""
-        self.pipeline = DecodePipeline(self.ckpt, precision=precision, compile=compile)
-        return self.pipeline
+        return self.use_decoder(self.make_decoder(precision, compile))
+
+    def use_decoder(self, pipeline: DecodePipeline) -> DecodePipeline:
+        """Decode with ``pipeline`` (one of ``make_decoder``) from now on."""
+        if pipeline.ckpt is not self.ckpt:
+            raise ValueError("this decoder belongs to another checkpoint")
+        self.pipeline = pipeline
+        return pipeline
+
+    def make_decoder(self, precision: str, compile: str) -> DecodePipeline:
+        """A decoder of the open checkpoint, built without changing the session (tens of milliseconds:
+        the app builds it in a worker, then sets ``pipeline``)."""
+        return DecodePipeline(self.ckpt, precision=precision, compile=compile)
 
     @property
     def spacing(self) -> float:

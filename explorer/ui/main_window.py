@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
         self.walker = TaskRunner(self)
         self.pather = TaskRunner(self)
         self.restorer = TaskRunner(self)
+        self.rebuilder = TaskRunner(self)
+        """Builds the decoder again when its precision or compile mode changes."""
         self.compile_in_background = True
         """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.colour_by = QComboBox()
@@ -174,6 +176,8 @@ class MainWindow(QMainWindow):
         self.pather.finished.connect(self._on_paths)
         self.pather.failed.connect(lambda m: self._show_error(f"the path failed: {m}"))
         self.restorer.finished.connect(self._on_restored)
+        self.rebuilder.finished.connect(self._on_decoder)
+        self.rebuilder.failed.connect(self._show_error)
         self.restorer.failed.connect(lambda m: self._show_error(f"the saved path failed: {m}"))
         self.walker.failed.connect(lambda m: (self.tasks.finish("walk"), self._show_error(f"the walk failed: {m}")))
         self.compiler.failed.connect(lambda m: self._show_error(f"compiling the decoder failed: {m}"))
@@ -243,11 +247,14 @@ class MainWindow(QMainWindow):
             return
         self.panel.decoder.cancel()
         self.compiler.cancel()
-        try:
-            pipeline = self.ws.set_decoder(self.decoder_precision(), self.decoder_compile())
-        except ExplorerError as e:
-            self._show_error(str(e))
+        self._decoder_for = self.ws.ckpt
+        self.rebuilder.start(self.ws.make_decoder, self.decoder_precision(), self.decoder_compile())
+
+    def _on_decoder(self, pipeline) -> None:
+        """The decoder in its new precision or compile mode is built: it decodes from now on."""
+        if self._decoder_for is not self.ws.ckpt:
             return
+        self.ws.use_decoder(pipeline)
         self._start_warm_up(pipeline)
         self.statusBar().showMessage(f"decoding in {pipeline.precision}", 5000)
         self.panel.request()
@@ -644,7 +651,7 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        runners = (self.opener, self.walker, self.pather, self.restorer, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
+        runners = (self.opener, self.walker, self.pather, self.restorer, self.rebuilder, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
                    self.sound.sounder)
         for runner in (*runners, self.compiler):
             runner.cancel()
