@@ -310,7 +310,7 @@ class Session:
         builds one for itself."""
         entries = {}
         ends = (self.end(a), self.end(b))
-        graph = graph or self.graph
+        graph = graph if graph is not None else self.graph
         for m in methods or (self.method,):
             if m == "geodesic" and graph is None:
                 graph = knn_graph(self.latents, self.k)
@@ -369,12 +369,7 @@ class Session:
 
     def show_walk(self, entry: PathEntry) -> None:
         """Make a walk from ``make_walk`` the current path, placed on the map shown now."""
-        entry.xy = place(self.projection, self.latents, entry.path.latents)
-        self.paths = {"walk": entry}
-        self.current = "walk"
-        self.playhead = 0.0
-        self.paths_changed.emit()
-        self.playhead_changed.emit(0.0)
+        self.show_paths({"walk": entry})
 
     def switch_path(self) -> str:
         """With several paths drawn (compare both), make the next one current: the playhead stays

@@ -247,13 +247,10 @@ class MainWindow(QMainWindow):
             return
         self.panel.decoder.cancel()
         self.compiler.cancel()
-        self._decoder_for = self.ws.ckpt
         self.rebuilder.start(self.ws.make_decoder, self.decoder_precision(), self.decoder_compile())
 
     def _on_decoder(self, pipeline) -> None:
         """The decoder in its new precision or compile mode is built: it decodes from now on."""
-        if self._decoder_for is not self.ws.ckpt:
-            return
         self.ws.use_decoder(pipeline)
         self._start_warm_up(pipeline)
         self.statusBar().showMessage(f"decoding in {pipeline.precision}", 5000)
@@ -307,6 +304,13 @@ class MainWindow(QMainWindow):
         path = opened.path
         self.map_tasks.stop_tsne()
         self.compiler.cancel()
+        # what was being made for the checkpoint that was open is dropped (a cancelled task's result never arrives)
+        for runner in (self.walker, self.pather, self.restorer, self.rebuilder, self.map_tasks.grapher):
+            runner.cancel()
+        for task in ("walk", "graph"):
+            self.tasks.finish(task)
+        if self.embedding.runner.busy:
+            self.embedding.cancel()
         self._close_complete_dialog()  # its results belong to the checkpoint that was open
         self._restoring = True  # until its saved state is back, nothing of the new checkpoint is saved
         try:
@@ -536,14 +540,15 @@ class MainWindow(QMainWindow):
 
     def _on_path_requested(self, a: int, b: int) -> None:
         """A drag from item a to item b: the path (both, when comparing) is made in a worker, then drawn."""
-        self._path_for = self.ws.ckpt
         self.pather.start(self.ws.plan_paths, a, b, self.ws.drag_methods())
 
     def _on_paths(self, entries) -> None:
-        if self._path_for is not self.ws.ckpt:  # made for a checkpoint that is no longer open
-            return
         self.ws.show_paths(entries)
-        self.timeline.frames = self.ws.frames
+        self._path_shown()
+
+    def _path_shown(self) -> None:
+        """A path made in a worker (a drag, a walk, a saved path) is on the map: the timeline runs along it from its start."""
+        self.timeline.frames = len(self.ws.paths[self.ws.current].path.latents)
         self.timeline.set_position(0.0)
         self.path_ready.emit()
 
@@ -564,15 +569,11 @@ class MainWindow(QMainWindow):
             start = self.ws.selected if self.ws.selected >= 0 else 0
         self.tasks.start("walk", "LLE walk", lambda: (self.walker.cancel(), self.tasks.finish("walk")))
         self.walker.start(self.ws.make_walk, start, 32, self.ws.next_walk_seed())
-        self._walk_for = self.ws.ckpt
 
     def _on_walked(self, entry) -> None:
         self.tasks.finish("walk")
-        if self._walk_for is not self.ws.ckpt:  # made for a checkpoint that is no longer open
-            return
         self.ws.show_walk(entry)
-        self.timeline.frames = len(entry.path.latents)
-        self.timeline.set_position(0.0)
+        self._path_shown()
         self.statusBar().showMessage(f"LLE walk of {len(entry.path.latents) - 1} steps from "
                                      f"{self.ws.item_name(entry.a)} (seed {entry.seed})", 5000)
 
@@ -595,16 +596,11 @@ class MainWindow(QMainWindow):
 
     def restore_path(self, saved: dict) -> None:
         """A saved path (double-click): made again in a worker, exactly as it was, then drawn."""
-        self._restore_for = self.ws.ckpt
         self.restorer.start(self.ws.plan_restore, saved)
 
     def _on_restored(self, planned) -> None:
-        if self._restore_for is not self.ws.ckpt:
-            return
         self.ws.show_restored(*planned)
-        self.timeline.frames = len(self.ws.paths[self.ws.current].path.latents)
-        self.timeline.set_position(0.0)
-        self.path_ready.emit()
+        self._path_shown()
 
     def open_export(self):
         """File ▸ Export: the current path or walk (drag one first)."""
