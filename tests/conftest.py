@@ -96,3 +96,19 @@ def open_in(qtbot, w, path, timeout: int = 120_000) -> bool:
     with qtbot.waitSignal(w.opened, timeout=timeout) as blocker:
         w.open_checkpoint(path)
     return blocker.args[0]
+
+
+@pytest.fixture(scope="session")
+def deepsdf_trained():
+    """DeepSDF's decoder and codes, trained as DeepSDF trains them on six shapes (``deepsdf_reference``)."""
+    import deepsdf_reference
+
+    return deepsdf_reference.train()
+
+
+@pytest.fixture(scope="session")
+def deepsdf_experiment(tmp_path_factory, deepsdf_trained) -> Path:
+    """A DeepSDF experiment folder in DeepSDF's layout, its split named relative to the folder above ``examples``."""
+    import deepsdf_reference
+
+    return deepsdf_reference.write(tmp_path_factory.mktemp("deepsdf"), *deepsdf_trained)

@@ -12,7 +12,9 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "hallucinate", "data")
+COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "hallucinate", "data", "import")
+MODULES = {"import": "import_model"}
+"""A command whose module is named otherwise (``import`` is a Python keyword)."""
 SUBCOMMANDS = COMMANDS + ("walk",)
 
 
@@ -39,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"latent-explorer {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        import_module(f"explorer.cli.{name}").add_parser(sub)
+        import_module(f"explorer.cli.{MODULES.get(name, name)}").add_parser(sub)
     return p
 
 

@@ -44,17 +44,20 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         print(f"  {'modality' if key is None else ckpt.modality['name'] + ' part ' + key}: {info_['name']} {res}, "
               f"{info_.get('channels', '?')} channel(s)" + (f", {target} field" if target else ""))
     for key, c in (mc.parts.items() if parts else [(None, mc)]):
-        print(f"  {'model' if key is None else key + ' field'}: {c.kind} field, {c.layers} x {c.hidden} "
-              f"{c.activation if c.kind == 'hyper' else 'sine'}")
+        print(f"  {'model' if key is None else key + ' field'}: {c.summary()}")
     print(f"  latent dim {mc.latent_dim}, {n_params / 1e6:.2f} M parameters")
-    print(f"  latents: {ckpt.n_items} training items; data {ckpt.data.get('spec', '?')} "
-          f"({ckpt.data.get('n_test', 0)} held out)")
+    print(f"  latents: {ckpt.n_items} training items; "
+          + (f"data {ckpt.data['spec']} ({ckpt.data.get('n_test', 0)} held out)" if ckpt.data.get("spec")
+             else "no training data recorded"))
     for k, v in info["labels"].items():
         print(f"  label {k}: {v}")
     t = ckpt.train
     how = f" ({t['precision']}{', compiled' if t.get('compiled') else ''})" if t.get("precision") else ""
-    print(f"  trained: {t.get('step', '?')} steps in {t.get('seconds', '?')} s on {t.get('device', '?')}{how}"
-          + ("" if t.get("finished", True) else " (unfinished: continue with --resume)"))
+    if t.get("imported"):
+        print(f"  imported from a {t['imported']} experiment: {t.get('experiment', '?')}, epoch {t.get('epoch', '?')}")
+    else:
+        print(f"  trained: {t.get('step', '?')} steps in {t.get('seconds', '?')} s on {t.get('device', '?')}{how}"
+              + ("" if t.get("finished", True) else " (unfinished: continue with --resume)"))
     if t.get("command"):
         print(f"  command: {t['command']}")
     if ckpt.metrics:

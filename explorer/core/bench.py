@@ -82,7 +82,47 @@ def decode_benches(repeats: int) -> list[BenchResult]:
         out.append(BenchResult("mesh preview 32^3", ms, repeats, BUDGETS_MS["mesh preview 32^3"], "decode + marching cubes"))
         ms = timed(lambda: p.mesh(_fresh(p.ckpt), 64), max(1, repeats // 2))
         out.append(BenchResult("mesh refined 64^3", ms, max(1, repeats // 2), BUDGETS_MS["mesh refined 64^3"],
-                               "narrow band above 32^3"))
+                               f"{p.sdf_base[None]}^3 in {p.bulk_precision[None]}, then narrow bands in {p.part_precision[None]}"))
+    return out
+
+
+def deepsdf_benches(repeats: int, n: int = 10_000) -> list[BenchResult]:
+    """A DeepSDF-sized model (latent 256, 8 x 512, the input again at layer 4) with ``n`` latents, written in
+    DeepSDF's layout: importing it, opening the checkpoint (read, decoder, PCA map, k-NN graph), and its
+    live meshes. Its weights are a geometric initialisation, so each latent decodes to a surface."""
+    import tempfile
+    from pathlib import Path
+
+    from explorer.core.deepsdf_import import import_deepsdf
+    from explorer.core.deepsdf_layout import sphere_field, write_experiment
+    from explorer.core.session import read_checkpoint
+    from explorer.models import DeepSDFConfig
+    from explorer.models.checkpoint import save_checkpoint
+
+    config = DeepSDFConfig(latent_dim=256, dims=[512] * 8, latent_in=[4])
+    field = sphere_field(config)
+    latents = torch.randn(n, 256, generator=torch.Generator().manual_seed(0)) * 0.3
+    items = [("ShapeNetV2", "03001627", f"{i:06d}") for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        exp = write_experiment(Path(tmp, "chairs"), config, field.state_dict(), latents, items,
+                               Path(tmp, "splits", "train.json"), "splits/train.json")
+        ckpt = Path(tmp, "chairs.safetensors")
+        t = time.perf_counter()
+        save_checkpoint(import_deepsdf(exp, split=Path(tmp, "splits", "train.json")).checkpoint, ckpt)
+        imported = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        opened = read_checkpoint(ckpt)
+        opening = (time.perf_counter() - t) * 1000
+    p = opened.pipeline
+    label = f"DeepSDF {n} latents, 256-d, 8 x 512"
+    out = [BenchResult(f"import ({label})", imported, 1, None, "specs, .pth weights and codes to a checkpoint"),
+           BenchResult(f"open ({label})", opening, 1, None, "read, decoder, PCA map, k-NN graph")]
+    ms = timed(lambda: p.mesh(_fresh(p.ckpt), 32), repeats)
+    out.append(BenchResult(f"mesh preview 32^3 ({label})", ms, repeats, BUDGETS_MS["mesh preview 32^3"],
+                           "decode + marching cubes"))
+    ms = timed(lambda: p.mesh(_fresh(p.ckpt), 64), max(1, repeats // 2))
+    out.append(BenchResult(f"mesh refined 64^3 ({label})", ms, max(1, repeats // 2), BUDGETS_MS["mesh refined 64^3"],
+                           f"{p.sdf_base[None]}^3 in {p.bulk_precision[None]}, then narrow bands in {p.part_precision[None]}"))
     return out
 
 
@@ -184,6 +224,7 @@ def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambd
 
     steps = [matmuls, lambda: precision_decode_benches(repeats, quick, rates),
              lambda: train_step_benches(3 if quick else 20, quick, device), lambda: decode_benches(repeats),
+             lambda: deepsdf_benches(repeats, n=2000 if quick else 10_000),
              lambda: graph_benches(repeats, n=2000 if quick else 20_000),
              lambda: tsne_benches((1000,) if quick else (5000, 20_000), iterations=100 if quick else 750)]
     for step in steps:

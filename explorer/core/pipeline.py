@@ -55,6 +55,14 @@ class DecodePipeline:
         """fp32 or bf16 (``models.precision``): what the fields compute in where the modality allows."""
         self.part_precision = part_precisions(self.plug, precision, self.device)
         """What each part decodes (and is fitted) in (``modalities.part_precisions``)."""
+        self.bulk_precision = {part: "bf16" if p.is_sdf and precision == "auto" and self.precision == "bf16"
+                               else self.part_precision[part] for part, p in plug_parts(self.plug).items()}
+        """What a distance grid is first decoded in: bfloat16 where it is fast and the precision is ``auto``;
+        the narrow band around the surface is then decoded again in the part's own precision (``sdf_grid``),
+        so the mesh is float32's while most of the grid costs what bfloat16 costs."""
+        self.sdf_base = {part: 16 if ckpt.model_config.point_cost() > 500_000 else 32 for part in plug_parts(self.plug)}
+        """The side of the grid a distance field is decoded on in full; finer grids are refined in a narrow
+        band. 16 for fields that cost more than half a million multiply-adds a point (DeepSDF's 8 x 512)."""
         self.compiled, note = resolve_compile(compile, self.device)
         """Whether the fields are to be compiled; they are once ``warm_up()`` has run (until then, eager)."""
         self.notes = [note] if note else []
@@ -93,9 +101,10 @@ class DecodePipeline:
             with torch.no_grad():
                 for part, f in compiled.items():
                     coords = torch.zeros(7, self.parts[part].in_dim, device=self.device)
-                    with autocast(self.part_precision[part], self.device):
-                        for b in (1, 3):  # torch specialises on a batch of one: both graphs, now
-                            f(torch.zeros(b, d, device=self.device), coords)
+                    for precision in {self.part_precision[part], self.bulk_precision[part]}:
+                        with autocast(precision, self.device):
+                            for b in (1, 3):  # torch specialises on a batch of one: both graphs, now
+                                f(torch.zeros(b, d, device=self.device), coords)
         except Exception as e:  # inductor and the C++ compiler fail in many ways; eager decoding still works
             reason = failure_reason(e)
             self.compiled = False
@@ -107,14 +116,16 @@ class DecodePipeline:
 
     # --- decoding ----------------------------------------------------------------------------------
     def steps(self, latents, resolution: tuple[int, ...] | None = None, part: str | None = None,
-              coords: torch.Tensor | None = None) -> Iterator[DecodeStep]:
-        """Field values of ``latents [B, d]`` at ``resolution`` (or at explicit ``coords [P, k]``), chunk by chunk."""
+              coords: torch.Tensor | None = None, precision: str | None = None) -> Iterator[DecodeStep]:
+        """Field values of ``latents [B, d]`` at ``resolution`` (or at explicit ``coords [P, k]``), chunk by chunk,
+        in ``precision`` (the part's by default)."""
         z = torch.as_tensor(np.asarray(latents, dtype=np.float32)).reshape(-1, self.ckpt.model_config.latent_dim)
         plug = self.parts[part]
+        precision = precision or self.part_precision[part]
         resolution = tuple(resolution or self.resolution(part))
         key = None
         if coords is None:
-            key = _key(z.numpy(), resolution, part, self.part_precision[part])
+            key = _key(z.numpy(), resolution, part, precision)
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
@@ -129,7 +140,7 @@ class DecodePipeline:
         p_chunk = min(coords.shape[0], self.chunk_points)
         total = -(-z.shape[0] // per) * -(-coords.shape[0] // p_chunk)
         outs, done = [], 0
-        with torch.no_grad(), autocast(self.part_precision[part], self.device):
+        with torch.no_grad(), autocast(precision, self.device):
             for i in range(0, z.shape[0], per):
                 zi = z[i : i + per].to(self.device)
                 cols = []
@@ -171,9 +182,9 @@ class DecodePipeline:
                                 "here; its weights may be damaged or overflow")
         return values
 
-    def values(self, latents, resolution=None, part=None, coords=None) -> torch.Tensor:
+    def values(self, latents, resolution=None, part=None, coords=None, precision=None) -> torch.Tensor:
         """``steps`` to the end: field values ``[B, P, C]``."""
-        return run_to_end(self.steps(latents, resolution, part, coords), "decoding").values
+        return run_to_end(self.steps(latents, resolution, part, coords, precision), "decoding").values
 
     def signal(self, latents, resolution=None, part=None):
         """The signal a person sees or hears: images ``[B, H, W, C]``, waveforms ``[B, n]``, or a list of
@@ -216,15 +227,24 @@ class DecodePipeline:
             yield level, self._finite(plug.to_signal(values, res))
 
     # --- shapes --------------------------------------------------------------------------------------
-    def sdf_grid(self, z, resolution: int, coarse: int = 32, part: str | None = None) -> np.ndarray:
-        """``[R, R, R]`` SDF of one latent: the full grid up to ``coarse``; beyond, a narrow-band refinement."""
+    def sdf_grid(self, z, resolution: int, coarse: int | None = None, part: str | None = None) -> np.ndarray:
+        """``[R, R, R]`` SDF of one latent. Up to ``coarse`` (the part's ``sdf_base`` by default) the whole grid
+        is decoded; beyond, the grid of half the side is upsampled and decoded again only in a narrow band
+        of two of its cells around the surface. Bulk values are decoded in ``bulk_precision`` and the band
+        around the surface in the part's precision."""
         z = np.asarray(z, np.float32).reshape(1, -1)
+        coarse = coarse or self.sdf_base[part]
         if resolution <= coarse:
-            return self.values(z, (resolution,), part)[0, :, 0].numpy().reshape((resolution,) * 3)
-        rough = torch.from_numpy(self.sdf_grid(z, coarse, coarse, part))
+            grid = self.values(z, (resolution,), part, precision=self.bulk_precision[part])[0, :, 0].clone()
+            if self.bulk_precision[part] != self.part_precision[part]:
+                band = grid.abs() < max(2 * (2.0 / (resolution - 1)), 0.15)  # wider than the iso slider's +-0.1
+                grid[band] = self.values(z, part=part, coords=self.parts[part].coords((resolution,))[band])[0, :, 0]
+            return grid.numpy().reshape((resolution,) * 3)
+        below = max(coarse, (resolution + 1) // 2)
+        rough = torch.from_numpy(self.sdf_grid(z, below, coarse, part))
         fine = torch.nn.functional.interpolate(rough[None, None], size=(resolution,) * 3, mode="trilinear",
                                                align_corners=True)[0, 0]
-        band = fine.abs() < 2 * (2.0 / (coarse - 1))
+        band = fine.abs() < max(2 * (2.0 / (below - 1)), 0.15)
         pts = self.parts[part].coords((resolution,))[band.reshape(-1)]
         if len(pts):
             exact = self.values(z, part=part, coords=pts)[0, :, 0]

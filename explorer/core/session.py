@@ -40,7 +40,12 @@ class Opened:
 
 def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
     """Everything slow about opening a checkpoint: reading and checking it, building its decoder, its PCA
-    map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker."""
+    map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker. A DeepSDF
+    experiment folder is imported first (once; ``core.deepsdf_import.cached_import``)."""
+    from explorer.core.deepsdf_import import cached_import, is_experiment
+
+    if is_experiment(path):
+        path = cached_import(path)
     ckpt = load_checkpoint(path)
     pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
     latents = ckpt.latents.numpy()

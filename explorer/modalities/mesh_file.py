@@ -6,13 +6,17 @@ from pathlib import Path
 import numpy as np
 
 from explorer.errors import ExplorerError
-from explorer.modalities.sdf import normalize_vertices
+from explorer.modalities.sdf import normalize_into_sphere, normalize_vertices
 
 MESH_SUFFIXES = {".obj", ".ply", ".stl", ".off"}
 
 
-def load_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Vertices normalised into [-0.9, 0.9]^3 and triangle faces of any mesh file trimesh reads."""
+MESH_FITS = ("cube", "sphere")
+
+
+def load_mesh(path: Path, fit: str = "cube") -> tuple[np.ndarray, np.ndarray]:
+    """Vertices normalised into [-0.9, 0.9]^3 (``fit="cube"``, how this project's shape data is made) or into
+    DeepSDF's unit sphere (``"sphere"``), and the triangle faces, of any mesh file trimesh reads."""
     import trimesh
 
     try:
@@ -29,7 +33,7 @@ def load_mesh(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise ExplorerError(f"{path}: face {f} uses vertex {int(faces[f][bad[f]][0])}, but the file has "
                             f"{n} vertices (0 to {n - 1}); fix or remove it")
     try:
-        vertices = normalize_vertices(np.asarray(mesh.vertices))
+        vertices = (normalize_into_sphere if fit == "sphere" else normalize_vertices)(np.asarray(mesh.vertices))
     except ValueError as e:
         raise ExplorerError(f"{path}: {e}") from e
     return vertices, faces

@@ -45,6 +45,17 @@ def normalize_vertices(vertices: np.ndarray, extent: float = 0.9) -> np.ndarray:
     return ((vertices - (lo + hi) / 2) * (2 * extent / scale)).astype(np.float64)
 
 
+def normalize_into_sphere(vertices: np.ndarray, radius: float = 1 / 1.03) -> np.ndarray:
+    """DeepSDF's normalisation: the bounding box's centre at the origin, the farthest vertex at ``radius``
+    (the unit sphere less DeepSDF's 3 % margin)."""
+    lo, hi = vertices.min(0), vertices.max(0)
+    centred = vertices - (lo + hi) / 2
+    far = np.linalg.norm(centred, axis=1).max()
+    if not np.isfinite(far) or far <= 0:
+        raise ValueError("the mesh has no extent")
+    return (centred * (radius / far)).astype(np.float64)
+
+
 def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """Signed distance of ``points [P, 3]`` to a mesh, signs by fast winding numbers (open meshes work)."""
     import point_cloud_utils as pcu

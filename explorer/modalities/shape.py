@@ -10,7 +10,7 @@ from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.modalities.base import Observed, check_suffix
 from explorer.modalities.masks import half_space_mask
-from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
+from explorer.modalities.mesh_file import MESH_FITS, MESH_SUFFIXES, load_mesh
 from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import (
     chamfer_distance,
@@ -45,6 +45,13 @@ class ShapeModality:
     grid a cloud of specks; omega0 5 gave smooth shapes (``checkpoints/furniture.md``). An SDF item has
     thousands of samples, of which a thousand per step cover the surface and the space around it."""
 
+    def __init__(self, mesh_fit: str = "cube") -> None:
+        if mesh_fit not in MESH_FITS:
+            raise ExplorerError(f"shape option mesh_fit is {mesh_fit!r}; it is one of {', '.join(MESH_FITS)}")
+        self.mesh_fit = mesh_fit
+        """How a mesh file read for this model is scaled into its space: ``"cube"`` ([-0.9, 0.9]³, as this
+        project's shape data is made) or ``"sphere"`` (DeepSDF's unit sphere: an imported DeepSDF model)."""
+
     def check_resolution(self, resolution: tuple[int, ...]) -> None:
         if len(resolution) != 1 or not 4 <= resolution[0] <= MAX_GRID:
             raise ExplorerError(f"a shape's resolution is [R], its grid's side, from 4 to {MAX_GRID}; not {list(resolution)}")
@@ -71,7 +78,7 @@ class ShapeModality:
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
         """The mesh's SDF at 2 048 uniform points shared with the training items and 2 048 near its surface;
         ``exact`` gives it anywhere."""
-        v, f = load_mesh(path)
+        v, f = load_mesh(path, self.mesh_fit)
         shared = shared_uniform_points(2048)
         pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0))])
         values = torch.from_numpy(mesh_sdf(pts, v, f)[None, :, None])
@@ -137,7 +144,7 @@ class ShapeModality:
         return torch.mean(torch.abs(pred.clamp(-CLAMP, CLAMP) - target.clamp(-CLAMP, CLAMP)))
 
     def options(self) -> dict:
-        return {}
+        return {} if self.mesh_fit == "cube" else {"mesh_fit": self.mesh_fit}
 
     def prepare(self, dataset):
         """The dataset as field values: already so."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from explorer.models.config import FieldConfig, ModelConfig, MultiFieldConfig, model_config_from_dict
+from explorer.models.config import DeepSDFConfig, FieldConfig, ModelConfig, MultiFieldConfig, model_config_from_dict
+from explorer.models.deepsdf_decoder import DeepSDFField
 from explorer.models.film_siren import FilmSiren
 from explorer.models.hypernetwork import HyperField
 from explorer.models.modulated_siren import ModulatedSiren
 from explorer.models.multi_field import MultiField
 
-_KINDS = {"hyper": HyperField, "modulated": ModulatedSiren, "film": FilmSiren}
+_KINDS = {"hyper": HyperField, "modulated": ModulatedSiren, "film": FilmSiren, "deepsdf": DeepSDFField}
 
 
 def build_model(config: ModelConfig) -> nn.Module:
@@ -32,5 +33,5 @@ def part_field(model: nn.Module, part: str | None) -> nn.Module:
     return model if part is None else model.parts[part]
 
 
-__all__ = ["FieldConfig", "MultiFieldConfig", "ModelConfig", "model_config_from_dict", "HyperField",
+__all__ = ["FieldConfig", "MultiFieldConfig", "DeepSDFConfig", "DeepSDFField", "ModelConfig", "model_config_from_dict", "HyperField",
            "ModulatedSiren", "FilmSiren", "MultiField", "build_model", "parameter_shapes", "part_field"]

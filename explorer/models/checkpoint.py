@@ -104,7 +104,8 @@ def _refuse_pickle(raw: bytes, path: Path) -> None:
     if raw.startswith(b"PK\x03\x04") or (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
         raise ExplorerError(
             f"{path} is a PyTorch/pickle file; latent-explorer only opens safetensors checkpoints "
-            "(pickle can run code when opened) — retrain or convert it with 'latent-explorer train'"
+            "(pickle can run code when opened); a DeepSDF experiment is imported with 'latent-explorer import "
+            "deepsdf', anything else retrained with 'latent-explorer train'"
         )
 
 
@@ -118,6 +119,9 @@ def _read_checkpoint_bytes(path: Path) -> bytes:
     try:
         st = os.stat(path)
         if stat.S_ISDIR(st.st_mode):
+            if (path / "specs.json").is_file() and (path / "ModelParameters").is_dir():
+                raise ExplorerError(f"{path} is a DeepSDF experiment: make a checkpoint of it with "
+                                    f"'latent-explorer import deepsdf {path} --out MODEL.safetensors' (File ▸ Import)")
             raise ExplorerError(f"{path} is a folder, not a checkpoint file")
         if not stat.S_ISREG(st.st_mode):
             raise ExplorerError(f"{path} is not a regular file (a pipe, device or socket), not a checkpoint")

@@ -5,7 +5,7 @@ import dataclasses
 from dataclasses import dataclass, fields
 
 from explorer.errors import ExplorerError
-from explorer.io.typed import need_dict, need_float, need_int, need_str
+from explorer.io.typed import need_dict, need_float, need_int, need_list, need_str
 
 MODEL_KINDS = ("hyper", "modulated", "film")
 ACTIVATIONS = ("sine", "relu_pe")
@@ -57,6 +57,13 @@ class FieldConfig:
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
+    def point_cost(self) -> int:
+        """Multiply-adds per coordinate of the field network (the per-latent work aside)."""
+        return self.in_dim * self.hidden + (self.layers - 1) * self.hidden**2 + self.hidden * self.out_dim
+
+    def summary(self) -> str:
+        return f"{self.kind} field, {self.layers} x {self.hidden} {self.activation if self.kind == 'hyper' else 'sine'}"
+
     @classmethod
     def from_dict(cls, data: dict) -> "FieldConfig":
         need_dict(data, "model config")
@@ -85,6 +92,9 @@ class MultiFieldConfig:
     def latent_dim(self) -> int:
         return next(iter(self.parts.values())).latent_dim
 
+    def point_cost(self) -> int:
+        return max(c.point_cost() for c in self.parts.values())
+
     def to_dict(self) -> dict:
         return {"kind": "multi", "parts": {k: c.to_dict() for k, c in self.parts.items()}}
 
@@ -96,12 +106,75 @@ class MultiFieldConfig:
         return cls({k: FieldConfig.from_dict(v) for k, v in data["parts"].items()})
 
 
-ModelConfig = FieldConfig | MultiFieldConfig
+@dataclass
+class DeepSDFConfig:
+    """DeepSDF's decoder (Park et al. 2019, ``networks/deep_sdf_decoder.py``), imported from a DeepSDF
+    experiment (``io.deepsdf_import``): ReLU layers ``lin0 ... linL`` over ``cat([z, xyz])``, the input
+    concatenated again before each layer in ``latent_in``, xyz before every other hidden layer when
+    ``xyz_in_all``, and a final tanh. Weight norm is folded into plain weights on import; dropout only
+    acts in training."""
+
+    latent_dim: int = 256
+    dims: list[int] = dataclasses.field(default_factory=lambda: [512] * 8)
+    """Widths of the hidden layers (DeepSDF's ``NetworkSpecs.dims``)."""
+    latent_in: list[int] = dataclasses.field(default_factory=lambda: [4])
+    """Layers whose input is concatenated with the network's input ``[z, xyz]``."""
+    xyz_in_all: bool = False
+    use_tanh: bool = False
+    """A tanh after the last layer, before the final tanh that DeepSDF always applies."""
+    layer_norm: list[int] = dataclasses.field(default_factory=list)
+    """Hidden layers followed by a LayerNorm (``bn<i>``): DeepSDF's ``norm_layers`` when trained without weight norm."""
+    kind: str = "deepsdf"
+    in_dim = 3
+    out_dim = 1
+
+    def __post_init__(self) -> None:
+        need_int(self.latent_dim, "model config: latent_dim", *SIZE_BOUNDS["latent_dim"])
+        dims = need_list(self.dims, "model config: dims", 32)
+        if not dims:
+            raise ExplorerError("model config: dims is empty")
+        for d in dims:
+            need_int(d, "model config: dims", 1, 8192)
+        n = len(dims) + 1  # linear layers
+        for name in ("latent_in", "layer_norm"):
+            for i in need_list(getattr(self, name), f"model config: {name}", 32):
+                need_int(i, f"model config: {name}", 1 if name == "latent_in" else 0, n - (1 if name == "latent_in" else 2))
+        for name in ("xyz_in_all", "use_tanh"):
+            if not isinstance(getattr(self, name), bool):
+                raise ExplorerError(f"model config: {name} must be true or false")
+        for i in self.latent_in:
+            if dims[i] - (self.latent_dim + 3) < 1:
+                raise ExplorerError(f"model config: layer {i} concatenates the input, so it must be wider than {self.latent_dim + 3}")
+
+    def to_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "DeepSDFConfig":
+        need_dict(data, "model config")
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise ExplorerError(f"model config has unknown fields {unknown}; was it written by a newer latent-explorer?")
+        return cls(**data)
+
+    def point_cost(self) -> int:
+        """Multiply-adds per coordinate (the latent's share is computed once per latent)."""
+        dims = [3, *self.dims, 1]
+        return sum(dims[i] * dims[i + 1] for i in range(len(dims) - 1)) + sum(self.latent_dim * self.dims[i - 1] for i in self.latent_in)
+
+    def summary(self) -> str:
+        skip = f", input again at layer {', '.join(map(str, self.latent_in))}" if self.latent_in else ""
+        return f"DeepSDF decoder, {len(self.dims)} x {max(self.dims)} ReLU{skip}"
+
+
+ModelConfig = FieldConfig | MultiFieldConfig | DeepSDFConfig
 
 
 def model_config_from_dict(data: dict) -> ModelConfig:
-    """The stored config of a checkpoint: one field, or several sharing the latent."""
+    """The stored config of a checkpoint: one field, several sharing the latent, or an imported DeepSDF decoder."""
     need_dict(data, "model config")
     if data.get("kind") == "multi":
         return MultiFieldConfig.from_dict(data)
+    if data.get("kind") == "deepsdf":
+        return DeepSDFConfig.from_dict(data)
     return FieldConfig.from_dict(data)

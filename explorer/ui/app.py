@@ -10,7 +10,8 @@ SCREENSHOT_TIMEOUT_MS = 120_000
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="latent-explorer", description="Open a checkpoint in the latent explorer.")
-    p.add_argument("checkpoint", nargs="?", help="checkpoint to open (default: the shipped default checkpoint)")
+    p.add_argument("checkpoint", nargs="?", help="checkpoint to open, or a DeepSDF experiment folder (imported "
+                   "once into the cache); default: the shipped default checkpoint")
     p.add_argument("--screenshot", metavar="PNG",
                    help="open, draw a path between the first and the last item, wait until the map and the "
                         "preview are drawn, save a picture of the window, exit")

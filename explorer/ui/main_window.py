@@ -37,6 +37,7 @@ from explorer.ui.settings import Settings
 from explorer.ui.side_panel import SidePanel
 from explorer.ui.task_bar import TaskBar
 from explorer.ui.timeline import Timeline
+from explorer.ui.importer import Importer
 from explorer.ui.workers import TaskRunner
 
 
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.sound = PathSound(self.ws, self.panel, self.timeline, self)
         self.opener = TaskRunner(self)
         self.embedding = Embedding(self.tasks, self)
+        self.importer = Importer(self.tasks, self)
         self.compiler = TaskRunner(self)
         self.walker = TaskRunner(self)
         self.pather = TaskRunner(self)
@@ -170,6 +172,9 @@ class MainWindow(QMainWindow):
         self.opener.failed.connect(self._on_open_failed)
         self.embedding.embedded.connect(self._on_embedded)
         self.embedding.failed.connect(self._show_error)
+        self.importer.failed.connect(self._show_error)
+        self.importer.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        self.importer.imported.connect(self._on_imported)
         self.embedding.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.compiler.finished.connect(self._on_warmed_up)
         self.walker.finished.connect(self._on_walked)
@@ -288,6 +293,14 @@ class MainWindow(QMainWindow):
         self._opening = Path(path)
         self.tasks.start("open", f"opening {self._opening.name}", self._cancel_open)
         self.opener.start(read_checkpoint, path, self.decoder_precision(), self.decoder_compile(), self.ws.k)
+
+    def choose_import(self) -> None:
+        self.importer.choose(self, self.settings.text("last_folder", str(Path.home())))
+
+    def _on_imported(self, path: str, notes: list) -> None:
+        if notes:
+            self.banner.show_message("; ".join(notes))
+        self.open_checkpoint(path)
 
     def _cancel_open(self) -> None:
         self.opener.cancel()
@@ -647,7 +660,7 @@ class MainWindow(QMainWindow):
         """Stop background work before the window goes (also on application quit)."""
         self.timeline.play.setChecked(False)
         self._close_complete_dialog()
-        runners = (self.opener, self.walker, self.pather, self.restorer, self.rebuilder, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner,
+        runners = (self.opener, self.walker, self.pather, self.restorer, self.rebuilder, *self.map_tasks.runners, self.panel.decoder, self.hover.thumbs, self.embedding.runner, self.importer.runner,
                    self.sound.sounder)
         for runner in (*runners, self.compiler):
             runner.cancel()

@@ -39,6 +39,7 @@ def build_menus(win) -> None:
     examples = file.addMenu("&Examples")
     for path, modality in shipped_by_modality():
         examples.addAction(f"{path.stem} ({modality})", lambda p=path: win.open_checkpoint(p))
+    win.import_action = file.addAction("&Import a DeepSDF experiment…", win.choose_import, "Ctrl+I")
     file.addAction("&Export path…", win.open_export, "Ctrl+E")
     file.addAction("E&mbed a signal…", win.choose_embed_file, "Ctrl+M")
     file.addAction("Save the &map as an image…", win.choose_map_image, "Ctrl+Shift+S")
