@@ -1,3 +1,32 @@
-"""latent-explorer: explore, train and decode the manifolds learned by neural-field auto-decoders."""
+"""latent-explorer: explore, train and decode the manifolds learned by neural-field auto-decoders.
+
+From Python: ``explorer.show(latents, decoder, kind="image", domain={"size": (28, 28)})`` opens the app
+on your own arrays and decoder (``core.own_model`` says what ``domain`` takes); ``explorer.save`` writes
+one of this project's decoders with its latents as a checkpoint file.
+"""
 
 __version__ = "0.1.0"
+
+
+def show(latents, decoder, kind: str = "image", names=None, labels=None, domain: dict | None = None,
+         block: bool | None = None):
+    """Open the app on ``latents [N, d]`` and ``decoder`` (a ``torch.nn.Module`` or any function
+    ``f(z [B, d], coords [P, k] or [B, P, k]) -> [B, P, C]``) of ``kind`` "image", "audio" or "shape";
+    ``domain`` says what the decoder's field means (``explorer.core.own_model``). ``names`` name the
+    latents; ``labels`` is a list of one label per latent, or a dict of such lists. Returns when the
+    window closes, or at once with the window where a Qt event loop already runs (a notebook after
+    ``%gui qt``). A bad argument is an ``ExplorerError`` saying which, before any window opens."""
+    from explorer.core.own_model import checkpoint_from_python
+    from explorer.ui.show import show_checkpoint
+
+    return show_checkpoint(checkpoint_from_python(latents, decoder, kind, names, labels, domain), block)
+
+
+def save(path, latents, decoder, kind: str | None = None, names=None, labels=None, domain: dict | None = None) -> None:
+    """Write ``latents`` and ``decoder`` as a checkpoint file that ``latent-explorer PATH`` opens. The decoder
+    must be one of this project's fields (``explorer.models``: its config and weights are what is stored);
+    ``kind`` and ``domain`` then describe its sampling as for ``show`` (a trained checkpoint's own
+    ``modality`` entry is what they make)."""
+    from explorer.core.own_model import save_own
+
+    save_own(path, latents, decoder, kind, names, labels, domain)

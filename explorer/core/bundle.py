@@ -97,5 +97,5 @@ def path_bundle(pipeline, path: LatentPath, params: dict, names: dict | None = N
 
     ckpt = pipeline.ckpt
     report = path_report(pipeline, path)
-    return make_bundle(ckpt, checkpoint_sha256(ckpt.path), path, params,
+    return make_bundle(ckpt, checkpoint_sha256(ckpt.path) if ckpt.path else "", path, params,
                        {"per_frame": report["per_frame"], "total": report["total"]}, names=names)

@@ -25,6 +25,16 @@ def checkpoint_key(path: str | Path) -> str:
     return checkpoint_sha256(path)[:32]
 
 
+def memory_key(ckpt) -> str:
+    """The workspace key of a checkpoint made in memory (``explorer.show``): its latents and names, so that
+    showing the same arrays again brings back the bookmarks and paths."""
+    import hashlib
+
+    h = hashlib.sha256(ckpt.latents.numpy().tobytes())
+    h.update("\n".join(ckpt.names).encode())
+    return "memory-" + h.hexdigest()[:25]
+
+
 def load_workspace(key: str) -> tuple[dict, Path | None]:
     """The saved workspace of checkpoint ``key`` (``{}`` when there is none), and where a file that is not
     a JSON object was set aside (``set_aside``; then the workspace reads as ``{}``), else None."""

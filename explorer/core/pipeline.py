@@ -51,6 +51,8 @@ class DecodePipeline:
         self.model = ckpt.build_model(self.device)
         self.plug = checkpoint_plug(ckpt)
         self.parts = plug_parts(self.plug)
+        if ckpt.module is not None:  # a person's own decoder runs in float32, uncompiled, as they wrote it
+            precision, compile = "fp32", "off"
         self.precision = resolve_precision(precision, self.device)
         """fp32 or bf16 (``models.precision``): what the fields compute in where the modality allows."""
         self.part_precision = part_precisions(self.plug, precision, self.device)
@@ -60,9 +62,11 @@ class DecodePipeline:
         """What a distance grid is first decoded in: bfloat16 where it is fast and the precision is ``auto``;
         the narrow band around the surface is then decoded again in the part's own precision (``sdf_grid``),
         so the mesh is float32's while most of the grid costs what bfloat16 costs."""
-        self.sdf_base = {part: 16 if ckpt.model_config.point_cost() > 500_000 else 32 for part in plug_parts(self.plug)}
+        self.sdf_base = {part: (16 if ckpt.model_config.point_cost() > 500_000 else 32) if getattr(p, "narrow_band", True)
+                         else 1 << 16 for part, p in plug_parts(self.plug).items()}
         """The side of the grid a distance field is decoded on in full; finer grids are refined in a narrow
-        band. 16 for fields that cost more than half a million multiply-adds a point (DeepSDF's 8 x 512)."""
+        band. 16 for fields that cost more than half a million multiply-adds a point (DeepSDF's 8 x 512); no
+        limit for a field that is not a distance in the cube's units (the plug's ``narrow_band``)."""
         self.compiled, note = resolve_compile(compile, self.device)
         """Whether the fields are to be compiled; they are once ``warm_up()`` has run (until then, eager)."""
         self.notes = [note] if note else []

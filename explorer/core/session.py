@@ -29,7 +29,8 @@ TSNE_PARAMS = {"perplexity": 30.0, "iterations": 750, "seed": 0}
 @dataclass
 class Opened:
     """A checkpoint read and made ready to explore (``read_checkpoint``), not yet any session's."""
-    path: Path
+    path: Path | None
+    """None for a checkpoint made in memory (``explorer.show``)."""
     ckpt: Checkpoint
     pipeline: DecodePipeline
     projection: Projection
@@ -46,7 +47,12 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
 
     if is_experiment(path):
         path = cached_import(path)
-    ckpt = load_checkpoint(path)
+    return make_ready(load_checkpoint(path), Path(path), precision, compile, k)
+
+
+def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
+    """A checkpoint, read from ``path`` or made in memory (``explorer.show``), with its decoder, PCA map,
+    k-NN graph and spacing."""
     pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
     latents = ckpt.latents.numpy()
     graph, spacing = None, 1.0
@@ -55,7 +61,7 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
         graph, spacing = knn_graph(latents, k, neighbours), float(np.median(neighbours[0][:, 0])) or 1.0
     elif len(latents) > 1:
         spacing = _spacing(latents)
-    return Opened(Path(path), ckpt, pipeline, pca(latents), graph, spacing)
+    return Opened(path, ckpt, pipeline, pca(latents), graph, spacing)
 
 
 def _spacing(latents: np.ndarray) -> float:

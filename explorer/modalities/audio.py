@@ -65,7 +65,9 @@ class AudioModality:
     signal_words = ("sound", "sounds")
 
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
-                 norm: dict | None = None, griffin_lim_iters: int = 64) -> None:
+                 norm: dict | None = None, griffin_lim_iters: int = 64, sample_rate: int = SAMPLE_RATE) -> None:
+        self.sample_rate = need_int(sample_rate, "audio sample_rate", 1000, 384_000)
+        """16 kHz for this project's models; a person's own waveform decoder (``explorer.show``) may have another."""
         if target not in TARGETS:
             raise ExplorerError(f"unknown audio target {show(target)}; choose one of {', '.join(TARGETS)}")
         self.target = target
@@ -110,7 +112,7 @@ class AudioModality:
     def options(self) -> dict:
         """What rebuilds this plug from a checkpoint (``get_modality("audio", options)``)."""
         if self.target == "waveform":
-            return {"target": "waveform"}
+            return {"target": "waveform"} | ({"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {})
         return {"target": "spectrogram", "n_fft": self.n_fft, "hop": self.hop, "length": self.length,
                 "norm": None if self.norm is None else self.norm.to_dict()}
 
@@ -156,9 +158,9 @@ class AudioModality:
     file_kind = "a sound"
 
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
-        """The first second of the sound, mono at 16 kHz, as this plug's field (``field_of_waves``)."""
+        """The sound's first clip length, mono at the plug's sample rate, as this plug's field (``field_of_waves``)."""
         resolution = tuple(pipeline.part_info(part)["resolution"])
-        waves = load_clip(path)[None]
+        waves = load_clip(path, self.sample_rate, (resolution[0] if self.target == "waveform" else self.length) / self.sample_rate)[None]
         values, got, signals = self.field_of_waves(waves, np.zeros(1, dtype=bool))
         if tuple(got) != resolution:
             raise ExplorerError(f"{path.name}: the sound does not match the checkpoint's sampling")

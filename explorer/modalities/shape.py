@@ -45,12 +45,17 @@ class ShapeModality:
     grid a cloud of specks; omega0 5 gave smooth shapes (``checkpoints/furniture.md``). An SDF item has
     thousands of samples, of which a thousand per step cover the surface and the space around it."""
 
-    def __init__(self, mesh_fit: str = "cube") -> None:
+    def __init__(self, mesh_fit: str = "cube", narrow_band: bool = True) -> None:
         if mesh_fit not in MESH_FITS:
             raise ExplorerError(f"shape option mesh_fit is {mesh_fit!r}; it is one of {', '.join(MESH_FITS)}")
         self.mesh_fit = mesh_fit
         """How a mesh file read for this model is scaled into its space: ``"cube"`` ([-0.9, 0.9]³, as this
         project's shape data is made) or ``"sphere"`` (DeepSDF's unit sphere: an imported DeepSDF model)."""
+        if not isinstance(narrow_band, bool):
+            raise ExplorerError("shape option narrow_band must be true or false")
+        self.narrow_band = narrow_band
+        """Whether a fine grid may be decoded only near the surface (``DecodePipeline.sdf_grid``): true of a
+        signed distance in the cube's units; an occupancy field or another scale is decoded whole."""
 
     def check_resolution(self, resolution: tuple[int, ...]) -> None:
         if len(resolution) != 1 or not 4 <= resolution[0] <= MAX_GRID:
@@ -144,7 +149,7 @@ class ShapeModality:
         return torch.mean(torch.abs(pred.clamp(-CLAMP, CLAMP) - target.clamp(-CLAMP, CLAMP)))
 
     def options(self) -> dict:
-        return {} if self.mesh_fit == "cube" else {"mesh_fit": self.mesh_fit}
+        return ({} if self.mesh_fit == "cube" else {"mesh_fit": self.mesh_fit}) | ({} if self.narrow_band else {"narrow_band": False})
 
     def prepare(self, dataset):
         """The dataset as field values: already so."""

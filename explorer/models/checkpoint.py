@@ -45,12 +45,17 @@ class Checkpoint:
     path: Path | None = None
     read_digest: str = ""
     """SHA-256 of the file's bytes as they were read (``save_metrics`` checks that nothing wrote it since)."""
+    module: torch.nn.Module | None = None
+    """A decoder given as an object (``explorer.show``: a person's own, in ``models.foreign.AdaptedField``)
+    instead of weights rebuilt from ``model_config``; such a checkpoint lives in memory only."""
 
     @property
     def n_items(self) -> int:
         return int(self.latents.shape[0])
 
     def build_model(self, device: str | torch.device = "cpu") -> torch.nn.Module:
+        if self.module is not None:
+            return self.module.to(device).eval()
         model = build_model(self.model_config)
         try:
             model.load_state_dict(self.state_dict, strict=True)
@@ -80,6 +85,9 @@ def save_checkpoint(ckpt: Checkpoint, path: str | Path) -> None:
     """Write atomically: a crash or a full disk never leaves a half-written checkpoint."""
     from safetensors.torch import save
 
+    if ckpt.module is not None:
+        raise ExplorerError("this checkpoint's decoder is a Python object, not weights of a model this project "
+                            "rebuilds; it cannot be written as a checkpoint file")
     tensors = {"latents": ckpt.latents.detach().float().cpu().contiguous()}
     for k, v in ckpt.state_dict.items():
         tensors[f"model.{k}"] = v.detach().cpu().contiguous()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.core.persist import checkpoint_key, load_workspace, save_workspace, set_aside
+from explorer.core.persist import checkpoint_key, load_workspace, memory_key, save_workspace, set_aside
 from explorer.core.session import Session, read_checkpoint
 from explorer.errors import ExplorerError
 from explorer.ui import menus
@@ -302,6 +302,14 @@ class MainWindow(QMainWindow):
             self.banner.show_message("; ".join(notes))
         self.open_checkpoint(path)
 
+    def open_model(self, ckpt) -> None:
+        """Open a checkpoint made in memory (``explorer.show``): made ready in a worker, as a file is."""
+        from explorer.core.session import make_ready
+
+        self._opening = Path("from Python")
+        self.tasks.start("open", "opening the latents given from Python", self._cancel_open)
+        self.opener.start(make_ready, ckpt, None, self.decoder_precision(), self.decoder_compile(), self.ws.k)
+
     def _cancel_open(self) -> None:
         self.opener.cancel()
         self.tasks.finish("open")
@@ -330,10 +338,12 @@ class MainWindow(QMainWindow):
             self.ws.adopt(opened)
         finally:
             self._restoring = False
-        self.settings.setValue("last_folder", str(path.resolve().parent))
-        self._remember_recent(path.resolve())
         ck = self.ws.ckpt
-        self.setWindowTitle(f"latent-explorer — {path.name} ({ck.modality['name']}, {ck.n_items} latents)")
+        if path is not None:
+            self.settings.setValue("last_folder", str(path.resolve().parent))
+            self._remember_recent(path.resolve())
+        self.setWindowTitle(f"latent-explorer — {path.name if path else 'from Python'} ({ck.modality['name']}, "
+                            f"{ck.n_items} latents)")
         self.colour_by.blockSignals(True)
         self.colour_by.clear()
         self.colour_by.addItems(["(none)"] + list(ck.labels))
@@ -345,7 +355,7 @@ class MainWindow(QMainWindow):
         audiovisual = "parts" in ck.modality
         self.complete_action.setEnabled(not audiovisual)
         self.hallucinate_action.setEnabled(audiovisual)
-        self.workspace_key = checkpoint_key(path)
+        self.workspace_key = checkpoint_key(path) if path is not None else memory_key(ck)
         self._restoring = True
         try:
             saved, aside = load_workspace(self.workspace_key)
@@ -360,7 +370,7 @@ class MainWindow(QMainWindow):
         self._show_nearest(self.ws.selected)
         if self.graph_action.isChecked():
             self.map_tasks.build_graph()
-        self.statusBar().showMessage(f"opened {path}", 5000)
+        self.statusBar().showMessage(f"opened {path or 'the latents and decoder given from Python'}", 5000)
         if self.tsne_action.isChecked():
             self.use_projection("tsne", opening=True)
         self.map_ready.emit()  # drawn: PCA at once, t-SNE (if asked for) follows in the background

@@ -241,7 +241,10 @@ def show_about(win) -> QMessageBox:
     from explorer import __version__
 
     text = f"<b>latent-explorer {__version__}</b><br>Explore the manifolds learned by neural-field auto-decoders (GEM)."
-    if win.ws.ckpt is not None:
+    if win.ws.ckpt is not None and win.ws.path is None:
+        text += (f"<br><br>Latents and decoder given from Python: {win.ws.ckpt.modality['name']}, "
+                 f"{win.ws.ckpt.n_items} latents of {win.ws.latents.shape[1]} dimensions")
+    elif win.ws.ckpt is not None:
         path = Path(win.ws.path)
         text += (f"<br><br>Checkpoint: {path}<br>{win.ws.ckpt.modality['name']}, {win.ws.ckpt.n_items} latents "
                  f"of {win.ws.latents.shape[1]} dimensions")

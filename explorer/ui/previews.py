@@ -198,7 +198,7 @@ def _image_preview(panel, info: dict) -> ImagePreview:
 
 
 def _audio_preview(panel, info: dict) -> AudioPreview:
-    w = AudioPreview()
+    w = AudioPreview((info.get("options") or {}).get("sample_rate", 16000))
     w.play_requested.connect(panel.sound_requested)
     return w
 
