@@ -136,6 +136,8 @@ def test_specs_that_do_not_fit_the_files_are_one_line_errors(tmp_path, deepsdf_t
     assert proc.returncode == 1 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
-def test_opening_the_folder_as_a_checkpoint_says_how_to_import_it(deepsdf_experiment):
-    proc = run_cli("info", str(deepsdf_experiment), check=False)
+def test_commands_open_the_folder_itself_or_say_how_to_import_it(deepsdf_experiment, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    assert "imported from a DeepSDF experiment" in run_cli("info", str(deepsdf_experiment), env=env).stdout
+    proc = run_cli("eval", str(deepsdf_experiment), check=False, env=env)  # eval needs a checkpoint with its data
     assert proc.returncode == 1 and "import deepsdf" in proc.stderr

@@ -25,14 +25,14 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.open_any import open_model
     from explorer.core.complete import complete
     from explorer.core.embed import read_signal
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
     check_out_folder(args.out)
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint)
     pipeline = pipeline_for(ckpt, args)
     observed = read_signal(pipeline, args.file)
     plug = pipeline.parts[observed.part]

@@ -30,12 +30,12 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
-    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.open_any import open_model
     from explorer.core.embed import EmbedResult, embed_steps, read_signal
 
     if args.out:
         check_embed_out(args.file, args.out)
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint)
     pipeline = pipeline_for(ckpt, args)
     observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
     bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)

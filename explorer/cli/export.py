@@ -51,12 +51,12 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from tqdm import tqdm
 
     from explorer.core.bundle import build_path, path_bundle, resolve_item
-    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.open_any import open_model
     from explorer.core.export import ExportOptions, check_target, export_steps
 
     check_target(args.out, args.force)
     check_out_file(args.out)
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint)
     options = ExportOptions(resolution=args.resolution, fps=args.fps, loop=args.loop, pingpong=args.pingpong,
                             crossfade_ms=args.crossfade_ms, morph=args.morph, float_wav=args.float_wav,
                             mesh_format=args.mesh_format)

@@ -23,14 +23,14 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.open_any import open_model
     from explorer.core.embed import read_signal
     from explorer.core.hallucinate import hallucinate
     from explorer.data.folders import require_empty_folder
 
     out = require_empty_folder(args.out)
     check_out_folder(args.out)
-    pipeline = pipeline_for(load_checkpoint(args.checkpoint), args)
+    pipeline = pipeline_for(open_model(args.checkpoint), args)
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucinate needs an audio-visual checkpoint (one latent, a picture field and a sound field)")
     observed = read_signal(pipeline, args.file)

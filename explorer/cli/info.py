@@ -17,9 +17,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from explorer.models.checkpoint import load_checkpoint
+    from explorer.core.open_any import open_model
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = open_model(args.checkpoint)
     n_params = sum(v.numel() for v in ckpt.state_dict.values())
     info = {
         "path": str(ckpt.path),
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
               f"{info_.get('channels', '?')} channel(s)" + (f", {target} field" if target else ""))
     for key, c in (mc.parts.items() if parts else [(None, mc)]):
         print(f"  {'model' if key is None else key + ' field'}: {c.summary()}")
-    print(f"  latent dim {mc.latent_dim}, {n_params / 1e6:.2f} M parameters")
+    print(f"  latent dim {mc.latent_dim}, " + (f"{n_params / 1e6:.2f} M parameters" if n_params else "its parameters inside its graph"))
     print(f"  latents: {ckpt.n_items} training items; "
           + (f"data {ckpt.data['spec']} ({ckpt.data.get('n_test', 0)} held out)" if ckpt.data.get("spec")
              else "no training data recorded"))

@@ -21,6 +21,7 @@ def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden:
                    steps: int = 300, part=None, seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
     """Fit K latents to the visible part of ``values [1, P, C]`` from K different starts (``fit_k_ways``):
     progress after every step (close the generator to cancel); the last progress holds the ``[K, d]`` latents."""
+    pipeline.check_fittable()
     hidden = torch.as_tensor(np.asarray(hidden, bool)).reshape(1, -1)
     if bool(hidden.all()):
         raise ExplorerError("the mask hides the whole signal: nothing is left to complete from")

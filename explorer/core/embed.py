@@ -61,6 +61,7 @@ class EmbedResult:
 def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, lle: bool = True
                 ) -> Iterator[FitProgress | EmbedResult]:
     """Fit a latent to the observed part (progress every step; close to cancel); the last value is the result."""
+    pipeline.check_fittable()
     field_ = part_field(pipeline.model, observed.part)
     plug = pipeline.parts[observed.part]
     last = None

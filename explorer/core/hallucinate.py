@@ -19,6 +19,7 @@ def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, st
                       seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
     """Fit K latents to ``values [1, P, C]`` of part ``given`` alone, from K different starts
     (``fit_k_ways``): progress after every step (close to cancel); the last holds the ``[K, d]`` latents."""
+    pipeline.check_fittable()
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucination needs an audio-visual checkpoint (one latent, two fields)")
     plug = pipeline.parts[given]

@@ -81,8 +81,20 @@ def _names_labels(n: int, names, labels) -> tuple[list[str], dict]:
     return names, out
 
 
-def adapt(decoder, kind: str, domain: dict | None, latent_dim: int) -> tuple[AdaptedField, dict, int]:
-    """The decoder in this project's conventions, the ``modality`` entry that describes it, and its channels."""
+def adapt(decoder, kind: str, domain: dict | None, latent_dim: int, per_latent: bool = False) -> tuple[AdaptedField, dict, int]:
+    """The decoder in this project's conventions, the ``modality`` entry that describes it, and its channels
+    (one for a sound or a shape: ``ExplorerError`` otherwise). ``per_latent``: the decoder takes coordinates
+    ``[B, P, k]`` only."""
+    field, modality, channels = _adapt(decoder, kind, domain, latent_dim, per_latent)
+    if kind != "image" and channels != 1:
+        raise ExplorerError(f"the decoder returns {channels} values per coordinate; a{'n' if kind == 'audio' else ''} "
+                            f"{kind} decoder returns one")
+    if kind == "image" and not 1 <= channels <= 4:
+        raise ExplorerError(f"the decoder returns {channels} values per pixel; an image has 1 to 4 channels")
+    return field, modality, channels
+
+
+def _adapt(decoder, kind: str, domain: dict | None, latent_dim: int, per_latent: bool) -> tuple[AdaptedField, dict, int]:
     if kind not in KINDS:
         raise ExplorerError(f"kind {kind!r}: choose one of {', '.join(KINDS)}")
     if not callable(decoder):
@@ -104,7 +116,8 @@ def adapt(decoder, kind: str, domain: dict | None, latent_dim: int) -> tuple[Ada
             raise ExplorerError(f"domain order {order!r}: 'yx' (row, column) or 'xy'")
         scale, shift = _into(*_pair(domain.get("coords", (-1, 1)), "coords"))
         vs, vb = _outof(*_pair(domain.get("range", (0, 1)), "range"))
-        field = AdaptedField(decoder, scale, shift, vs, vb, coord_order=[1, 0] if order == "xy" else None)
+        field = AdaptedField(decoder, scale, shift, vs, vb, coord_order=[1, 0] if order == "xy" else None,
+                             per_latent_coords=per_latent)
         channels = _probe_channels(field, latent_dim, 2)
         if domain.get("channels") is not None and int(domain["channels"]) != channels:
             raise ExplorerError(f"domain channels is {domain['channels']}, but the decoder returns {channels} values a pixel")
@@ -116,7 +129,7 @@ def adapt(decoder, kind: str, domain: dict | None, latent_dim: int) -> tuple[Ada
             raise ExplorerError(f"a clip of {n} samples: give seconds so that it has 1 to {1 << 22}")
         scale, shift = _into(*_pair(domain.get("coords", (-1, 1)), "coords"))
         vs, vb = _outof(*_pair(domain.get("range", (-1, 1)), "range"))
-        field = AdaptedField(decoder, scale, shift, vs, vb)
+        field = AdaptedField(decoder, scale, shift, vs, vb, per_latent_coords=per_latent)
         info = {"name": "audio", "resolution": [n], "channels": 1,
                 "options": {"target": "waveform"} | ({"sample_rate": rate} if rate != 16000 else {})}
         return field, info, _probe_channels(field, latent_dim, 1)
@@ -138,7 +151,7 @@ def adapt(decoder, kind: str, domain: dict | None, latent_dim: int) -> tuple[Ada
         raise ExplorerError(f"domain grid {grid}: 8 to 256")
     sign = 1.0 if inside == "negative" else -1.0
     scale, shift = _into(lo, hi)
-    field = AdaptedField(decoder, scale, shift, sign, -sign * level)
+    field = AdaptedField(decoder, scale, shift, sign, -sign * level, per_latent_coords=per_latent)
     # an SDF in the cube's own units can be refined in a narrow band; occupancy or another scale is decoded whole
     metric = inside == "negative" and level == 0.0 and np.allclose(lo, -1) and np.allclose(hi, 1)
     info = {"name": "shape", "resolution": [grid], "channels": 1} | ({} if metric else {"options": {"narrow_band": False}})
@@ -164,11 +177,6 @@ def checkpoint_from_python(latents, decoder, kind: str, names=None, labels=None,
     z = _latents(latents)
     names, labels = _names_labels(len(z), names, labels)
     field, modality, channels = adapt(decoder, kind, domain, z.shape[1])
-    if kind != "image" and channels != 1:
-        raise ExplorerError(f"the decoder returns {channels} values per coordinate; a{'n' if kind == 'audio' else ''} "
-                            f"{kind} decoder returns one")
-    if kind == "image" and not 1 <= channels <= 4:
-        raise ExplorerError(f"the decoder returns {channels} values per pixel; an image has 1 to 4 channels")
     in_dim = {"image": 2, "audio": 1, "shape": 3}[kind]
     config = ForeignConfig(latent_dim=z.shape[1], in_dim=in_dim, out_dim=channels,
                            source=type(decoder).__name__ if hasattr(decoder, "parameters") else getattr(decoder, "__name__", "a function"))
@@ -176,15 +184,20 @@ def checkpoint_from_python(latents, decoder, kind: str, names=None, labels=None,
 
 
 def save_own(path, latents, decoder, kind: str | None = None, names=None, labels=None, domain: dict | None = None) -> None:
-    """``explorer.save``: one of this project's fields and its latents as a checkpoint file."""
+    """``explorer.save``: one of this project's fields and its latents as a checkpoint file; any other decoder
+    as an ONNX decoder bundle (``core.onnx_bundle.write_bundle``)."""
     from explorer.modalities import checkpoint_plug
     from explorer.models.checkpoint import save_checkpoint
     from explorer.models.config import DeepSDFConfig, FieldConfig, MultiFieldConfig
 
     config = getattr(decoder, "config", None)
     if not isinstance(config, (FieldConfig, DeepSDFConfig, MultiFieldConfig)) or not hasattr(decoder, "state_dict"):
-        raise ExplorerError("explorer.save writes this project's own fields (explorer.models) as checkpoints; "
-                            "another decoder cannot be stored as weights this project rebuilds")
+        from explorer.core.onnx_bundle import write_bundle
+
+        if kind is None:
+            raise ExplorerError("saving another decoder as an ONNX bundle needs its kind: image, audio or shape")
+        write_bundle(path, latents, decoder, kind, names, labels, domain)
+        return
     z = _latents(latents)
     if z.shape[1] != config.latent_dim:
         raise ExplorerError(f"latents have {z.shape[1]} dimensions; the decoder takes {config.latent_dim}")

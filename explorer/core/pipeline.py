@@ -79,6 +79,13 @@ class DecodePipeline:
         self._lock = threading.Lock()  # the app decodes from worker threads
         self.cache_items = cache_items
 
+    def check_fittable(self) -> None:
+        """``ExplorerError`` unless latents can be fitted through this decoder (embedding, completion): an
+        ONNX decoder runs without gradients."""
+        if getattr(self.model, "differentiable", True) is False:
+            raise ExplorerError("this model's decoder is an ONNX graph, which gives no gradients: a latent cannot be "
+                                "fitted to a file through it (embedding, completion); paths, walks and exports work")
+
     # --- what a part is sampled on ---------------------------------------------------------------
     def part_info(self, part: str | None = None) -> dict:
         return self.ckpt.modality if part is None else self.ckpt.modality["parts"][part]

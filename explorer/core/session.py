@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from psygnal import Signal
 
-from explorer.models.checkpoint import Checkpoint, load_checkpoint
+from explorer.models.checkpoint import Checkpoint
 from explorer.core.graph import LatentGraph, knn_graph, nearest_neighbours
 from explorer.core.paths import LatentPath, make_path
 from explorer.core.pipeline import DecodePipeline
@@ -42,12 +42,14 @@ class Opened:
 def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
     """Everything slow about opening a checkpoint: reading and checking it, building its decoder, its PCA
     map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker. A DeepSDF
-    experiment folder is imported first (once; ``core.deepsdf_import.cached_import``)."""
+    experiment folder is imported first (once; ``core.deepsdf_import.cached_import``); an ONNX decoder
+    bundle (``core.onnx_bundle``) is opened as it is."""
     from explorer.core.deepsdf_import import cached_import, is_experiment
+    from explorer.core.open_any import open_model
 
     if is_experiment(path):
-        path = cached_import(path)
-    return make_ready(load_checkpoint(path), Path(path), precision, compile, k)
+        path = cached_import(path)  # the window's title and saved workspace follow the imported file
+    return make_ready(open_model(path), Path(path), precision, compile, k)
 
 
 def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:

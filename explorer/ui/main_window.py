@@ -282,9 +282,17 @@ class MainWindow(QMainWindow):
     # --- opening ----------------------------------------------------------------------------------
     def choose_file(self) -> None:
         start = self.settings.text("last_folder", str(Path.home()))
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start, "Checkpoints (*.safetensors)")
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", start,
+                                              "Checkpoints and ONNX bundles (*.safetensors *.zip);;All files (*)")
         if path:
             self.open_checkpoint(path)
+
+    def choose_folder(self) -> None:
+        """File ▸ Open a folder: an ONNX decoder bundle, or a DeepSDF experiment (imported once into the cache)."""
+        folder = QFileDialog.getExistingDirectory(self, "Open an ONNX bundle or a DeepSDF experiment folder",
+                                                  self.settings.text("last_folder", str(Path.home())))
+        if folder:
+            self.open_checkpoint(folder)
 
     def open_checkpoint(self, path) -> None:
         """Open a checkpoint: it is read, checked and made ready in a worker (the task bar shows it, with

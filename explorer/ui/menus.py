@@ -35,6 +35,8 @@ def build_menus(win) -> None:
     bar = win.menuBar()
     file = bar.addMenu("&File")
     win.open_action = file.addAction("&Open…", win.choose_file, QKeySequence.StandardKey.Open)
+    win.open_folder_action = file.addAction("Open a &folder (ONNX bundle, DeepSDF experiment)…", win.choose_folder,
+                                            "Ctrl+Shift+O")
     win.recent_menu = file.addMenu("Open &Recent")
     examples = file.addMenu("&Examples")
     for path, modality in shipped_by_modality():
