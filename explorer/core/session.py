@@ -39,7 +39,7 @@ class Opened:
     spacing: float
 
 
-def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
+def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int = 10, files=None) -> Opened:
     """Everything slow about opening a checkpoint: reading and checking it, building its decoder, its PCA
     map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker. A DeepSDF
     experiment folder is imported first (once; ``core.deepsdf_import.cached_import``); an ONNX decoder
@@ -49,7 +49,7 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
 
     if is_experiment(path):
         path = cached_import(path)  # the window's title and saved workspace follow the imported file
-    return make_ready(open_model(path), Path(path), precision, compile, k)
+    return make_ready(open_model(path, files), Path(path), precision, compile, k)
 
 
 def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:

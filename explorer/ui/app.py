@@ -10,8 +10,11 @@ SCREENSHOT_TIMEOUT_MS = 120_000
 
 def parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="latent-explorer", description="Open a checkpoint in the latent explorer.")
-    p.add_argument("checkpoint", nargs="?", help="checkpoint to open, or a DeepSDF experiment folder (imported "
-                   "once into the cache); default: the shipped default checkpoint")
+    p.add_argument("checkpoint", nargs="?", help="what to open: a checkpoint, an ONNX decoder bundle, a DeepSDF "
+                   "experiment folder (imported once into the cache), or plain embeddings (.npy, .tsv, .csv, a "
+                   "TensorBoard projector folder); default: the shipped default checkpoint")
+    p.add_argument("--files", metavar="FOLDER", help="plain embeddings (.npy, .tsv, .csv): the folder of the original "
+                   "files, one per latent (matched by name, else in name order)")
     p.add_argument("--screenshot", metavar="PNG",
                    help="open, draw a path between the first and the last item, wait until the map and the "
                         "preview are drawn, save a picture of the window, exit")
@@ -46,7 +49,7 @@ def run(argv: list[str]) -> int:
     window.show()
     path = Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT
     if not args.screenshot:
-        window.open_checkpoint(path)
+        window.open_checkpoint(path, args.files)
         return app.exec()
     done = {"ok": False}
 
@@ -70,7 +73,7 @@ def run(argv: list[str]) -> int:
         window._on_path_requested(0, window.ws.ckpt.n_items - 1)
 
     window.opened.connect(opened)
-    window.open_checkpoint(path)
+    window.open_checkpoint(path, args.files)
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, lambda: (print("latent-explorer: screenshot timed out", file=sys.stderr),
                                                        app.exit(1)))
     return app.exec()

@@ -11,8 +11,6 @@ class Banner(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("errorBanner")
-        self.setStyleSheet("#errorBanner { background: #fdecea; border: 1px solid #d9534f; border-radius: 3px; }"
-                           "#errorBanner QLabel { color: #611a15; }")
         self.text = QLabel("")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -27,6 +25,12 @@ class Banner(QFrame):
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
         self.hide()
 
-    def show_message(self, message: str) -> None:
+    STYLES = {"error": ("#fdecea", "#d9534f", "#611a15"), "note": ("#e8f1fb", "#5b8fd1", "#15385f")}
+    """Background, border and text colours: an error in red, a note (what the user should know) in blue."""
+
+    def show_message(self, message: str, kind: str = "error") -> None:
+        back, border, text = self.STYLES[kind]
+        self.setStyleSheet(f"#errorBanner {{ background: {back}; border: 1px solid {border}; border-radius: 3px; }}"
+                           f"#errorBanner QLabel {{ color: {text}; }}")
         self.text.setText(message)
         self.show()

@@ -294,20 +294,20 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_checkpoint(folder)
 
-    def open_checkpoint(self, path) -> None:
+    def open_checkpoint(self, path, files=None) -> None:
         """Open a checkpoint: it is read, checked and made ready in a worker (the task bar shows it, with
         Cancel) while the open one stays usable; ``opened`` says how it ended. A bad file shows a one-line
         message and the open checkpoint stays."""
         self._opening = Path(path)
         self.tasks.start("open", f"opening {self._opening.name}", self._cancel_open)
-        self.opener.start(read_checkpoint, path, self.decoder_precision(), self.decoder_compile(), self.ws.k)
+        self.opener.start(read_checkpoint, path, self.decoder_precision(), self.decoder_compile(), self.ws.k, files)
 
     def choose_import(self) -> None:
         self.importer.choose(self, self.settings.text("last_folder", str(Path.home())))
 
     def _on_imported(self, path: str, notes: list) -> None:
         if notes:
-            self.banner.show_message("; ".join(notes))
+            self.banner.show_message("; ".join(notes), "note")
         self.open_checkpoint(path)
 
     def open_model(self, ckpt) -> None:
@@ -360,6 +360,8 @@ class MainWindow(QMainWindow):
         missing = self.panel.install()
         if missing:
             self._show_error(missing)
+        elif ck.train.get("note"):  # plain embeddings: what the frames are, said once, plainly
+            self.banner.show_message(ck.train["note"], "note")
         audiovisual = "parts" in ck.modality
         self.complete_action.setEnabled(not audiovisual)
         self.hallucinate_action.setEnabled(audiovisual)

@@ -37,3 +37,17 @@ def test_an_import_that_fails_says_why_and_keeps_the_open_checkpoint(window, qtb
         window.import_action.trigger()
     assert "only DeepSDF's decoder" in window.last_error and window.ws.ckpt is before
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_plain_embeddings_open_with_their_pictures_and_say_nothing_between_is_decoded(window, qtbot, tmp_path):
+    from conftest import open_in, write_image_folder
+
+    files = sorted(p for p in write_image_folder(tmp_path / "pictures", n=12).rglob("*") if p.is_file())
+    latents = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
+    np.save(tmp_path / "z.npy", latents)
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        with qtbot.waitSignal(window.opened, timeout=60_000):
+            window.open_checkpoint(tmp_path / "z.npy", tmp_path / "pictures")
+    assert window.ws.ckpt.names == [f.name for f in files] and "12 latents" in window.windowTitle()
+    assert "nothing between two items can be decoded" in window.banner.text.text() and window.banner.isVisible()
+    assert window.preview.pixels.shape[-1] == 3 and window.preview.pixels.max() > 0.2  # item 0's picture
