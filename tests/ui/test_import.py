@@ -40,7 +40,7 @@ def test_an_import_that_fails_says_why_and_keeps_the_open_checkpoint(window, qtb
 
 
 def test_plain_embeddings_open_with_their_pictures_and_say_nothing_between_is_decoded(window, qtbot, tmp_path):
-    from conftest import open_in, write_image_folder
+    from conftest import write_image_folder
 
     files = sorted(p for p in write_image_folder(tmp_path / "pictures", n=12).rglob("*") if p.is_file())
     latents = np.random.default_rng(0).normal(size=(12, 4)).astype(np.float32)
