@@ -47,8 +47,10 @@ def test_audio_plug_reads_a_clip_as_its_field(tmp_path):
     grid = (spectrogram.n_fft // 2 + 1, spectrogram.length // spectrogram.hop + 1)
     seen = spectrogram.read_file(tmp_path / "tone.wav", _pipeline({"resolution": list(grid)}), None)
     assert seen.values.shape == (1, grid[0] * grid[1], 1) and seen.signals.shape == (1, 16000)
+    half = waveform.read_file(tmp_path / "tone.wav", _pipeline({"resolution": [8000]}), None)
+    assert half.values.shape == (1, 8000, 1)  # a model of half-second clips reads half a second
     with pytest.raises(ExplorerError, match="does not match the checkpoint's sampling"):
-        waveform.read_file(tmp_path / "tone.wav", _pipeline({"resolution": [8000]}), None)
+        spectrogram.read_file(tmp_path / "tone.wav", _pipeline({"resolution": [grid[0], grid[1] + 3]}), None)
 
 
 def test_shape_plug_reads_a_mesh_as_signed_distances(tmp_path):

@@ -103,7 +103,6 @@ def test_meshes_are_the_nearest_items_meshes(tmp_path):
     (lambda d: ((d / "z.tsv").write_text("1\t2\n3\t4\n"), (d / "metadata.tsv").write_text("a\nb\nc\nd\n")), "4 rows for 2"),
     (lambda d: ((d / "z.tsv").write_text("1\t2\n3\t4\n"), (d / "metadata.tsv").write_text("name\tfile\na\tno.png\nb\tno.png\n")),
      "do not exist"),
-    (lambda d: (d / "z.tsv").write_text("1\t2\n3\t4\n"), "give their files"),
 ])
 def test_bad_embeddings_are_one_line_errors(tmp_path, make, message):
     from explorer.core.open_any import open_model
@@ -121,3 +120,19 @@ def test_a_projector_tensor_kept_in_a_tensorflow_checkpoint_is_refused(tmp_path)
     with pytest.raises(ExplorerError, match="TensorFlow checkpoint"):
         open_model(tmp_path)
     json.dumps({})  # (the config is text protobuf, read without TensorFlow)
+
+
+def test_latents_alone_open_for_the_map_graph_and_paths_with_nothing_to_show(tmp_path):
+    from explorer.core.session import Session, read_checkpoint
+
+    rng = np.random.default_rng(1)
+    np.savetxt(tmp_path / "tensors.tsv", rng.normal(size=(30, 5)), delimiter="\t")
+    (tmp_path / "metadata.tsv").write_text("\n".join(f"w{i}" for i in range(30)) + "\n")  # one column: labels
+    ws = Session()
+    ws.adopt(read_checkpoint(tmp_path / "tensors.tsv"))
+    assert ws.ckpt.labels == {"label": [f"w{i}" for i in range(30)]} and ws.ckpt.names[3] == "w3"
+    assert ws.ckpt.modality["name"] == "none" and "no decoder and no files" in ws.ckpt.train["note"]
+    entry = ws.plan_paths(0, 29, methods=("geodesic",))["geodesic"]
+    assert len(entry.path.nodes) >= 2 and entry.path.nodes[0] == 0 and entry.path.nodes[-1] == 29
+    with pytest.raises(ExplorerError, match="nothing to show"):
+        ws.pipeline.signal(ws.ckpt.latents[:1].numpy())

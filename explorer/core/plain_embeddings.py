@@ -189,6 +189,16 @@ def _file_column(meta: dict[str, list[str]], base: Path) -> list[Path] | None:
     return files
 
 
+class ZeroField(nn.Module):
+    """What the decode pipeline holds for latents without a decoder or files; the ``none`` plug shows nothing
+    of it (``modalities.nothing``), so its values are never a frame."""
+
+    differentiable = False
+
+    def forward(self, z: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(z.shape[0], coords.shape[-2], 1)
+
+
 class NearestItemField(nn.Module):
     """The field of the training item nearest to each latent: values of its file at the coordinates asked."""
 
@@ -281,9 +291,13 @@ def plain_checkpoint(latents: np.ndarray, names: list[str] | None, labels: dict,
 
     z = torch.from_numpy(np.ascontiguousarray(latents, np.float32))
     names, labels = _names_labels(len(z), names, labels)
-    if files is None:
-        raise ExplorerError(f"{where}: without a decoder, frames are the original items: give their files (a metadata "
-                            "column 'file', or --files FOLDER)")
+    if files is None:  # the latents alone: no frame to show
+        from explorer.modalities.nothing import WHY
+
+        field = ZeroField()
+        config = ForeignConfig(latent_dim=z.shape[1], in_dim=1, out_dim=1, source="no decoder, no files")
+        return Checkpoint(config, {"name": "none", "resolution": [1], "channels": 1}, z, {}, names, labels, {},
+                          {"source": where, "note": WHY}, {}, None, "", field)
     if len(files) != len(z):
         raise ExplorerError(f"{len(files)} files for {len(z)} latents")
     plug = _file_plug(files)

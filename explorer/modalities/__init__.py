@@ -7,19 +7,23 @@ from explorer.modalities.audio import AudioModality
 from explorer.modalities.audiovisual import AudioVisualModality
 from explorer.modalities.base import Modality
 from explorer.modalities.image import ImageModality
+from explorer.modalities.nothing import NothingModality
 from explorer.modalities.shape import ShapeModality
 
 _MODALITIES = {"image": ImageModality, "audio": AudioModality, "shape": ShapeModality,
                "audiovisual": AudioVisualModality}
 KNOWN = tuple(_MODALITIES)
+"""What a model is trained on; ``"none"`` (``NothingModality``: plain latents without files) is opened, never trained."""
+_OPENED_ONLY = {"none": NothingModality}
 
 
 def get_modality(name: str, options: dict | None = None):
     """The plug for ``name``, set up with the ``options`` a checkpoint stored (audio target, ...)."""
-    if not isinstance(name, str) or name not in _MODALITIES:
+    plugs = _MODALITIES | _OPENED_ONLY
+    if not isinstance(name, str) or name not in plugs:
         raise ExplorerError(f"unknown modality {name!r}; choose one of {', '.join(KNOWN)}")
     try:
-        return _MODALITIES[name](**need_dict(options, f"{name} options", optional=True))
+        return plugs[name](**need_dict(options, f"{name} options", optional=True))
     except TypeError as e:
         raise ExplorerError(f"the {name} modality does not take the options {sorted(options or {})}") from e
 

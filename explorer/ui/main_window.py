@@ -640,6 +640,9 @@ class MainWindow(QMainWindow):
         if not self.ws.paths:
             self.statusBar().showMessage("nothing to export yet: drag from one point to another, or walk (W)", 6000)
             return None
+        if not any(p.produces for p in self.ws.pipeline.parts.values()):
+            self._show_error("nothing to export: these latents have no decoder and no files")
+            return None
         from explorer.ui.export_dialog import ExportDialog
 
         dialog = ExportDialog(self)

@@ -207,6 +207,6 @@ def _shape_preview(panel, info: dict):
     return panel.mesh_preview  # made once with the panel (OpenGL); None where there is none
 
 
-PREVIEWS = {"image": _image_preview, "audio": _audio_preview, "shape": _shape_preview}
+PREVIEWS = {"image": _image_preview, "audio": _audio_preview, "shape": _shape_preview, "none": lambda panel, info: None}
 """The preview panel of each kind of part, by plug name: ``PREVIEWS[name](panel, part info)`` (``PreviewPanel``) gives a
 widget, or None where the kind cannot be shown here. A new modality adds its panel here."""

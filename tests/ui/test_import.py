@@ -51,3 +51,19 @@ def test_plain_embeddings_open_with_their_pictures_and_say_nothing_between_is_de
     assert window.ws.ckpt.names == [f.name for f in files] and "12 latents" in window.windowTitle()
     assert "nothing between two items can be decoded" in window.banner.text.text() and window.banner.isVisible()
     assert window.preview.pixels.shape[-1] == 3 and window.preview.pixels.max() > 0.2  # item 0's picture
+
+
+def test_latents_without_files_open_with_map_search_and_paths(window, qtbot, tmp_path):
+    from test_main_window import drag
+
+    np.savetxt(tmp_path / "tensors.tsv", np.random.default_rng(2).normal(size=(25, 3)), delimiter="\t")
+    (tmp_path / "metadata.tsv").write_text("name\tgroup\n" + "".join(f"word{i}\t{'ab'[i % 2]}\n" for i in range(25)))
+    with qtbot.waitSignal(window.opened, timeout=60_000):
+        window.open_checkpoint(tmp_path / "tensors.tsv")
+    assert window.ws.ckpt.n_items == 25 and "no decoder and no files" in window.banner.text.text()
+    assert not window.panel.previews and "a" in window.legend.text()
+    assert window.ws.find("word1[0-9]") == 10 and window.ws.find("") == 25  # search works on the names
+    with qtbot.waitSignal(window.path_ready, timeout=60_000):
+        drag(window.map, 0, 24)
+    assert "lerp" in window.ws.paths
+    assert window.open_export() is None and "nothing to export" in window.last_error
