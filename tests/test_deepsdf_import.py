@@ -58,7 +58,7 @@ def test_its_meshes_are_the_shapes_it_was_trained_on(imported):
         assert np.abs(half_extents(vertices, kind) - half).max() < 0.1, (name, half_extents(vertices, kind), half)
 
 
-def test_export_and_embedding_a_mesh_work_on_it(imported, tmp_path):
+def test_export_embedding_and_completing_a_mesh_work_on_it(imported, tmp_path):
     import trimesh
 
     run_cli("export", str(imported), "--from", "sphere/ball", "--to", "box/plank", "--frames", "4",
@@ -77,6 +77,11 @@ def test_export_and_embedding_a_mesh_work_on_it(imported, tmp_path):
     out = json.loads(run_cli("embed", str(imported), str(tmp_path / "brick.ply"), "--steps", "150", "--fit-loss", "rec",
                              "--json").stdout)
     assert out["neighbours"][0]["name"] == "box/brick" and out["metrics"]["iou"] > 0.8  # fitted, the decoder frozen
+    # completion: the half x > 0 hidden, two fills fitted to the rest, written as meshes
+    run_cli("complete", str(imported), str(tmp_path / "brick.ply"), "--mask", "x>0", "--k", "2", "--steps", "60",
+            "--out", str(tmp_path / "fills"))
+    fills = sorted((tmp_path / "fills").glob("*.ply"))
+    assert len(fills) >= 2 and all(len(trimesh.load(f).faces) > 100 for f in fills)
 
 
 def test_old_experiments_codes_and_an_epoch_other_than_latest(tmp_path, deepsdf_trained):

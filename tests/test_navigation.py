@@ -219,6 +219,7 @@ def test_bench_runs_and_reports_budgets():
     names = [r["name"] for r in out["results"]]
     assert "image frame, full" in names and any(n.startswith("geodesic query") for n in names)
     assert any(n.startswith("t-SNE") for n in names) and any("FLOP rate" in n for n in names)
+    assert any(n.startswith("open (DeepSDF") for n in names) and any(n.startswith("mesh preview 32^3 (DeepSDF") for n in names)
     # float32 against the fast mode, in the same run
     for name in ("matmul 1024^2 (fp32)", "matmul 1024^2 (bf16)", "train step (hyper, fp32 eager)",
                  "train step (hyper, auto)", "decode 64 image frames (fp32)", "decode 64 image frames (auto)"):
