@@ -67,7 +67,11 @@ case "$MODE" in
     ;;
   test)
     export QT_QPA_PLATFORM=offscreen
-    exec "$VENV/bin/python" -m pytest "$@"
+    # test files in parallel, one worker per core up to four (pytest-xdist; a file's tests stay on one
+    # worker, so its module fixtures are made once); -n 0 after the command runs them in this process
+    workers=$(nproc 2>/dev/null || echo 2)
+    [ "$workers" -gt 4 ] && workers=4
+    exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile "$@"
     ;;
   *)
     echo "usage: bash scripts/bootstrap.sh app|test|setup" >&2

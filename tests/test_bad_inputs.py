@@ -268,7 +268,8 @@ def test_a_leftover_of_a_killed_build_is_removed_and_the_build_works(tmp_path):
     (leftover / "sub" / "half.png").write_bytes(b"half")
     alive = tmp_path / f".built.building-{os.getpid()}"  # a process that still runs (this one): kept
     alive.mkdir()
-    run_cli("data", "build", "sprites", "--count", "2", "--resolution", "8", "--out", str(tmp_path / "built"))
+    run_cli("data", "build", "sprites", "--count", "2", "--resolution", "8", "--out", str(tmp_path / "built"),
+            process=True)  # another process than this one, whose leftover must stay
     assert not leftover.exists() and alive.exists()
     assert sorted(files_under(tmp_path / "built")) == ["built.json", "labels.csv", "sprite-00000.png", "sprite-00001.png"]
 
