@@ -45,7 +45,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
               f"{info_.get('channels', '?')} channel(s)" + (f", {target} field" if target else ""))
     for key, c in (mc.parts.items() if parts else [(None, mc)]):
         print(f"  {'model' if key is None else key + ' field'}: {c.summary()}")
-    print(f"  latent dim {mc.latent_dim}, " + (f"{n_params / 1e6:.2f} M parameters" if n_params else "its parameters inside its graph"))
+    print(f"  latent dim {mc.latent_dim}" + (f", {n_params / 1e6:.2f} M parameters" if n_params else ""))
     print(f"  latents: {ckpt.n_items} training items; "
           + (f"data {ckpt.data['spec']} ({ckpt.data.get('n_test', 0)} held out)" if ckpt.data.get("spec")
              else "no training data recorded"))
