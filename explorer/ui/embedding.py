@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 
-from explorer.ui.workers import TaskRunner
+from explorer.ui.workers import TaskBarJob
 
 
 def _embed_job(pipeline, path, steps):
@@ -22,29 +22,19 @@ def _embed_job(pipeline, path, steps):
         yield value
 
 
-class Embedding(QObject):
+class Embedding(TaskBarJob):
     embedded = Signal(str, object, bytes, bytes)
     """The file's name, its ``EmbedResult``, the file as a picture and its reconstruction (PNG)."""
-    failed = Signal(str)
-    status = Signal(str)
 
     def __init__(self, tasks, parent=None) -> None:
-        super().__init__(parent)
-        self.tasks = tasks
-        self.runner = TaskRunner(self)
+        super().__init__(tasks, "embed", "embedding", parent)
         self.runner.progress.connect(self._on_progress)
-        self.runner.failed.connect(lambda m: (self.tasks.finish("embed"), self.failed.emit(f"embedding failed: {m}")))
         self.name = ""
 
     def start(self, pipeline, path, steps: int = 300) -> None:
         self.name = Path(path).name
         self.tasks.start("embed", f"embedding {self.name}", self.cancel).set_progress(0, steps)
         self.runner.start(_embed_job, pipeline, path, steps)
-
-    def cancel(self) -> None:
-        self.runner.cancel()
-        self.tasks.finish("embed")
-        self.status.emit("embedding cancelled")
 
     def _on_progress(self, value) -> None:
         if not isinstance(value, tuple):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFileDialog
 
-from explorer.ui.workers import TaskRunner
+from explorer.ui.workers import TaskBarJob
 
 
 def _import_job(folder: str, out: str):
@@ -19,18 +19,13 @@ def _import_job(folder: str, out: str):
     return out, done.notes
 
 
-class Importer(QObject):
+class Importer(TaskBarJob):
     imported = Signal(str, list)
     """The checkpoint written, and notes (a split that was not found, say)."""
-    failed = Signal(str)
-    status = Signal(str)
 
     def __init__(self, tasks, parent=None) -> None:
-        super().__init__(parent)
-        self.tasks = tasks
-        self.runner = TaskRunner(self)
+        super().__init__(tasks, "import", "import", parent)
         self.runner.finished.connect(self._done)
-        self.runner.failed.connect(lambda m: (self.tasks.finish("import"), self.failed.emit(f"import failed: {m}")))
 
     def choose(self, parent, start: str) -> None:
         """Ask for the experiment folder, then where to write the checkpoint, and start."""
@@ -45,11 +40,6 @@ class Importer(QObject):
     def start(self, folder: str, out: str) -> None:
         self.tasks.start("import", f"importing {Path(folder).name}", self.cancel)
         self.runner.start(_import_job, folder, out)
-
-    def cancel(self) -> None:
-        self.runner.cancel()
-        self.tasks.finish("import")
-        self.status.emit("import cancelled")
 
     def _done(self, result) -> None:
         self.tasks.finish("import")

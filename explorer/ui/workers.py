@@ -106,3 +106,22 @@ class TaskRunner(QObject):
     def _on_failed(self, serial: int, message: str) -> None:
         if serial == self._serial:
             self.failed.emit(message)
+
+
+class TaskBarJob(QObject):
+    """One kind of background job with an entry in the task bar (``task_bar``): its runner, Cancel, and a
+    one-line message when it fails (``"<what> failed: ..."``) or is cancelled."""
+
+    failed = Signal(str)
+    status = Signal(str)
+
+    def __init__(self, tasks, task: str, what: str, parent=None) -> None:
+        super().__init__(parent)
+        self.tasks, self.task, self.what = tasks, task, what
+        self.runner = TaskRunner(self)
+        self.runner.failed.connect(lambda m: (self.tasks.finish(self.task), self.failed.emit(f"{self.what} failed: {m}")))
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self.tasks.finish(self.task)
+        self.status.emit(f"{self.what} cancelled")
