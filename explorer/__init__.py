@@ -2,7 +2,7 @@
 
 From Python: ``explorer.show(latents, decoder, kind="image", domain={"size": (28, 28)})`` opens the app
 on your own arrays and decoder (``core.own_model`` says what ``domain`` takes); ``explorer.save`` writes
-one of this project's decoders with its latents as a checkpoint file.
+them as a checkpoint (one of this project's decoders) or an ONNX bundle (any other).
 """
 
 __version__ = "0.1.0"
@@ -23,24 +23,21 @@ def show(latents, decoder=None, kind: str = "image", names=None, labels=None, do
     from explorer.ui.show import show_checkpoint
 
     if decoder is None:
-        import numpy as np
         from pathlib import Path
 
         from explorer.core.plain_embeddings import plain_checkpoint
 
-        ckpt = plain_checkpoint(np.asarray(latents, np.float32), names,
-                                labels if isinstance(labels, dict) else ({"label": labels} if labels is not None else {}),
-                                None if files is None else [Path(f) for f in files], "explorer.show")
+        ckpt = plain_checkpoint(latents, names, labels, None if files is None else [Path(f) for f in files], "explorer.show")
     else:
         ckpt = checkpoint_from_python(latents, decoder, kind, names, labels, domain)
     return show_checkpoint(ckpt, block)
 
 
 def save(path, latents, decoder, kind: str | None = None, names=None, labels=None, domain: dict | None = None) -> None:
-    """Write ``latents`` and ``decoder`` as a checkpoint file that ``latent-explorer PATH`` opens. The decoder
-    must be one of this project's fields (``explorer.models``: its config and weights are what is stored);
-    ``kind`` and ``domain`` then describe its sampling as for ``show`` (a trained checkpoint's own
-    ``modality`` entry is what they make)."""
+    """Write ``latents`` and ``decoder`` where ``latent-explorer PATH`` opens them: one of this project's fields
+    (``explorer.models``) as a checkpoint file of its config and weights, any other decoder as an ONNX
+    bundle (a folder, or a ZIP when ``path`` ends in ``.zip``; ``core.onnx_bundle.write_bundle``). ``kind``
+    and ``domain`` describe its sampling as for ``show``."""
     from explorer.core.own_model import save_own
 
     save_own(path, latents, decoder, kind, names, labels, domain)

@@ -136,3 +136,5 @@ def test_latents_alone_open_for_the_map_graph_and_paths_with_nothing_to_show(tmp
     assert len(entry.path.nodes) >= 2 and entry.path.nodes[0] == 0 and entry.path.nodes[-1] == 29
     with pytest.raises(ExplorerError, match="nothing to show"):
         ws.pipeline.signal(ws.ckpt.latents[:1].numpy())
+    with pytest.raises(ExplorerError, match="these latents have no decoder"):  # not "an ONNX graph"
+        ws.pipeline.check_fittable()

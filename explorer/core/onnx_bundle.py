@@ -25,7 +25,6 @@ import torch
 from explorer.errors import ExplorerError
 from explorer.io.memory import check_fits, gb
 from explorer.models.checkpoint import Checkpoint
-from explorer.models.foreign import ForeignConfig
 
 MEMBERS = ("decoder.onnx", "meta.json")
 STANDARD_DOMAINS = {"", "ai.onnx", "ai.onnx.ml", "com.microsoft"}
@@ -71,7 +70,7 @@ def _read_members(path: Path) -> dict[str, bytes]:
         raise ExplorerError(f"{path} is not a readable ZIP: {e}") from e
 
 
-def _latents(members: dict[str, bytes], where: Path) -> torch.Tensor:
+def _read_latents(members: dict[str, bytes], where: Path) -> torch.Tensor:
     if "latents.safetensors" in members:
         from safetensors import SafetensorError
         from safetensors.torch import load
@@ -125,7 +124,8 @@ def check_onnx(data: bytes, where: str):
 class OnnxDecoder:
     """``f(z, coords)`` by an onnxruntime session: numbers in, numbers out, no gradients."""
 
-    differentiable = False
+    cannot_fit = ("this model's decoder is an ONNX graph, which gives no gradients: a latent cannot be fitted to a "
+                  "file through it (embedding, completion); paths, walks and exports work")
 
     def __init__(self, data: bytes, where: str) -> None:
         try:
@@ -158,7 +158,7 @@ class OnnxDecoder:
 
 def read_bundle(path: str | Path) -> Checkpoint:
     """The bundle as a checkpoint decoded by onnxruntime."""
-    from explorer.core.own_model import _latents as checked_latents, _names_labels, adapt
+    from explorer.core.own_model import _latents as checked_latents, _names_labels, adapt, held_checkpoint
 
     path = Path(path)
     members = _read_members(path)
@@ -179,19 +179,16 @@ def read_bundle(path: str | Path) -> Checkpoint:
         raise ExplorerError(f"{path}: meta.json coords is {layout!r}: 'shared' ([P, k]) or 'per_latent' ([B, P, k])")
     check_onnx(members["decoder.onnx"], str(path))
     decoder = OnnxDecoder(members["decoder.onnx"], str(path))
-    z = checked_latents(_latents(members, path))
+    z = checked_latents(_read_latents(members, path))
     if decoder.latent_dim is not None and decoder.latent_dim != z.shape[1]:
         raise ExplorerError(f"{path}: the latents have {z.shape[1]} dimensions, decoder.onnx takes {decoder.latent_dim}")
     names, labels = _names_labels(len(z), meta.get("names"), meta.get("labels"))
     kind = meta.get("kind")
     try:
-        field, modality, channels = adapt(decoder, kind, meta.get("domain"), z.shape[1], per_latent=layout == "per_latent")
+        field, modality, _ = adapt(decoder, kind, meta.get("domain"), z.shape[1], per_latent=layout == "per_latent")
     except ExplorerError as e:
         raise ExplorerError(f"{path}: {e}") from e
-    field.differentiable = False
-    in_dim = {"image": 2, "audio": 1, "shape": 3}[kind]
-    config = ForeignConfig(latent_dim=z.shape[1], in_dim=in_dim, out_dim=channels, source="an ONNX decoder")
-    return Checkpoint(config, modality, z, {}, names, labels, {}, {"source": "ONNX bundle"}, {}, path, "", field)
+    return held_checkpoint(z, field, modality, names, labels, "an ONNX decoder", {"source": "ONNX bundle"}, path)
 
 
 class _Function(torch.nn.Module):

@@ -176,11 +176,20 @@ def checkpoint_from_python(latents, decoder, kind: str, names=None, labels=None,
     """``explorer.show``'s arrays and decoder as a checkpoint held in memory."""
     z = _latents(latents)
     names, labels = _names_labels(len(z), names, labels)
-    field, modality, channels = adapt(decoder, kind, domain, z.shape[1])
-    in_dim = {"image": 2, "audio": 1, "shape": 3}[kind]
-    config = ForeignConfig(latent_dim=z.shape[1], in_dim=in_dim, out_dim=channels,
-                           source=type(decoder).__name__ if hasattr(decoder, "parameters") else getattr(decoder, "__name__", "a function"))
-    return Checkpoint(config, modality, z, {}, names, labels, {}, {"source": "explorer.show"}, {}, None, "", field)
+    field, modality, _ = adapt(decoder, kind, domain, z.shape[1])
+    source = type(decoder).__name__ if hasattr(decoder, "parameters") else getattr(decoder, "__name__", "a function")
+    return held_checkpoint(z, field, modality, names, labels, source, {"source": "explorer.show"})
+
+
+def held_checkpoint(z: torch.Tensor, field: torch.nn.Module, modality: dict, names: list[str], labels: dict,
+                    source: str, train: dict, path=None) -> Checkpoint:
+    """A checkpoint whose decoder is the object ``field`` (``Checkpoint.module``): ``explorer.show``, an ONNX
+    bundle, plain embeddings. Its config's coordinate and value sizes are the modality's."""
+    from explorer.modalities import get_modality
+
+    config = ForeignConfig(latent_dim=z.shape[1], in_dim=get_modality(modality["name"]).in_dim,
+                           out_dim=modality["channels"], source=source)
+    return Checkpoint(config, modality, z, {}, names, labels, {}, train, {}, path, "", field)
 
 
 def save_own(path, latents, decoder, kind: str | None = None, names=None, labels=None, domain: dict | None = None) -> None:

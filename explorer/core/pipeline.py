@@ -58,12 +58,12 @@ class DecodePipeline:
         self.part_precision = part_precisions(self.plug, precision, self.device)
         """What each part decodes (and is fitted) in (``modalities.part_precisions``)."""
         self.bulk_precision = {part: "bf16" if p.is_sdf and precision == "auto" and self.precision == "bf16"
-                               else self.part_precision[part] for part, p in plug_parts(self.plug).items()}
+                               else self.part_precision[part] for part, p in self.parts.items()}
         """What a distance grid is first decoded in: bfloat16 where it is fast and the precision is ``auto``;
         the narrow band around the surface is then decoded again in the part's own precision (``sdf_grid``),
         so the mesh is float32's while most of the grid costs what bfloat16 costs."""
         self.sdf_base = {part: (16 if ckpt.model_config.point_cost() > 500_000 else 32) if getattr(p, "narrow_band", True)
-                         else 1 << 16 for part, p in plug_parts(self.plug).items()}
+                         else 1 << 16 for part, p in self.parts.items()}
         """The side of the grid a distance field is decoded on in full; finer grids are refined in a narrow
         band. 16 for fields that cost more than half a million multiply-adds a point (DeepSDF's 8 x 512); no
         limit for a field that is not a distance in the cube's units (the plug's ``narrow_band``)."""
@@ -80,11 +80,11 @@ class DecodePipeline:
         self.cache_items = cache_items
 
     def check_fittable(self) -> None:
-        """``ExplorerError`` unless latents can be fitted through this decoder (embedding, completion): an
-        ONNX decoder runs without gradients."""
-        if getattr(self.model, "differentiable", True) is False:
-            raise ExplorerError("this model's decoder is an ONNX graph, which gives no gradients: a latent cannot be "
-                                "fitted to a file through it (embedding, completion); paths, walks and exports work")
+        """``ExplorerError`` unless latents can be fitted through this decoder (embedding, completion); a
+        decoder that cannot (an ONNX graph, none at all) says why in its ``cannot_fit``."""
+        reason = getattr(self.model, "cannot_fit", "")
+        if reason:
+            raise ExplorerError(reason)
 
     # --- what a part is sampled on ---------------------------------------------------------------
     def part_info(self, part: str | None = None) -> dict:

@@ -24,7 +24,6 @@ from torch import nn
 from explorer.errors import ExplorerError
 from explorer.io.memory import check_fits, gb
 from explorer.models.checkpoint import Checkpoint
-from explorer.models.foreign import ForeignConfig
 
 FILE_COLUMNS = ("file", "path", "filename", "filepath")
 TABLE_SUFFIXES = (".tsv", ".csv", ".txt")
@@ -193,7 +192,7 @@ class ZeroField(nn.Module):
     """What the decode pipeline holds for latents without a decoder or files; the ``none`` plug shows nothing
     of it (``modalities.nothing``), so its values are never a frame."""
 
-    differentiable = False
+    cannot_fit = "these latents have no decoder: a latent cannot be fitted to a file (embedding, completion)"
 
     def forward(self, z: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
         return torch.zeros(z.shape[0], coords.shape[-2], 1)
@@ -202,7 +201,7 @@ class ZeroField(nn.Module):
 class NearestItemField(nn.Module):
     """The field of the training item nearest to each latent: values of its file at the coordinates asked."""
 
-    differentiable = False
+    cannot_fit = ZeroField.cannot_fit
 
     def __init__(self, latents: torch.Tensor, files: list[Path], plug, resolution: tuple[int, ...], cache: int = 64) -> None:
         super().__init__()
@@ -285,32 +284,28 @@ def _resolution(plug, first: Path) -> tuple[list[int], int]:
     return [64], 1
 
 
-def plain_checkpoint(latents: np.ndarray, names: list[str] | None, labels: dict, files: list[Path] | None,
-                     where: str) -> Checkpoint:
-    from explorer.core.own_model import _names_labels
+def plain_checkpoint(latents, names: list[str] | None, labels, files: list[Path] | None, where: str) -> Checkpoint:
+    """Latents ``[N, d]`` with names, labels (a list, or a dict of lists) and one file each (or none)."""
+    from explorer.core.own_model import _latents, _names_labels, held_checkpoint
 
-    z = torch.from_numpy(np.ascontiguousarray(latents, np.float32))
+    z = _latents(latents)
     names, labels = _names_labels(len(z), names, labels)
     if files is None:  # the latents alone: no frame to show
         from explorer.modalities.nothing import WHY
 
-        field = ZeroField()
-        config = ForeignConfig(latent_dim=z.shape[1], in_dim=1, out_dim=1, source="no decoder, no files")
-        return Checkpoint(config, {"name": "none", "resolution": [1], "channels": 1}, z, {}, names, labels, {},
-                          {"source": where, "note": WHY}, {}, None, "", field)
+        return held_checkpoint(z, ZeroField(), {"name": "none", "resolution": [1], "channels": 1}, names, labels,
+                               "no decoder, no files", {"source": where, "note": WHY})
     if len(files) != len(z):
         raise ExplorerError(f"{len(files)} files for {len(z)} latents")
     plug = _file_plug(files)
     resolution, channels = _resolution(plug, files[0])
-    in_dim = {"image": 2, "audio": 1, "shape": 3}[plug.name]
     modality = {"name": plug.name, "resolution": resolution, "channels": channels}
     if plug.name == "audio":
         modality["options"] = {"target": "waveform"}
     if plug.name == "shape":
         modality["options"] = {"narrow_band": False}  # each frame is a mesh's exact distance: decoded whole
-    field = NearestItemField(z, files, plug, tuple(resolution))
-    config = ForeignConfig(latent_dim=z.shape[1], in_dim=in_dim, out_dim=channels, source="no decoder (nearest item)")
-    return Checkpoint(config, modality, z, {}, names, labels, {}, {"source": where, "note": NOTE}, {}, None, "", field)
+    return held_checkpoint(z, NearestItemField(z, files, plug, tuple(resolution)), modality, names, labels,
+                           "no decoder (nearest item)", {"source": where, "note": NOTE})
 
 
 def read_plain(path: str | Path, files: str | Path | None = None) -> Checkpoint:

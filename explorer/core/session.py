@@ -44,12 +44,11 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
     map, its k-NN graph and the neighbour spacing. Changes no session, so it may run in a worker. A DeepSDF
     experiment folder is imported first (once; ``core.deepsdf_import.cached_import``); an ONNX decoder
     bundle (``core.onnx_bundle``) is opened as it is."""
-    from explorer.core.deepsdf_import import cached_import, is_experiment
     from explorer.core.open_any import open_model
 
-    if is_experiment(path):
-        path = cached_import(path)  # the window's title and saved workspace follow the imported file
-    return make_ready(open_model(path, files), Path(path), precision, compile, k)
+    ckpt = open_model(path, files)
+    # the window's title and saved workspace follow the file read (a DeepSDF experiment's imported checkpoint)
+    return make_ready(ckpt, Path(ckpt.path or path), precision, compile, k)
 
 
 def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:

@@ -56,6 +56,8 @@ class AdaptedField(nn.Module):
         self.coord_order = coord_order
         self.per_latent_coords = per_latent_coords
         """The decoder takes only ``[B, P, k]`` coordinates: shared ones are expanded to every latent."""
+        self.cannot_fit = getattr(decoder, "cannot_fit", "")
+        """Why no latent can be fitted through the decoder (``DecodePipeline.check_fittable``), or ""."""
 
     def _call(self, z, coords):
         return self.decoder(z, coords) if hasattr(self, "decoder") else self._function(z, coords)
