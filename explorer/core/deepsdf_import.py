@@ -74,8 +74,8 @@ def read_specs(folder: Path) -> dict:
     return specs
 
 
-def decoder_config(specs: dict, where: Path) -> tuple[DeepSDFConfig, bool]:
-    """The decoder's config, and whether it was trained with weight norm."""
+def decoder_config(specs: dict, where: Path) -> DeepSDFConfig:
+    """The decoder's config (``norm_layers`` are LayerNorms only when it was trained without weight norm)."""
     arch = specs.get("NetworkArch")
     if arch != ARCH:
         raise ExplorerError(f"{where}: NetworkArch is {arch!r}; only DeepSDF's decoder ({ARCH!r}) can be imported")
@@ -94,7 +94,7 @@ def decoder_config(specs: dict, where: Path) -> tuple[DeepSDFConfig, bool]:
                                layer_norm=[] if weight_norm else [i for i in norm_layers if i < len(net["dims"])])
     except (TypeError, ExplorerError) as e:
         raise ExplorerError(f"{where}: {e}") from e
-    return config, weight_norm
+    return config
 
 
 def fold_weight_norm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -187,7 +187,7 @@ def import_deepsdf(folder: str | Path, checkpoint: str = "latest", split: str | 
     if not re.fullmatch(r"latest|\d+", str(checkpoint)):
         raise ExplorerError(f"--checkpoint {checkpoint!r}: give 'latest' or an epoch number")
     specs = read_specs(folder)
-    config, _ = decoder_config(specs, folder / "specs.json")
+    config = decoder_config(specs, folder / "specs.json")
     params = epoch_file(folder, "ModelParameters", str(checkpoint))
     state, epoch = model_state(read_pth(params, "the decoder's weights"), params)
     codes_path = epoch_file(folder, "LatentCodes", str(checkpoint))

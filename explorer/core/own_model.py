@@ -212,21 +212,7 @@ def save_own(path, latents, decoder, kind: str | None = None, names=None, labels
         raise ExplorerError(f"latents have {z.shape[1]} dimensions; the decoder takes {config.latent_dim}")
     names, labels = _names_labels(len(z), names, labels)
     kind = kind or {1: "audio", 2: "image", 3: "shape"}.get(getattr(config, "in_dim", 0), "")
-    domain = dict(domain or {})
-    if kind == "image":
-        if "size" not in domain:
-            raise ExplorerError("an image needs its size: domain={'size': (H, W)}")
-        size = domain["size"]
-        res = [int(size), int(size)] if np.isscalar(size) else [int(size[0]), int(size[1])]
-        modality = {"name": "image", "resolution": res, "channels": config.out_dim}
-    elif kind == "audio":
-        rate = int(domain.get("sample_rate", 16000))
-        modality = {"name": "audio", "resolution": [int(round(float(domain.get("seconds", 1.0)) * rate))], "channels": 1,
-                    "options": {"target": "waveform"} | ({"sample_rate": rate} if rate != 16000 else {})}
-    elif kind == "shape":
-        modality = {"name": "shape", "resolution": [int(domain.get("grid", 64))], "channels": 1}
-    else:
-        raise ExplorerError(f"kind {kind!r}: choose one of {', '.join(KINDS)}")
+    _, modality, _ = adapt(decoder, kind, domain, config.latent_dim)  # the same domain, read as show reads it
     state = {k: v.detach().cpu() for k, v in decoder.state_dict().items()}
     ckpt = Checkpoint(config, modality, z, state, names, labels, {}, {"source": "explorer.save"}, {})
     checkpoint_plug(ckpt)  # the sampling fits the field: refused here, not when the file is opened

@@ -79,6 +79,11 @@ class DecodePipeline:
         self._lock = threading.Lock()  # the app decodes from worker threads
         self.cache_items = cache_items
 
+    @property
+    def makes_signals(self) -> bool:
+        """Whether any part decodes to something a person can see or hear (not so for plain latents: ``none``)."""
+        return any(p.produces for p in self.parts.values())
+
     def check_fittable(self) -> None:
         """``ExplorerError`` unless latents can be fitted through this decoder (embedding, completion); a
         decoder that cannot (an ONNX graph, none at all) says why in its ``cannot_fit``."""

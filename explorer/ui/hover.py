@@ -47,7 +47,7 @@ class HoverTips(QObject):
         if labels:
             text += "<br>" + ", ".join(f"{k}: {v}" if k else v for k, v in list(labels.items())[:4])
         self.text, self.index = text, index
-        if any(p.produces for p in ws.pipeline.parts.values()):  # plain latents: no picture to make
+        if ws.pipeline.makes_signals:  # plain latents: no picture to make
             self.thumbs.start(_thumbnail_job, ws.pipeline, ws.item_latent(index), self._thumb_part())
         play_on_hover = any(isinstance(w, AudioPreview) and w.on_hover.isChecked() for w in self.panel.previews.values())
         if self.preview_action.isChecked() or (play_on_hover and not ws.paths):

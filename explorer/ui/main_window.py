@@ -171,11 +171,10 @@ class MainWindow(QMainWindow):
         self.opener.finished.connect(self._on_opened)
         self.opener.failed.connect(self._on_open_failed)
         self.embedding.embedded.connect(self._on_embedded)
-        self.embedding.failed.connect(self._show_error)
-        self.importer.failed.connect(self._show_error)
-        self.importer.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.importer.imported.connect(self._on_imported)
-        self.embedding.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
+        for job in (self.embedding, self.importer):  # TaskBarJob: a failure in the banner, a cancel in the status bar
+            job.failed.connect(self._show_error)
+            job.status.connect(lambda m: self.statusBar().showMessage(m, 5000))
         self.compiler.finished.connect(self._on_warmed_up)
         self.walker.finished.connect(self._on_walked)
         self.pather.finished.connect(self._on_paths)
@@ -640,7 +639,7 @@ class MainWindow(QMainWindow):
         if not self.ws.paths:
             self.statusBar().showMessage("nothing to export yet: drag from one point to another, or walk (W)", 6000)
             return None
-        if not any(p.produces for p in self.ws.pipeline.parts.values()):
+        if not self.ws.pipeline.makes_signals:
             self._show_error("nothing to export: these latents have no decoder and no files")
             return None
         from explorer.ui.export_dialog import ExportDialog

@@ -117,7 +117,7 @@ class PreviewPanel(QWidget):
         missing = ""
         for key, info in (mod.get("parts") or {None: mod}).items():
             w = PREVIEWS[info["name"]](self, info)
-            if w is None and not self.ws.pipeline.parts[key].produces:  # plain latents: nothing to show, no error
+            if w is None and not self.ws.pipeline.makes_signals:  # plain latents: nothing to show, no error
                 continue
             if w is None:  # a shape, without OpenGL
                 self.quality.setText(self.mesh_error)
