@@ -49,6 +49,39 @@ def test_an_occupancy_decoder_in_its_own_bounds_meshes_at_its_iso_level():
         assert abs(np.median(np.linalg.norm(vertices, axis=1)) - radius * 2) < 0.05
 
 
+def test_meshes_of_a_decoder_with_its_own_bounds_are_written_and_read_in_its_units(tmp_path):
+    import trimesh
+
+    from explorer.core.export import ExportOptions, export
+    from explorer.core.own_model import checkpoint_from_python
+    from explorer.core.pipeline import DecodePipeline
+
+    def ball(z, coords):  # an SDF in centimetres, in the box [0, 200] x [0, 100] x [0, 100]: a ball of radius z[0]
+        c = coords if coords.ndim == 3 else coords[None]
+        return (c - torch.tensor([100.0, 50.0, 50.0])).norm(dim=-1, keepdim=True) - z[:, None, :1]
+
+    ckpt = checkpoint_from_python([[20.0], [40.0]], ball, "shape", domain={"bounds": [[0, 0, 0], [200, 100, 100]]})
+    pipeline = DecodePipeline(ckpt)
+    plug = pipeline.parts[None]
+    plug.write(tmp_path / "small.ply", pipeline.signal(ckpt.latents.numpy()[:1])[0])
+    v = trimesh.load(tmp_path / "small.ply", process=False).vertices
+    assert np.abs(np.linalg.norm(v - [100, 50, 50], axis=1) - 20).max() < 3  # centimetres, where the decoder has it
+    export(pipeline, ckpt.latents.numpy(), tmp_path / "path.zip", ExportOptions(resolution=48))
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "path.zip") as z:
+        (tmp_path / "frames").mkdir()
+        z.extractall(tmp_path / "frames")
+    last = trimesh.load(sorted((tmp_path / "frames").iterdir())[-1], process=False).vertices
+    assert abs(np.median(np.linalg.norm(last - [100, 50, 50], axis=1)) - 40) < 3
+    # a mesh file in those units is read where the decoder has it: the small ball matches the first latent
+    observed = plug.read_file(tmp_path / "small.ply", pipeline, None)
+    with torch.no_grad():
+        decoded = ckpt.module(ckpt.latents[:1], observed.coords[0].float())[0, :, 0]
+    inside = observed.values[0, :, 0] < 0
+    assert inside.sum() > 100 and ((decoded < 0) == inside).float().mean() > 0.97
+
+
 def test_a_waveform_decoder_at_its_own_sample_rate_sounds_at_its_pitch():
     from explorer.core.own_model import checkpoint_from_python
     from explorer.core.pipeline import DecodePipeline
@@ -67,8 +100,37 @@ def test_a_waveform_decoder_at_its_own_sample_rate_sounds_at_its_pitch():
         assert 0.95 < np.abs(wave).max() <= 1.0  # the decoder's +-0.5 is full scale
 
 
+@pytest.mark.parametrize("order, scale", [("ft", "ln"), ("tf", "db")])
+def test_a_spectrogram_decoder_is_heard_at_its_pitch(order, scale):
+    from explorer.core.own_model import checkpoint_from_python
+    from explorer.core.pipeline import DecodePipeline
+
+    rate, n_fft, bins = 8000, 256, 129
+
+    def partial(z, c):  # one partial at z[0] Hz: loud in its STFT bin, silent elsewhere; coordinates in [0, 1]
+        c = c if c.ndim == 3 else c[None]
+        u = c[..., 0 if order == "ft" else 1]
+        hz = (u * bins - 0.5) * rate / n_fft  # the bin centre's frequency
+        loud = (hz - z[:, None, :1][..., 0]).abs() < rate / n_fft
+        ln = torch.where(loud, torch.tensor(3.0), torch.tensor(-9.0))[..., None]
+        return ln * 20 / np.log(10) if scale == "db" else ln
+
+    ckpt = checkpoint_from_python([[440.0], [1000.0]], partial, "audio", domain={
+        "target": "spectrogram", "sample_rate": rate, "seconds": 0.5, "n_fft": n_fft, "hop": 64,
+        "coords": (0, 1), "order": order, "scale": scale})
+    pipeline = DecodePipeline(ckpt)
+    assert pipeline.resolution() == (bins, 4000 // 64 + 1) and pipeline.parts[None].sample_rate == rate
+    for hz, wave in zip((440, 1000), pipeline.signal(ckpt.latents.numpy())):
+        assert wave.shape == (4000,) and np.abs(wave).max() > 0.05  # heard, not silence
+        spectrum = np.abs(np.fft.rfft(wave))
+        assert abs(np.fft.rfftfreq(len(wave), 1 / rate)[np.argmax(spectrum)] - hz) <= rate / n_fft
+
+
 @pytest.mark.parametrize("args, message", [
     (dict(kind="video"), "choose one of image, audio, shape"),
+    (dict(kind="audio", domain={"n_fft": 256}), "add 'target': 'spectrogram'"),
+    (dict(kind="audio", domain={"target": "spectrogram", "range": (0, 1)}), "give scale"),
+    (dict(kind="audio", domain={"target": "mel"}), "'waveform' or 'spectrogram'"),
     (dict(domain={}), "needs its size"),
     (dict(domain={"size": 8, "colour": 1}), "has no colour"),
     (dict(domain={"size": 8, "range": (1, 0)}), "low < high"),

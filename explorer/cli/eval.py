@@ -25,6 +25,9 @@ def add_parser(sub) -> None:
     e.add_argument("--fit-steps", type=count(1, 100_000), default=300, help="test-time fitting steps (default 300)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
+    e.add_argument("--fit-init", choices=["best", "mean"], default="mean",
+                   help="where each held-out fit starts: the training latent whose decode is closest to the item "
+                        "(best) or the mean training latent (mean, the default)")
     speed_options(e)
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
@@ -112,7 +115,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         key = f"completion:{args.completion}"
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
-                          fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress())
+                          fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress(),
+                          fit_init=args.fit_init)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.models.checkpoint import save_metrics

@@ -7,9 +7,15 @@ function of tensors. ``domain`` says what its field means, with these defaults:
 - ``kind="image"``: ``size`` (H, W) (required), ``channels`` (found by calling the decoder once),
   ``range`` of the values (0, 1), ``coords`` range of both axes (-1, 1), ``order`` of the two
   coordinates "yx" (row, column) or "xy".
-- ``kind="audio"``: a waveform decoder; ``sample_rate`` 16000, ``seconds`` 1.0, ``coords`` (-1, 1)
-  over the clip, ``range`` (-1, 1).
-- ``kind="shape"``: ``bounds`` the cube the shapes live in (-1, 1) (or ``[[x0, y0, z0], [x1, y1, z1]]``),
+- ``kind="audio"``: ``target`` "waveform" (the default) or "spectrogram"; ``sample_rate`` 16000,
+  ``seconds`` 1.0. A waveform decoder: ``coords`` (-1, 1) over the clip, ``range`` (-1, 1) of the samples.
+  A spectrogram decoder returns the log magnitude of a centred, Hann-windowed STFT of ``n_fft`` 512 and
+  ``hop`` 128 samples at (frequency, time) coordinates — ``order`` "ft", or "tf" for (time, frequency) —
+  each in ``coords`` (-1, 1) (the first and last bin and frame centres a half cell inside), as ``scale``
+  "ln" (``log(|STFT| + 1e-5)``, the default) or "db" (``20 log10 |STFT|``); it is heard through
+  Griffin-Lim.
+- ``kind="shape"``: ``bounds`` the cube the shapes live in (-1, 1) (or ``[[x0, y0, z0], [x1, y1, z1]]``; meshes
+  are written, and mesh files read, in these units),
   ``level`` the iso-level of the surface 0 (0.5 for occupancy), ``inside`` "negative" (an SDF) or
   "positive" (occupancy), ``grid`` the mesh grid side 64.
 
@@ -29,7 +35,7 @@ from explorer.models.foreign import AdaptedField, ForeignConfig
 
 KINDS = ("image", "audio", "shape")
 DOMAIN_KEYS = {"image": {"size", "channels", "range", "coords", "order"},
-               "audio": {"sample_rate", "seconds", "coords", "range"},
+               "audio": {"target", "sample_rate", "seconds", "coords", "range", "n_fft", "hop", "order", "scale"},
                "shape": {"bounds", "level", "inside", "grid"}}
 
 
@@ -127,6 +133,14 @@ def _adapt(decoder, kind: str, domain: dict | None, latent_dim: int, per_latent:
         n = int(round(float(domain.get("seconds", 1.0)) * rate))
         if not 1 <= n <= 1 << 22:
             raise ExplorerError(f"a clip of {n} samples: give seconds so that it has 1 to {1 << 22}")
+        target = domain.get("target", "waveform")
+        if target == "spectrogram":
+            return _spectrogram(decoder, domain, rate, n, latent_dim, per_latent)
+        if target != "waveform":
+            raise ExplorerError(f"domain target {target!r}: 'waveform' or 'spectrogram'")
+        extra = sorted({"n_fft", "hop", "order", "scale"} & set(domain))
+        if extra:
+            raise ExplorerError(f"{', '.join(extra)} describe a spectrogram decoder; add 'target': 'spectrogram'")
         scale, shift = _into(*_pair(domain.get("coords", (-1, 1)), "coords"))
         vs, vb = _outof(*_pair(domain.get("range", (-1, 1)), "range"))
         field = AdaptedField(decoder, scale, shift, vs, vb, per_latent_coords=per_latent)
@@ -154,8 +168,33 @@ def _adapt(decoder, kind: str, domain: dict | None, latent_dim: int, per_latent:
     field = AdaptedField(decoder, scale, shift, sign, -sign * level, per_latent_coords=per_latent)
     # an SDF in the cube's own units can be refined in a narrow band; occupancy or another scale is decoded whole
     metric = inside == "negative" and level == 0.0 and np.allclose(lo, -1) and np.allclose(hi, 1)
-    info = {"name": "shape", "resolution": [grid], "channels": 1} | ({} if metric else {"options": {"narrow_band": False}})
+    cube = np.allclose(lo, -1) and np.allclose(hi, 1)
+    options = ({} if metric else {"narrow_band": False}) | ({} if cube else {"bounds": [list(lo), list(hi)]})
+    info = {"name": "shape", "resolution": [grid], "channels": 1} | ({"options": options} if options else {})
     return field, info, _probe_channels(field, latent_dim, 3)
+
+
+def _spectrogram(decoder, domain: dict, rate: int, n: int, latent_dim: int, per_latent: bool) -> tuple[AdaptedField, dict, int]:
+    """A decoder of log-magnitude spectrograms: heard through this project's spectrogram plug, with per-frequency
+    statistics that leave its values as they are (mean 0, deviation 1)."""
+    from explorer.modalities.audio import AudioModality
+
+    n_fft, hop = int(domain.get("n_fft", 512)), int(domain.get("hop", 128))
+    if "range" in domain:
+        raise ExplorerError("a spectrogram decoder's values are log magnitudes: give scale 'ln' or 'db', not a range")
+    order = domain.get("order", "ft")
+    if order not in ("ft", "tf"):
+        raise ExplorerError(f"domain order {order!r}: 'ft' (frequency, time) or 'tf'")
+    scale_name = domain.get("scale", "ln")
+    if scale_name not in ("ln", "db"):
+        raise ExplorerError(f"domain scale {scale_name!r}: 'ln' (natural log of the magnitude) or 'db' (20 log10)")
+    bins = n_fft // 2 + 1
+    plug = AudioModality("spectrogram", n_fft, hop, n, {"mean": [0.0] * bins, "std": [1.0] * bins}, sample_rate=rate)
+    scale, shift = _into(*_pair(domain.get("coords", (-1, 1)), "coords"))
+    field = AdaptedField(decoder, scale, shift, math.log(10) / 20 if scale_name == "db" else 1.0, 0.0,
+                         coord_order=[1, 0] if order == "tf" else None, per_latent_coords=per_latent)
+    info = {"name": "audio", "resolution": [bins, n // hop + 1], "channels": 1, "options": plug.options()}
+    return field, info, _probe_channels(field, latent_dim, 2)
 
 
 def _probe_channels(field: AdaptedField, latent_dim: int, in_dim: int) -> int:
@@ -185,9 +224,9 @@ def held_checkpoint(z: torch.Tensor, field: torch.nn.Module, modality: dict, nam
                     source: str, train: dict, path=None) -> Checkpoint:
     """A checkpoint whose decoder is the object ``field`` (``Checkpoint.module``): ``explorer.show``, an ONNX
     bundle, plain embeddings. Its config's coordinate and value sizes are the modality's."""
-    from explorer.modalities import get_modality
+    from explorer.modalities import checkpoint_modality
 
-    config = ForeignConfig(latent_dim=z.shape[1], in_dim=get_modality(modality["name"]).in_dim,
+    config = ForeignConfig(latent_dim=z.shape[1], in_dim=checkpoint_modality(modality).in_dim,
                            out_dim=modality["channels"], source=source)
     return Checkpoint(config, modality, z, {}, names, labels, {}, train, {}, path, "", field)
 

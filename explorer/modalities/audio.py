@@ -114,7 +114,8 @@ class AudioModality:
         if self.target == "waveform":
             return {"target": "waveform"} | ({"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {})
         return {"target": "spectrogram", "n_fft": self.n_fft, "hop": self.hop, "length": self.length,
-                "norm": None if self.norm is None else self.norm.to_dict()}
+                "norm": None if self.norm is None else self.norm.to_dict()} | (
+                    {"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {})
 
     # --- dataset -> field values ---------------------------------------------------------------
     def prepare(self, dataset):

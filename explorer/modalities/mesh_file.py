@@ -15,8 +15,9 @@ MESH_FITS = ("cube", "sphere")
 
 
 def load_mesh(path: Path, fit: str = "cube") -> tuple[np.ndarray, np.ndarray]:
-    """Vertices normalised into [-0.9, 0.9]^3 (``fit="cube"``, how this project's shape data is made) or into
-    DeepSDF's unit sphere (``"sphere"``), and the triangle faces, of any mesh file trimesh reads."""
+    """Vertices normalised into [-0.9, 0.9]^3 (``fit="cube"``, how this project's shape data is made), into
+    DeepSDF's unit sphere (``"sphere"``) or as written (``"keep"``), and the triangle faces, of any mesh file
+    trimesh reads."""
     import trimesh
 
     try:
@@ -33,7 +34,12 @@ def load_mesh(path: Path, fit: str = "cube") -> tuple[np.ndarray, np.ndarray]:
         raise ExplorerError(f"{path}: face {f} uses vertex {int(faces[f][bad[f]][0])}, but the file has "
                             f"{n} vertices (0 to {n - 1}); fix or remove it")
     try:
-        vertices = (normalize_into_sphere if fit == "sphere" else normalize_vertices)(np.asarray(mesh.vertices))
+        vertices = np.asarray(mesh.vertices, dtype=np.float64)
+        if fit == "keep":  # the file's own units (a model with ``bounds``): only checked
+            if not np.isfinite(vertices).all():
+                raise ValueError("the mesh has NaN or infinite vertices")
+        else:
+            vertices = (normalize_into_sphere if fit == "sphere" else normalize_vertices)(vertices)
     except ValueError as e:
         raise ExplorerError(f"{path}: {e}") from e
     return vertices, faces

@@ -45,7 +45,7 @@ class ShapeModality:
     grid a cloud of specks; omega0 5 gave smooth shapes (``checkpoints/furniture.md``). An SDF item has
     thousands of samples, of which a thousand per step cover the surface and the space around it."""
 
-    def __init__(self, mesh_fit: str = "cube", narrow_band: bool = True) -> None:
+    def __init__(self, mesh_fit: str = "cube", narrow_band: bool = True, bounds=None) -> None:
         if mesh_fit not in MESH_FITS:
             raise ExplorerError(f"shape option mesh_fit is {mesh_fit!r}; it is one of {', '.join(MESH_FITS)}")
         self.mesh_fit = mesh_fit
@@ -54,6 +54,10 @@ class ShapeModality:
         if not isinstance(narrow_band, bool):
             raise ExplorerError("shape option narrow_band must be true or false")
         self.narrow_band = narrow_band
+        self.bounds = None if bounds is None else _check_bounds(bounds)
+        """``[[x0, y0, z0], [x1, y1, z1]]``: the box of a person's own decoder (``explorer.show``'s domain) that
+        this project's cube [-1, 1]³ stands for. Meshes are written in those units, and mesh files read for
+        the model are taken as in them (``mesh_fit`` is not applied); None: the cube itself."""
         """Whether a fine grid may be decoded only near the surface (``DecodePipeline.sdf_grid``): true of a
         signed distance in the cube's units; an occupancy field or another scale is decoded whole."""
 
@@ -83,7 +87,11 @@ class ShapeModality:
     def read_file(self, path: Path, pipeline, part, invert: bool | None = None) -> Observed:
         """The mesh's SDF at 2 048 uniform points shared with the training items and 2 048 near its surface;
         ``exact`` gives it anywhere."""
-        v, f = load_mesh(path, self.mesh_fit)
+        if self.bounds is None:
+            v, f = load_mesh(path, self.mesh_fit)
+        else:
+            v, f = load_mesh(path, "keep")
+            v = self.from_file_units(v)
         shared = shared_uniform_points(2048)
         pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0))])
         values = torch.from_numpy(mesh_sdf(pts, v, f)[None, :, None])
@@ -130,7 +138,23 @@ class ShapeModality:
         return shade_sdf(pipeline.sdf_grid(z, options.resolution or 64, part=part), options.render_size)
 
     def export_mesh(self, pipeline, z: np.ndarray, part, options) -> tuple[np.ndarray, np.ndarray]:
-        return sdf_to_mesh(pipeline.sdf_grid(z, options.resolution or 64, part=part))
+        """The surface on an ``options.resolution`` grid (64³ by default), in the units files are written in."""
+        v, f = sdf_to_mesh(pipeline.sdf_grid(z, options.resolution or 64, part=part))
+        return self.to_file_units(v), f
+
+    def to_file_units(self, vertices: np.ndarray) -> np.ndarray:
+        """Vertices in the cube [-1, 1]³ as they are written to files: in ``bounds`` where the model has them."""
+        if self.bounds is None:
+            return vertices
+        lo, hi = (np.asarray(b, np.float64) for b in self.bounds)
+        return (np.asarray(vertices, np.float64) * (hi - lo) / 2 + (hi + lo) / 2).astype(np.float32)
+
+    def from_file_units(self, vertices: np.ndarray) -> np.ndarray:
+        """``to_file_units`` undone: a file's vertices in the cube."""
+        if self.bounds is None:
+            return vertices
+        lo, hi = (np.asarray(b, np.float64) for b in self.bounds)
+        return (np.asarray(vertices, np.float64) - (hi + lo) / 2) / ((hi - lo) / 2)
 
     # pictures of a signal (hover thumbnails, contact sheets): the surface rendered without OpenGL
     def decoded_picture(self, pipeline, z: np.ndarray, part, grid: int) -> np.ndarray:
@@ -149,7 +173,8 @@ class ShapeModality:
         return torch.mean(torch.abs(pred.clamp(-CLAMP, CLAMP) - target.clamp(-CLAMP, CLAMP)))
 
     def options(self) -> dict:
-        return ({} if self.mesh_fit == "cube" else {"mesh_fit": self.mesh_fit}) | ({} if self.narrow_band else {"narrow_band": False})
+        return ({} if self.mesh_fit == "cube" else {"mesh_fit": self.mesh_fit}) | ({} if self.narrow_band else {"narrow_band": False}) \
+            | ({} if self.bounds is None else {"bounds": self.bounds})
 
     def prepare(self, dataset):
         """The dataset as field values: already so."""
@@ -178,10 +203,22 @@ class ShapeModality:
         return {"chamfer": chamfer_distance(*clouds), "iou": volumetric_iou(pred_sdf, true_sdf)}
 
     def write(self, path: str | Path, mesh: tuple[np.ndarray, np.ndarray]) -> None:
-        """Save a mesh as PLY, OBJ, STL or OFF (by the file's extension), atomically."""
+        """Save a mesh of the cube [-1, 1]³ as PLY, OBJ, STL or OFF (by the file's extension), in the file units
+        (``to_file_units``), atomically."""
         import trimesh
 
         path = Path(path)
         check_suffix(path, self.write_suffixes)
-        data = trimesh.Trimesh(*mesh, process=False).export(file_type=path.suffix.lstrip(".").lower())
+        data = trimesh.Trimesh(self.to_file_units(mesh[0]), mesh[1], process=False).export(file_type=path.suffix.lstrip(".").lower())
         atomic_write_bytes(path, data if isinstance(data, bytes) else data.encode())
+
+
+def _check_bounds(bounds) -> list[list[float]]:
+    try:
+        arr = np.asarray(bounds, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (2, 3) or not np.isfinite(arr).all() or not (arr[1] > arr[0]).all():
+        raise ExplorerError(f"shape option bounds must be [[x0, y0, z0], [x1, y1, z1]] with each low below its high, "
+                            f"not {bounds!r}")
+    return arr.tolist()

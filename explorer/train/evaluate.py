@@ -77,7 +77,7 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
 
 
 def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: int = 300, seed: int = 0,
-              lle: bool = True, precision: str = "fp32", device="cpu", on_step=None) -> torch.Tensor:
+              lle: bool = True, precision: str = "fp32", device="cpu", on_step=None, init: str = "mean") -> torch.Tensor:
     """``[M, d]`` latents of the picked items of (prepared) ``data`` by test-time fitting on every part at
     once (GEM §4.4; network frozen), in bfloat16 only where every part may run in it
     (``modalities.part_precisions``). ``on_step(step, steps)`` hears every step."""
@@ -89,7 +89,7 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
     fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
         else "fp32"
     last = None
-    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision):
+    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init):
         if on_step is not None:
             on_step(last.step, steps)
     if last is None:
@@ -100,7 +100,7 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", seed: int = 0,
              fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32",
-             report=None) -> dict:
+             report=None, fit_init: str = "mean") -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
@@ -140,9 +140,9 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
         z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device,
-                      on_step=lambda step, steps: report("fitting", step, steps))
+                      on_step=lambda step, steps: report("fitting", step, steps), init=fit_init)
         report("measuring", 0, 1)
         result["test"] = _measure(parts, model, z, test, pick, grid)
         report("measuring", 1, 1)
-        result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec"}
+        result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec", "fit_init": fit_init}
     return result

@@ -87,7 +87,8 @@ def fit_parts(
     losses); a part left out is not observed — that is how one modality hallucinates another.
 
     ``init``: "mean" (every latent starts at the mean training latent), "random" (each starts
-    at a random training latent — different starts give different completions), or the
+    at a random training latent — different starts give different completions), "best" (each
+    starts at the training latent whose decode is closest to its signal, ``best_starts``), or the
     ``[M, d]`` starts themselves. ``precision``: "fp32" or "bf16" (``models.precision``); the
     latents and the optimiser stay float32 either way.
     """
@@ -108,6 +109,8 @@ def fit_parts(
         z0 = init.to(device).reshape(m, -1)
     elif init == "random":
         z0 = bank[torch.randint(bank.shape[0], (m,), generator=gen).to(device)]
+    elif init == "best":
+        z0 = bank[best_starts(bank, parts, seed=seed, precision=precision).to(device)]
     else:
         z0 = bank.mean(0, keepdim=True).expand(m, -1)
     z = torch.nn.Parameter(z0.clone())
@@ -141,6 +144,49 @@ def fit_parts(
             loss.backward()
             opt.step()
             yield FitProgress(step, steps, float(loss.detach()), z.detach())
+
+
+@torch.no_grad()
+def best_starts(bank: torch.Tensor, parts: list[FitPart], coords_per_signal: int = 256, chunk_points: int = 1 << 20,
+                seed: int = 0, precision: str = "fp32") -> torch.Tensor:
+    """``[M]``: for each signal, the index of the training latent whose decode has the lowest loss
+    (summed over the parts) on up to ``coords_per_signal`` of its observed coordinates.
+
+    A fit that starts there begins on a surface, a garment or a note of the right kind instead of at
+    the mean latent, whose decode is a blur (for shapes often no surface at all). Every training
+    latent is decoded once at coordinates shared by all signals (a grid, nothing hidden), else once
+    per signal at its own; ``chunk_points`` bounds the points decoded at a time.
+    """
+    device = next(parts[0].field.parameters()).device
+    bank = bank.detach().to(device)
+    n, m = bank.shape[0], parts[0].targets.shape[0]
+    gen = torch.Generator().manual_seed(seed)
+    total = torch.zeros(m, n, device=device)
+    for part in parts:
+        targets, coords = part.targets.to(device), part.coords.to(device)
+        p = targets.shape[1]
+        per_item = lambda pred, t: torch.func.vmap(lambda a, b: part.loss_fn(a[None], b[None]))(pred, t)  # noqa: E731
+        if coords.ndim == 2 and part.mask is None:  # one decode of the bank serves every signal
+            pick = torch.randperm(p, generator=gen)[:coords_per_signal].to(device)
+            step = max(1, chunk_points // len(pick))
+            for a in range(0, n, step):
+                with autocast(precision, device):
+                    pred = part.field(bank[a:a + step], coords[pick]).float()  # [n', P', C]
+                for i in range(m):
+                    t = targets[i, pick][None].expand(len(pred), -1, -1)
+                    total[i, a:a + step] += per_item(pred, t)
+            continue
+        weights = (part.mask.to(device) if part.mask is not None else torch.ones(m, p, dtype=torch.bool, device=device))
+        for i in range(m):
+            seen = torch.nonzero(weights[i]).flatten()
+            pick = seen[torch.randperm(len(seen), generator=gen)[:coords_per_signal].to(device)]
+            c = coords[pick] if coords.ndim == 2 else coords[i, pick]
+            step = max(1, chunk_points // len(pick))
+            for a in range(0, n, step):
+                with autocast(precision, device):
+                    pred = part.field(bank[a:a + step], c).float()
+                total[i, a:a + step] += per_item(pred, targets[i, pick][None].expand(len(pred), -1, -1))
+    return total.argmin(1).cpu()
 
 
 STARTS = ("nearest", "random")
