@@ -14,7 +14,23 @@ def add_parser(sub) -> None:
                                     "from DESIGN.md, for the shipped checkpoints. Informational: never fails on speed.")
     bn.add_argument("--json", action="store_true", help="machine-readable output")
     bn.add_argument("--quick", action="store_true", help="few repeats and small sizes (seconds; for smoke tests)")
+    bn.add_argument("--only", metavar="PARTS", type=_parts,
+                    help="comma-separated parts to run (default all): " + ", ".join(_groups()))
     bn.set_defaults(func=run)
+
+
+def _groups() -> tuple[str, ...]:
+    from explorer.core.bench import GROUPS
+
+    return GROUPS
+
+
+def _parts(text: str) -> tuple[str, ...]:
+    parts = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in parts if p not in _groups()]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"unknown part {', '.join(unknown) or repr(text)}; choose from {', '.join(_groups())}")
+    return parts
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
@@ -32,8 +48,10 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if not args.json:
         print(header, flush=True)
     report = (lambda r: None) if args.json else (lambda r: print(r.line(), flush=True))
-    results = run_bench(args.quick, report=report)
+    results = run_bench(args.quick, report=report, only=args.only)
     try:  # the map is the app's: measured only where its libraries are installed
+        if args.only is not None and "app" not in args.only:
+            raise _Skip
         from explorer.io.timing import BenchResult
         from explorer.ui.bench_map import map_frame_ms, startup_ms
 
@@ -47,8 +65,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
         results.append(BenchResult(f"map pan/zoom frame, {n} points", ms, 6 if args.quick else 30, 1000 / 30,
                                    f"{1000 / ms:.0f} fps; {detail}"))
         report(results[-1])
+    except _Skip:
+        pass
     except ImportError as e:
         print(f"(map frame time not measured: {e})", file=sys.stderr)
     if args.json:
         print(json.dumps({"machine": header, "results": [dataclasses.asdict(r) for r in results]}, indent=2))
     return 0
+
+
+class _Skip(Exception):
+    """The app's part was left out with --only."""

@@ -51,16 +51,11 @@ def add_parser(sub) -> None:
 def run(args: argparse.Namespace, argv: list[str]) -> int:
     from pathlib import Path
 
-    from tqdm import tqdm
-
     import torch
 
     from explorer.core.device import resolve_device
-    from explorer.data import load_dataset
-    from explorer.models import MultiFieldConfig
-    from explorer.train.recipe import compile_choice, make_recipe
-    from explorer.train.progress_log import ProgressLog
-    from explorer.train.trainer import Trainer, state_path
+    from explorer.train.distributed import from_env
+    from explorer.train.trainer import state_path
 
     out = Path(args.out)
     check_out_file(args.out)
@@ -72,6 +67,37 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if out.exists() and out.is_dir():
         raise ExplorerError(f"--out {out} is a folder; give a file name such as {out / 'model.safetensors'}")
     device = resolve_device(args.device)
+    group = from_env(device.type)  # under torchrun: one of several processes training one model
+    if group is not None and device.type == "cuda":
+        device = torch.device("cuda", group.local_rank)
+        torch.cuda.set_device(device)
+    if group is None:
+        return _train(args, argv, out, device, group)[0]
+    import torch.distributed as dist
+
+    code, orderly = 1, False
+    try:
+        code, orderly = _train(args, argv, out, device, group)
+    finally:
+        if orderly:  # every process leaves together, after rank 0 has written (no peer vanishes mid-call)
+            dist.barrier()
+        dist.destroy_process_group()
+    return code
+
+
+def _train(args, argv, out, device, group) -> tuple[int, bool]:
+    """The run; its exit status, and whether it ended in step with the other processes (a save or the end)."""
+    import torch
+    from tqdm import tqdm
+
+    from explorer.data import load_dataset
+    from explorer.models import MultiFieldConfig
+    from explorer.train.recipe import compile_choice, make_recipe
+    from explorer.train.progress_log import ProgressLog
+    from explorer.train.trainer import Trainer, state_path
+
+    speak = group is None or group.leader  # one process of a multi-process run prints
+    say = (lambda *a, **k: print(*a, **k)) if speak else (lambda *a, **k: None)
     recipe = make_recipe(args.preset, args.modality, audio_target=args.audio_target, settings=args.set,
                          overrides=dict(steps=args.steps, batch_size=args.batch_size, seed=args.seed,
                                         save_every_s=args.save_every, max_items=args.max_items,
@@ -85,31 +111,33 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     command = "latent-explorer " + shlex.join(argv)
     compiled, note = compile_choice(args.compile, device, train_cfg.steps)
     if note:
-        print(note, file=sys.stderr)
+        say(note, file=sys.stderr)
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
-                      modality=modality, precision=args.precision, compile=compiled)
+                      modality=modality, precision=args.precision, compile=compiled, group=group)
     n_train = len(trainer.train_set.names)
     losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
     kind = "+".join(f"{k} {c.kind}" for k, c in model_cfg.parts.items()) if None not in configs else model_cfg.kind
     how = f"{trainer.precision}, {'compiled' if trainer.compiled else 'eager'}, {torch.get_num_threads()} threads"
-    print(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
+    if group is not None:
+        how += f"; {group.world} processes ({group.backend}), each optimising the latents of its own items"
+    say(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
           f"({losses}) on {device.type} ({how})" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
           file=sys.stderr)
     if args.resume and not trainer.resumed:
-        print(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
+        say(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
     for note in trainer.notes:
-        print(note, file=sys.stderr)
+        say(note, file=sys.stderr)
     if trainer.compiled:
-        _compile_trainer(trainer, args.compile)
+        _compile_trainer(trainer, args.compile, say)
     terminal = sys.stderr.isatty()
     bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
-               disable=None if terminal else True, mininterval=1.0)
-    log = None if terminal else ProgressLog(30.0, start_step=trainer.step)
-    previous = _stop_on_signals(trainer)
+               disable=None if terminal and speak else True, mininterval=1.0)
+    log = None if terminal or not speak else ProgressLog(30.0, start_step=trainer.step)
+    previous = _stop_on_signals(trainer, several=group is not None)
     try:
         for progress in trainer.run():
             bar.update(1)
-            if progress.saved:
+            if progress.saved and speak:
                 bar.write(f"checkpoint saved at step {progress.step}", file=sys.stderr)
             line = log.line(progress) if log is not None else None
             if line:
@@ -118,29 +146,33 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                 bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
     except KeyboardInterrupt:  # a second Ctrl-C: at once, without saving; the last save resumes
         bar.close()
-        print("stopped at once; --resume continues from the last save", file=sys.stderr)
-        return 130
+        say("stopped at once; --resume continues from the last save", file=sys.stderr)
+        return 130, False
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if trainer.stopped:
         bar.close()
-        print(f"interrupted at step {trainer.step}; saved {out}; continue with the same command and --resume",
+        say(f"interrupted at step {trainer.step}; saved {out}; continue with the same command and --resume",
               file=sys.stderr)
-        return 130
+        return 130, True
     bar.close()
     tf = trainer.final_metrics
     extra = "".join(f", {_headline(m, k)}" for k, m in (tf.items() if None not in configs else [(None, tf)]))
-    print(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
+    say(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
-    return 0
+    return 0, True
 
 
-def _stop_on_signals(trainer) -> dict:
+def _stop_on_signals(trainer, several: bool = False) -> dict:
     """Ctrl-C and SIGTERM end the run at the next step boundary, saved, so that ``--resume`` continues it
     exactly; a second one stops at once. Returns the handlers to restore. A signal that was ignored
-    when the command started (``nohup``, a background job) stays ignored."""
+    when the command started (``nohup``, a background job) stays ignored. ``several`` (a process of a
+    torchrun run): torchrun answers the terminal's Ctrl-C with a SIGTERM to every process, which is not
+    a second request; only a second Ctrl-C stops at once."""
     def handler(signum, frame):
+        if trainer.stop_requested and several and signum == signal.SIGTERM:
+            return
         if trainer.stop_requested:
             raise KeyboardInterrupt
         trainer.request_stop()
@@ -154,17 +186,17 @@ def _stop_on_signals(trainer) -> dict:
     return previous
 
 
-def _compile_trainer(trainer, mode: str) -> None:
+def _compile_trainer(trainer, mode: str, say=print) -> None:
     """Compile the training step before the first step, timed apart from training; a failing compiler
     means eager training (``--compile auto``) or one line (``--compile on``)."""
     from explorer.models.compiled import cache_dir
 
-    print(f"compiling the training step (kernels cached in {cache_dir()} for later runs)", file=sys.stderr, flush=True)
+    say(f"compiling the training step (kernels cached in {cache_dir()} for later runs)", file=sys.stderr, flush=True)
     seconds = trainer.warm_up(strict=mode == "on")
     if trainer.compiled:
-        print(f"compiled in {seconds:.1f} s (not counted in the training time)", file=sys.stderr, flush=True)
+        say(f"compiled in {seconds:.1f} s (not counted in the training time)", file=sys.stderr, flush=True)
     else:
-        print(trainer.notes[-1], file=sys.stderr)
+        say(trainer.notes[-1], file=sys.stderr)
 
 
 def _headline(metrics: dict, part: str | None = None) -> str:

@@ -208,26 +208,72 @@ def precision_decode_benches(repeats: int, quick: bool, rates: dict[str, float])
     return out
 
 
-def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambda r: None) -> list[BenchResult]:
-    from explorer.core.device import resolve_device
+def ddp_benches(quick: bool) -> list[BenchResult]:
+    """Training steps per second of one model in 1 and in 2 CPU processes (``torchrun``, gloo), each process
+    with one torch thread, the same global batch (preset ``small`` on sprites: 64 signals a step)."""
+    import os
+    import re
+    import subprocess
+    import sys
+    import tempfile
+
+    steps = 30 if quick else 300
+    out = []
+    with tempfile.TemporaryDirectory(prefix="latent-explorer-ddp-") as folder:
+        for n in (1, 2):
+            cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={n}", "-m", "explorer",
+                   "train", "--data", "sprites", "--preset", "small", "--steps", str(steps), "--compile", "off",
+                   "--out", f"{folder}/{n}.safetensors"]
+            run = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"OMP_NUM_THREADS": "1"})
+            found = re.search(r"after (\d+) steps in (\d+) s", run.stderr)
+            if run.returncode != 0 or not found:
+                last = (run.stderr.strip().splitlines() or ["no output"])[-1]
+                out.append(BenchResult(f"train steps, {n} process(es) (gloo)", float("nan"), 1, None, f"failed: {last}"))
+                continue
+            seconds = max(int(found.group(2)), 1)
+            out.append(BenchResult(f"train step, {n} process(es) (gloo)", seconds * 1000 / steps, steps, None,
+                                   f"{steps / seconds:.1f} steps/s; sprites, preset small, global batch 64, 1 thread each"))
+    return out
+
+
+def bench_groups(quick: bool, device, rates: dict) -> dict[str, Callable[[], list[BenchResult]]]:
+    """The bench's parts by name (``bench --only``), in the order a full run takes them."""
     from explorer.train.step_bench import train_step_benches
 
     repeats = 3 if quick else 15
-    results: list[BenchResult] = []
-    device = resolve_device("auto")
-    rates: dict[str, float] = {}
 
     def matmuls() -> list[BenchResult]:
         found, measured = matmul_benches(3 if quick else 10)
         rates.update(measured)
         return found
 
-    steps = [matmuls, lambda: precision_decode_benches(repeats, quick, rates),
-             lambda: train_step_benches(3 if quick else 20, quick, device), lambda: decode_benches(repeats),
-             lambda: deepsdf_benches(repeats, n=2000 if quick else 10_000),
-             lambda: graph_benches(repeats, n=2000 if quick else 20_000),
-             lambda: tsne_benches((1000,) if quick else (5000, 20_000), iterations=100 if quick else 750)]
-    for step in steps:
+    def precision() -> list[BenchResult]:
+        if not rates:
+            matmuls()
+        return precision_decode_benches(repeats, quick, rates)
+
+    return {"matmul": matmuls, "precision": precision,
+            "train": lambda: train_step_benches(3 if quick else 20, quick, device),
+            "decode": lambda: decode_benches(repeats),
+            "deepsdf": lambda: deepsdf_benches(repeats, n=2000 if quick else 10_000),
+            "graph": lambda: graph_benches(repeats, n=2000 if quick else 20_000),
+            "tsne": lambda: tsne_benches((1000,) if quick else (5000, 20_000), iterations=100 if quick else 750),
+            "ddp": lambda: ddp_benches(quick)}
+
+
+GROUPS = ("matmul", "precision", "train", "decode", "deepsdf", "graph", "tsne", "ddp", "app")
+"""Every part of the bench (``app``, the start-up and map frame, is measured by the command line: it needs Qt)."""
+
+
+def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambda r: None,
+              only: tuple[str, ...] | None = None) -> list[BenchResult]:
+    from explorer.core.device import resolve_device
+
+    results: list[BenchResult] = []
+    groups = bench_groups(quick, resolve_device("auto"), {})
+    for name, step in groups.items():
+        if only is not None and name not in only:
+            continue
         for r in step():
             results.append(r)
             report(r)

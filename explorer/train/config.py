@@ -52,6 +52,9 @@ class TrainConfig:
     are compared at window sizes 400, 800, 1600 and 3200 samples of the full rate, scaled by the stride."""
     iso_quantile: float = 0.25
     """Fraction of the closest signal pairs in a batch that the isometry loss applies to."""
+    table_sync_every: int = 1
+    """Multi-process runs (``torchrun``): steps between all-gathers of the latent table in which L_LLE looks
+    for neighbours (each process's own rows are always current); 0 never refreshes the others' rows."""
     seed: int = 0
     save_every_s: float = 120.0
     """Seconds between checkpoint writes during training (and always at the end)."""

@@ -39,6 +39,7 @@ from explorer.models.losses import (
 )
 from explorer.models.precision import autocast, resolve_precision
 from explorer.train.config import TrainConfig
+from explorer.train.distributed import Group, broadcast_parameters, gather_rows, own_items, sum_gradients
 
 
 @dataclass
@@ -52,7 +53,7 @@ class TrainProgress:
 
 def fingerprint(model: dict, train: dict, data: dict, n_items: int) -> dict:
     """What must not change between a run and its --resume: everything but the step count and save interval."""
-    train = {k: v for k, v in train.items() if k not in ("steps", "save_every_s")}
+    train = {k: v for k, v in train.items() if k not in ("steps", "save_every_s", "table_sync_every")}
     return {"model": model, "train": train, "data": data, "names": n_items}
 
 
@@ -100,7 +101,7 @@ def describe_modality(plug, dataset: SignalSet) -> dict:
 class Trainer:
     def __init__(self, dataset: SignalSet, model_config: ModelConfig, config: TrainConfig, out: str | Path,
                  device: torch.device | str = "cpu", command: str = "", resume: bool = False, modality=None,
-                 precision: str = "fp32", compile: bool = False):
+                 precision: str = "fp32", compile: bool = False, group: Group | None = None):
         self.modality = modality if modality is not None else get_modality(dataset.modality)
         self.dataset = self.modality.prepare(dataset)
         self.train_set = self.dataset.train()
@@ -134,8 +135,22 @@ class Trainer:
             self.fields = {k: compile_fn(f) for k, f in self.fields.items()}
         self.gen = torch.Generator().manual_seed(config.seed)
         z0 = torch.randn(n, model_config.latent_dim, generator=self.gen) * config.latent_init_std
-        self.latents = torch.nn.Parameter(z0.to(self.device))
+        self.group = group
+        """The other processes of a ``torchrun`` run (``train.distributed``), or None."""
+        self.own = own_items(n, group).to(self.device)
+        """Global indices of the items whose latents this process optimises (all of them in one process)."""
+        self.latents = torch.nn.Parameter(z0[self.own.cpu()].to(self.device))
+        """``[n_own, d]``: the latents of ``own``, the whole table in one process."""
         self.log_alpha = torch.nn.Parameter(torch.zeros((), device=self.device))
+        self.agreed_stop = self.agreed_save = False
+        self.save_wanted = False
+        if group is not None:
+            self.table = z0.to(self.device)
+            """``[N, d]``: every item's latent as last gathered (own rows current), where L_LLE looks for neighbours."""
+            self.local_of = torch.full((n,), -1, dtype=torch.long, device=self.device)
+            self.local_of[self.own] = torch.arange(len(self.own), device=self.device)
+            broadcast_parameters(list(self.model.parameters()), group)
+            self.gen.manual_seed(self._rank_seed())
         # fused: one loop over every parameter instead of a dozen element-wise passes per tensor
         self.opt = torch.optim.Adam([
             {"params": list(self.model.parameters()), "lr": config.lr},
@@ -153,6 +168,10 @@ class Trainer:
         if resume and (self.out.exists() or state_path(self.out).exists()):
             self._load_state()
             self.resumed = True
+
+    def _rank_seed(self) -> int:
+        """The batch generator's seed of a process other than rank 0 (rank 0 goes on with the run's own)."""
+        return self.config.seed + 7919 * self.group.rank + 104729 * getattr(self, "step", 0)
 
     def _part(self, key: str | None, plug) -> TrainPart:
         data = self.train_set if key is None else self.train_set.parts[key]
@@ -174,16 +193,17 @@ class Trainer:
         on or off (the warm-up compiles both shapes of a run with ``lle_warmup``).
         """
         c = self.config
-        n = len(self.train_set.names)
-        b = min(c.batch_size, n)
-        idx = torch.randperm(n, generator=gen)[:b].to(self.device)  # [B]
-        z = self.latents[idx]  # [B, d]
+        n_own = len(self.own)
+        # a process of a multi-process run draws its share of the batch from the items it owns
+        b = min(c.batch_size if self.group is None else max(1, c.batch_size // self.group.world), n_own)
+        local = torch.randperm(n_own, generator=gen)[:b].to(self.device)  # [B]
+        idx = local if self.group is None else self.own[local]  # the items' global indices
+        z = self.latents[local]  # [B, d]
         extra = c.derivative_weight > 0 or c.stft_weight > 0
         lle_scale = self.lle_scale()
         use_lle = c.lle and lle_scale > 0 if lle is None else lle
         if use_lle:
-            nb_idx = nearest_latents(z, self.latents, c.lle_k, exclude=idx)
-            z_proj, w = lle_projection(z, self.latents[nb_idx])  # [B, d], [B, k]
+            z_proj, w = lle_projection(z, self._neighbours(z, idx))  # [B, d], [B, k]
             latents = torch.cat([z, z_proj])  # [2B, d]
         else:
             latents = z
@@ -221,6 +241,18 @@ class Trainer:
             total = total + c.iso_weight * iso
         return total, losses
 
+    def _neighbours(self, z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+        """``[B, k, d]``: the latents of the L_LLE neighbours of ``z`` (items ``idx``) among all items. In a
+        multi-process run they are searched in the gathered table; those this process owns carry gradients."""
+        k = self.config.lle_k
+        if self.group is None:
+            return self.latents[nearest_latents(z, self.latents, k, exclude=idx)]
+        with torch.no_grad():
+            self.table[self.own] = self.latents.detach()
+        nb = nearest_latents(z, self.table, k, exclude=idx)  # [B, k] global
+        loc = self.local_of[nb]
+        return torch.where((loc >= 0)[..., None], self.latents[loc.clamp_min(0)], self.table[nb])
+
     def lle_scale(self) -> float:
         """How much of L_LLE this step carries: 0 during ``lle_warmup``, then a linear ramp to 1."""
         warmup = min(self.config.lle_warmup, self.config.steps // 4)  # a short run still gets L_LLE
@@ -238,20 +270,36 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         total, losses = self.losses(self.gen)
-        if not torch.isfinite(total):
+        finite = bool(torch.isfinite(total))
+        self.opt.zero_grad(set_to_none=True)
+        if finite:
+            total.backward()
+        if self.group is not None:  # one all-reduce: the network's gradients and every process's flags
+            flags = sum_gradients(list(self.model.parameters()) + [self.log_alpha],
+                                  [float(not finite), float(self.stop_requested), float(self.save_wanted)], self.group)
+            finite = finite and flags[0] == 0
+            self.agreed_stop, self.agreed_save = flags[1] > 0, flags[2] > 0
+        if not finite:
             raise ExplorerError(
                 f"training diverged at step {self.step + 1} (loss is {float(total)}); "
                 + (f"the last good checkpoint is {self.out}; lower the learning rate and resume" if self.out.exists()
                    else "nothing was saved yet; lower the learning rate and train again")
             )
-        self.opt.zero_grad(set_to_none=True)
-        total.backward()
         scale = self.lr_scale()
         for group, base in zip(self.opt.param_groups, (self.config.lr, self.config.latent_lr)):
             group["lr"] = base * scale
         self.opt.step()
         self.step += 1
+        every = self.config.table_sync_every
+        if self.group is not None and every > 0 and self.step % every == 0:
+            self.table = gather_rows(self.latents.detach(), len(self.table), self.group)
         return {k: float(v.detach()) for k, v in losses.items()}
+
+    def all_latents(self) -> torch.Tensor:
+        """``[N, d]``: every item's latent (gathered from all processes in a multi-process run: collective)."""
+        if self.group is None:
+            return self.latents.detach()
+        return gather_rows(self.latents.detach(), len(self.table), self.group)
 
     def _eager_fields(self) -> dict:
         return {p.key: part_field(self.model, p.key) for p in self.parts}
@@ -309,15 +357,18 @@ class Trainer:
         a stop is requested (then ``stopped`` is set and the run ends unfinished, resumable)."""
         last_save = time.monotonic()
         t0 = time.monotonic() - self.seconds
+        alone = self.group is None
         while self.step < self.config.steps:
-            if self.stop_requested:
+            # in a multi-process run every process stops and saves on the flags all of them agreed on
+            if self.stop_requested if alone else self.agreed_stop:
                 self.save()
                 self.stopped = True
                 return
+            self.save_wanted = time.monotonic() - last_save >= self.config.save_every_s
             losses = self.train_step()
             self.seconds = time.monotonic() - t0
             saved = False
-            if time.monotonic() - last_save >= self.config.save_every_s and self.step < self.config.steps:
+            if (self.save_wanted if alone else self.agreed_save) and self.step < self.config.steps:
                 self.save()
                 last_save = time.monotonic()
                 saved = True
@@ -335,12 +386,13 @@ class Trainer:
         return torch.randint(p, (b, m), generator=gen).to(self.device)
 
     # --- checkpoints ----------------------------------------------------------------------
-    def train_metrics(self, max_items: int = 256) -> dict:
+    def train_metrics(self, latents: torch.Tensor | None = None, max_items: int = 256) -> dict:
+        latents = self.all_latents() if latents is None else latents
         out = {}
         for part in self.parts:
             m = min(max_items, part.values.shape[0])
             coords = part.coords if part.item_coords is None else part.item_coords[:m]
-            pred = decode_values(part_field(self.model, part.key), self.latents[:m].detach(), coords)
+            pred = decode_values(part_field(self.model, part.key), latents[:m], coords)
             signals = None if part.data.signals is None else torch.from_numpy(part.data.signals[:m])
             metrics = part.plug.metrics(pred.cpu(), part.values[:m].cpu(), signals=signals,
                                         resolution=part.data.resolution)
@@ -350,15 +402,16 @@ class Trainer:
             out[part.key] = summary
         return out
 
-    def checkpoint(self, final: bool = False) -> Checkpoint:
+    def checkpoint(self, final: bool = False, latents: torch.Tensor | None = None) -> Checkpoint:
         ts = self.train_set
+        latents = self.latents.detach() if latents is None else latents
         if final:
-            self.final_metrics = self.train_metrics()
+            self.final_metrics = self.train_metrics(latents)
         metrics = {"train_fit": self.final_metrics} if final else {}
         return Checkpoint(
             model_config=self.model_config,
             modality=describe_modality(self.modality, self.dataset),
-            latents=self.latents.detach(),
+            latents=latents,
             state_dict=self.model.state_dict(),
             names=ts.names,
             labels=ts.labels,
@@ -370,21 +423,31 @@ class Trainer:
         )
 
     def save(self, final: bool = False) -> None:
-        """The training state (complete in itself), then the checkpoint, each written atomically."""
+        """The training state (complete in itself), then the checkpoint, each written atomically. In a
+        multi-process run every process takes part (the latents and their optimiser moments are gathered)
+        and rank 0 writes: the files are those of a one-process run, so any number of processes resumes them."""
         from safetensors.torch import save
 
         opt_state = self.opt.state_dict()
-        tensors = {"log_alpha": self.log_alpha.detach().cpu().reshape(1), "rng": self.gen.get_state(),
-                   "latents": self.latents.detach().float().cpu().contiguous()}
-        for k, v in self.model.state_dict().items():
-            tensors[f"model.{k}"] = v.detach().cpu().contiguous()
+        latents = self.all_latents()
+        latent_pid = len(list(self.model.parameters()))
+        moments = {}
         for pid, st in opt_state["state"].items():
             for key, val in st.items():
-                tensors[f"opt.{pid}.{key}"] = torch.as_tensor(val).detach().cpu().contiguous()
+                val = torch.as_tensor(val).detach()
+                if self.group is not None and pid == latent_pid and val.ndim == 2:
+                    val = gather_rows(val, len(latents), self.group)
+                moments[f"opt.{pid}.{key}"] = val.cpu().contiguous()
+        if self.group is not None and not self.group.leader:
+            return
+        tensors = {"log_alpha": self.log_alpha.detach().cpu().reshape(1), "rng": self.gen.get_state(),
+                   "latents": latents.float().cpu().contiguous()} | moments
+        for k, v in self.model.state_dict().items():
+            tensors[f"model.{k}"] = v.detach().cpu().contiguous()
         meta = {"step": self.step, "seconds": self.seconds, "param_groups": opt_state["param_groups"],
                 "fingerprint": self._fingerprint()}
         atomic_write_bytes(state_path(self.out), save(tensors, metadata={"state": json.dumps(meta)}))
-        save_checkpoint(self.checkpoint(final), self.out)
+        save_checkpoint(self.checkpoint(final, latents), self.out)
 
     def _fingerprint(self) -> dict:
         return fingerprint(self.model_config.to_dict(), self.config.to_dict(), self.dataset.source,
@@ -432,17 +495,26 @@ class Trainer:
                 raise ExplorerError(f"cannot resume: {sp} and {self.out} are from different steps; train again with --force")
             weights, latents = ckpt.state_dict, ckpt.latents
         self.model.load_state_dict(weights)
-        if latents.shape != self.latents.shape:
-            raise ValueError(f"latents {tuple(latents.shape)}, expected {tuple(self.latents.shape)}")
-        with torch.no_grad():
-            self.latents.copy_(latents.to(self.device))
+        n = len(self.train_set.names)
+        if tuple(latents.shape) != (n, self.latents.shape[1]):
+            raise ValueError(f"latents {tuple(latents.shape)}, expected {(n, self.latents.shape[1])}")
+        own = self.own.cpu()
+        with torch.no_grad():  # the whole table was saved: this process takes its own rows
+            self.latents.copy_(latents[own].to(self.device))
             self.log_alpha.copy_(tensors["log_alpha"].reshape(()))
+            if self.group is not None:
+                self.table = latents.to(self.device).clone()
+        latent_pid = len(list(self.model.parameters()))
         state: dict = {}
         for key, val in tensors.items():
             if key.startswith("opt."):
                 _, pid, name = key.split(".", 2)
+                if int(pid) == latent_pid and val.ndim == 2:
+                    val = val[own]
                 state.setdefault(int(pid), {})[name] = val.to(self.device) if name != "step" else val
         self.opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
         self.gen.set_state(tensors["rng"])
         self.step = int(meta["step"])
         self.seconds = float(meta["seconds"])
+        if self.group is not None and not self.group.leader:
+            self.gen.manual_seed(self._rank_seed())
