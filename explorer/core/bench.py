@@ -141,6 +141,59 @@ def graph_benches(repeats: int, n: int = 20_000, d: int = 64) -> list[BenchResul
             BenchResult(f"geodesic query, {n} latents", ms, repeats, BUDGETS_MS["geodesic query, 20000 latents"])]
 
 
+def clustered_latents(n: int, d: int = 64, clusters: int = 1000, seed: int = 0) -> np.ndarray:
+    """Synthetic latents with cluster structure: ``clusters`` centres drawn from N(0, I), each latent one of
+    them plus N(0, I) noise (neighbouring clusters overlap)."""
+    g = np.random.default_rng(seed)
+    centres = g.standard_normal((clusters, d), dtype=np.float32)
+    z = centres[g.integers(clusters, size=n)]
+    z += g.standard_normal((n, d), dtype=np.float32)
+    return z
+
+
+def scale_benches(quick: bool) -> list[BenchResult]:
+    """The engine at a million latents (issue 19): the k-NN graph with its recall against the exact search, a
+    geodesic query with its length against the exact shortest path, and the peak memory of the process."""
+    import resource
+
+    from scipy.sparse.csgraph import dijkstra
+
+    from explorer.core.ann import recall_at_k
+    from explorer.core.graph import knn_graph, nearest_neighbours
+    from explorer.core.paths import shortest_nodes
+
+    n = 60_000 if quick else 1_000_000
+    z = clustered_latents(n)
+    t = time.perf_counter()
+    dist, idx = nearest_neighbours(z, 10)
+    graph = knn_graph(z, 10, (dist, idx))
+    build = (time.perf_counter() - t) * 1000
+    recall = recall_at_k(z, idx, queries=200 if quick else 1000)
+    out = [BenchResult(f"k-NN graph, {n} latents (k=10)", build, 1, 120_000 if n == 1_000_000 else None,
+                       f"recall@10 {recall:.3f} vs exact on {200 if quick else 1000} queries; {graph.describe()}"
+                       + ("; with its geodesic corridor" if graph.corridor is not None else ""))]
+    g = np.random.default_rng(1)
+    pairs = [(int(a), int(b)) for a, b in g.integers(n, size=(200, 2)) if graph.component[a] == graph.component[b]]
+    pairs = pairs[: 3 if quick else 20]
+    times, ratios = [], []
+    for i, (a, b) in enumerate(pairs):
+        t = time.perf_counter()
+        nodes = shortest_nodes(graph, a, b)
+        times.append((time.perf_counter() - t) * 1000)
+        if i < (2 if quick else 8):  # against Dijkstra over the whole graph
+            exact = dijkstra(graph.matrix, directed=True, indices=a)[b]
+            length = float(sum(graph.matrix[nodes[j], nodes[j + 1]] for j in range(len(nodes) - 1)))
+            ratios.append(length / exact if exact > 0 else 1.0)
+    out.append(BenchResult(f"geodesic query, {n} latents", float(np.median(times)), len(times),
+                           100 if n == 1_000_000 else None,
+                           f"path length / exact shortest: mean {np.mean(ratios):.3f}, max {np.max(ratios):.3f} "
+                           f"over {len(ratios)} pairs"))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    out.append(BenchResult("peak resident memory so far", peak, 1, 4096 if n == 1_000_000 else None,
+                           f"this process, after the {n}-latent graph", unit="MiB"))
+    return out
+
+
 def tsne_benches(sizes: tuple[int, ...], iterations: int = 750) -> list[BenchResult]:
     from explorer.core.projection import tsne
 
@@ -258,10 +311,11 @@ def bench_groups(quick: bool, device, rates: dict) -> dict[str, Callable[[], lis
             "deepsdf": lambda: deepsdf_benches(repeats, n=2000 if quick else 10_000),
             "graph": lambda: graph_benches(repeats, n=2000 if quick else 20_000),
             "tsne": lambda: tsne_benches((1000,) if quick else (5000, 20_000), iterations=100 if quick else 750),
-            "ddp": lambda: ddp_benches(quick)}
+            "ddp": lambda: ddp_benches(quick),
+            "scale": lambda: scale_benches(quick)}
 
 
-GROUPS = ("matmul", "precision", "train", "decode", "deepsdf", "graph", "tsne", "ddp", "app")
+GROUPS = ("matmul", "precision", "train", "decode", "deepsdf", "graph", "tsne", "ddp", "scale", "app")
 """Every part of the bench (``app``, the start-up and map frame, is measured by the command line: it needs Qt)."""
 
 

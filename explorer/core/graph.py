@@ -1,4 +1,5 @@
-"""The neighbourhood graph of the latents (Yadlin & Botchan §4.3): exact k-NN or ε-radius, symmetric,
+"""The neighbourhood graph of the latents (Yadlin & Botchan §4.3): k-NN (exact, or approximate beyond
+``ann.EXACT_UP_TO`` latents) or ε-radius, symmetric,
 edges weighted by latent distance; its connected components; the smallest k (or ε) that connects it."""
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 
+from explorer.core.corridor import CORRIDOR_FROM, build_corridor
 from explorer.errors import ExplorerError
 
 
@@ -17,6 +19,8 @@ class LatentGraph:
     """``[N, N]`` symmetric; entry (i, j) is the distance between latents i and j where they are joined."""
     k: int | None = None
     radius: float | None = None
+    corridor: object | None = None
+    """A large graph's cells (``corridor.Corridor``) that geodesic queries search within, or None."""
 
     def __post_init__(self) -> None:
         self.n_components, self.component = connected_components(self.matrix, directed=False)
@@ -45,11 +49,16 @@ def _as_array(latents) -> np.ndarray:
 
 
 def nearest_neighbours(latents, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first."""
+    """The ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first. Exact
+    up to ``ann.EXACT_UP_TO`` latents, found with an inverted-file index beyond (``ann.ivf_neighbours``)."""
     from sklearn.neighbors import NearestNeighbors
+
+    from explorer.core.ann import EXACT_UP_TO, ivf_neighbours
 
     z = _as_array(latents)
     k = min(k, len(z) - 1)
+    if len(z) > EXACT_UP_TO:
+        return ivf_neighbours(z, k)
     nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(z)
     dist, idx = nn.kneighbors(z)
     # drop each point itself (normally the first column; duplicates may reorder it)
@@ -74,7 +83,10 @@ def knn_graph(latents, k: int = 10, neighbours: tuple[np.ndarray, np.ndarray] | 
     dist, idx = neighbours if neighbours is not None else nearest_neighbours(z, k)
     dist, idx = dist[:, :k], idx[:, :k]
     rows = np.repeat(np.arange(len(z)), idx.shape[1])
-    return LatentGraph(_symmetric(len(z), rows, idx.ravel(), dist.ravel()), k=int(idx.shape[1]))
+    graph = LatentGraph(_symmetric(len(z), rows, idx.ravel(), dist.ravel()), k=int(idx.shape[1]))
+    if len(z) > CORRIDOR_FROM:
+        graph.corridor = build_corridor(z, graph.matrix)
+    return graph
 
 
 def radius_graph(latents, radius: float) -> LatentGraph:

@@ -65,10 +65,18 @@ def lerp_path(latents: np.ndarray, a, b, frames: int = 64) -> LatentPath:
 
 
 def shortest_nodes(graph: LatentGraph, a: int, b: int) -> list[int] | None:
-    """Item indices of the shortest graph path from a to b (Dijkstra), or None if b is unreachable."""
+    """Item indices of the shortest graph path from a to b (Dijkstra), or None if b is unreachable. A graph
+    with a corridor (a large one) is searched between the two items' cells first (``core.corridor``)."""
     if graph.component[a] != graph.component[b]:
         return None
-    _, pred = dijkstra(graph.matrix, directed=False, indices=a, return_predecessors=True)
+    if graph.corridor is not None:
+        from explorer.core.corridor import corridor_path
+
+        nodes = corridor_path(graph.matrix, graph.corridor, a, b)
+        if nodes is not None:
+            return nodes
+    # the matrix is symmetric (every graph is built so): as a directed graph it needs no symmetrised copy
+    _, pred = dijkstra(graph.matrix, directed=True, indices=a, return_predecessors=True)
     nodes = [b]
     while nodes[-1] != a:
         nodes.append(int(pred[nodes[-1]]))

@@ -15,11 +15,14 @@ class BenchResult:
     repeats: int
     budget_ms: float | None = None
     detail: str = ""
+    unit: str = "ms"
+    """What ``median_ms`` and ``budget_ms`` count: milliseconds, or "MiB" for a memory entry."""
 
     def line(self) -> str:
-        budget = f"budget {self.budget_ms:>8.0f} ms" if self.budget_ms else " " * 19
+        u = f"{self.unit:<3}"
+        budget = f"budget {self.budget_ms:>8.0f} {u}" if self.budget_ms else " " * 20
         verdict = "" if not self.budget_ms else ("  ok" if self.median_ms <= self.budget_ms else "  OVER")
-        return f"{self.name:<40} {self.median_ms:>10.1f} ms  {budget}{verdict}  {self.detail}".rstrip()
+        return f"{self.name:<40} {self.median_ms:>10.1f} {u}  {budget}{verdict}  {self.detail}".rstrip()
 
 
 def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> float:
