@@ -21,6 +21,13 @@ LONG_EDGE = 0.1
 """An edge longer on the map than this fraction of the view's diagonal is drawn faint."""
 MAX_LONG_EDGES_DRAWN = 2_000
 """At most this many faint edges are drawn (an even sample)."""
+DENSITY_FROM = 50_000
+"""Maps of more points than this draw them by level of detail: where more than ``POINTS_IN_VIEW`` are in
+view, a density image (each pixel the mean colour of its points, its opacity growing with their number);
+zoomed in further, the points themselves."""
+POINTS_IN_VIEW = 20_000
+DENSITY_PIXELS = 512
+"""The density image's longer side, in cells."""
 def cosmetic(colour: QColor, width: float = 1, style=Qt.PenStyle.SolidLine) -> QPen:
     """A pen whose width is in screen pixels at any zoom."""
     pen = QPen(colour, width, style)
@@ -166,6 +173,16 @@ class MapView(pg.PlotWidget):
         self._edge_timer = QTimer(self, singleShot=True, interval=150)
         self._edge_timer.timeout.connect(self._update_edges)
         self._box.sigRangeChanged.connect(lambda *_: self._edge_timer.start())
+        # a large map: a density image of the view, redrawn once the view rests (moved with it meanwhile)
+        self._density = pg.ImageItem(axisOrder="row-major")
+        self._density.setZValue(0)
+        self._density.setVisible(False)
+        self.addItem(self._density)
+        self.lod = "points"
+        """How the points are drawn now: "points", or "density" (a large map zoomed out)."""
+        self._lod_timer = QTimer(self, singleShot=True, interval=150)
+        self._lod_timer.timeout.connect(self._draw_points)
+        self._box.sigRangeChanged.connect(lambda *_: self._lod_timer.start() if len(self.xy) > DENSITY_FROM else None)
         self._hovered = -1
         self.edges_in_view = 0
 
@@ -181,15 +198,23 @@ class MapView(pg.PlotWidget):
         self._rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
         self._highlight = None if highlight is None else np.asarray(highlight, bool)
         self._rebuild_tree()
+        if fit:
+            self._fit_range()
         self._draw_points()
         self._update_edges()
-        if fit:
-            self._box.autoRange(padding=0.05)
 
     def set_highlight(self, highlight: np.ndarray | None) -> None:
         """Dim every point outside ``highlight`` (None: none dimmed)."""
         self._highlight = None if highlight is None else np.asarray(highlight, bool)
         self._draw_points()
+
+    def _fit_range(self) -> None:
+        """The view on every point, with a small margin (from the points' extent: no item's bounds needed)."""
+        if not len(self.all_xy):
+            return
+        lo, hi = self.all_xy.min(0), self.all_xy.max(0)
+        pad = np.maximum((hi - lo) * 0.05, 1e-6)
+        self._box.setRange(xRange=(lo[0] - pad[0], hi[0] + pad[0]), yRange=(lo[1] - pad[1], hi[1] + pad[1]), padding=0)
 
     def _draw_points(self) -> None:
         # one item per colour (and dimming), each with a single brush: per-point brush lists in pyqtgraph
@@ -197,19 +222,54 @@ class MapView(pg.PlotWidget):
         for item in self._groups:
             self.removeItem(item)
         self._groups = []
+        self._density.setVisible(False)
+        self.lod = "points"
         if not len(self.xy):
             return
         lit = np.ones(len(self.xy), bool) if self._highlight is None else self._highlight
-        keys = np.concatenate([self._rgb, lit[:, None].astype(np.uint8)], axis=1)
+        which_points = slice(None)
+        if len(self.xy) > DENSITY_FROM:  # level of detail: only what is in view, as a density where too many
+            (x0, x1), (y0, y1) = self._box.viewRange()
+            x, y = self.xy[:, 0], self.xy[:, 1]
+            which_points = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+            if len(which_points) > POINTS_IN_VIEW:
+                self._draw_density(which_points, lit, (x0, x1, y0, y1))
+                return
+        xy, rgb, lit = self.xy[which_points], self._rgb[which_points], lit[which_points]
+        keys = np.concatenate([rgb, lit[:, None].astype(np.uint8)], axis=1)
         groups, which = np.unique(keys, axis=0, return_inverse=True)
         for g in sorted(range(len(groups)), key=lambda g: groups[g][3]):  # dimmed first: under the others
             r, gr, b, on = (int(v) for v in groups[g])
             alpha = self.point_opacity if on else self.DIMMED
-            item = _Marks(pos=self.xy[which.ravel() == g], size=self.point_size, pxMode=True, pen=None,
-                                      brush=QBrush(QColor(r, gr, b, round(255 * alpha))))
+            item = _Marks(pos=xy[which.ravel() == g], size=self.point_size, pxMode=True, pen=None,
+                          brush=QBrush(QColor(r, gr, b, round(255 * alpha))))
             item.lit = bool(on)
             self.addItem(item)
             self._groups.append(item)
+
+    def _draw_density(self, idx: np.ndarray, lit: np.ndarray, view: tuple[float, float, float, float]) -> None:
+        """The points ``idx`` (those in ``view``) as an image: each cell the mean colour of its points, opaque in
+        proportion to the log of their number (dimmed points count as ``DIMMED`` of one, in grey)."""
+        from PySide6.QtCore import QRectF
+
+        x0, x1, y0, y1 = view
+        w_px, h_px = max(1, self.viewport().width()), max(1, self.viewport().height())
+        scale = DENSITY_PIXELS / max(w_px, h_px)
+        cols, rows = max(1, round(w_px * scale)), max(1, round(h_px * scale))
+        cx = np.minimum(((self.xy[idx, 0] - x0) / max(x1 - x0, 1e-12) * cols).astype(np.int64), cols - 1)
+        cy = np.minimum(((self.xy[idx, 1] - y0) / max(y1 - y0, 1e-12) * rows).astype(np.int64), rows - 1)
+        cell = cy * cols + cx
+        weight = np.where(lit[idx], 1.0, self.DIMMED)
+        rgb = np.where(lit[idx, None], self._rgb[idx].astype(np.float64), 160.0)
+        count = np.bincount(cell, weights=weight, minlength=rows * cols)
+        image = np.zeros((rows * cols, 4), np.float64)
+        for c in range(3):
+            image[:, c] = np.bincount(cell, weights=weight * rgb[:, c], minlength=rows * cols) / np.maximum(count, 1e-12)
+        image[:, 3] = 255 * self.point_opacity * np.clip(np.log1p(count) / np.log1p(max(count.max(), 1.0)) * 1.5, 0, 1)
+        self._density.setImage(image.reshape(rows, cols, 4).astype(np.uint8), levels=(0, 255))
+        self._density.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._density.setVisible(True)
+        self.lod = "density"
 
     def _rebuild_tree(self) -> None:
         # training items then extra points: what picking, selection and path requests index
@@ -311,6 +371,8 @@ class MapView(pg.PlotWidget):
         """Point size in pixels and opacity (0 to 1) of the training items; redrawn at once."""
         self.point_size = self.point_size if size is None else float(size)
         self.point_opacity = self.point_opacity if opacity is None else float(opacity)
+        if self.lod == "density":
+            self._draw_points()
         for item in self._groups:
             colour = item.opts["brush"].color()
             colour.setAlpha(round(255 * (self.point_opacity if item.lit else self.DIMMED)))
@@ -319,7 +381,7 @@ class MapView(pg.PlotWidget):
 
     def zoom_to_fit(self) -> None:
         """Every point in view (the map's own extent, with a small margin)."""
-        self._box.autoRange(padding=0.05)
+        self._fit_range()
 
     def save_image(self, path) -> None:
         """The map as drawn, to a PNG (at twice the widget's pixels) or an SVG; written to a temporary name

@@ -1,0 +1,39 @@
+"""A map of more points than scatter drawing keeps up with: a density image of the view while zoomed out,
+the points themselves once few enough are in view; picking works either way."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def test_a_large_map_is_a_density_until_zoomed_in_to_its_points(qtbot):
+    from explorer.ui.map_view import DENSITY_FROM, POINTS_IN_VIEW, MapView
+
+    rng = np.random.default_rng(0)
+    n = DENSITY_FROM + 10_000
+    labels = rng.integers(2, size=n)
+    xy = np.array([[-5.0, 0.0], [5.0, 0.0]])[labels] + rng.normal(size=(n, 2))
+    rgb = np.array([[230, 25, 75], [0, 130, 200]], np.uint8)[labels]
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_points(xy, rgb)
+    assert view.lod == "density" and view._density.isVisible() and not view._groups
+    image = view._density.image  # [rows, cols, RGBA]
+    left, right = image[:, : image.shape[1] // 3], image[:, 2 * image.shape[1] // 3:]
+    lit_left, lit_right = left[left[..., 3] > 0], right[right[..., 3] > 0]
+    assert lit_left[:, 0].mean() > 200 and lit_right[:, 2].mean() > 180  # red cluster left, blue right
+    from PySide6.QtCore import QPointF
+
+    i = int(np.argmin(np.linalg.norm(xy - [5, 0], axis=1)))
+    assert view.point_at(QPointF(*xy[i])) == i  # picking and hovering find items in the density too
+    # zoomed in on one cluster's edge: few enough points in view to draw them, and only those
+    view._box.setRange(xRange=(6.5, 8.5), yRange=(-1, 1), padding=0)
+    qtbot.waitUntil(lambda: view.lod == "points", timeout=5000)
+    drawn = sum(len(item.data) for item in view._groups)
+    (x0, x1), (y0, y1) = view._box.viewRange()  # the aspect lock widens one of the two ranges
+    in_view = ((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).sum()
+    assert 0 < drawn == in_view <= POINTS_IN_VIEW and not view._density.isVisible()
+    view.zoom_to_fit()
+    qtbot.waitUntil(lambda: view.lod == "density", timeout=5000)
