@@ -20,7 +20,7 @@ from explorer.errors import ExplorerError
 @dataclass
 class Projection:
     method: str
-    """"pca", "tsne" or "identity" (a 2-D latent space is shown as it is)."""
+    """"pca", "tsne", "identity" (a 2-D latent space is shown as it is) or "layout" (a person's own file)."""
     xy: np.ndarray
     """``[N, 2]`` positions of the training latents."""
     params: dict = field(default_factory=dict)
@@ -196,11 +196,45 @@ def tsne(latents, **kwargs) -> Projection:
     return run_to_end(tsne_steps(latents, **kwargs), "t-SNE")[-1]
 
 
+def read_layout(path, n: int) -> Projection:
+    """A person's own 2-D map of the ``n`` training latents (UMAP, a figure's coordinates, ...): an ``[n, 2]``
+    array in a ``.npy`` file, or two numeric columns of a ``.csv``/``.tsv`` (a header row is skipped).
+    ``ExplorerError`` in one line when it is not that."""
+    from pathlib import Path
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".npy":
+            xy = np.load(path, allow_pickle=False)
+        elif suffix in (".csv", ".tsv"):
+            import csv
+
+            with open(path, newline="", encoding="utf-8") as f:
+                rows = [r for r in csv.reader(f, delimiter="," if suffix == ".csv" else "\t") if any(c.strip() for c in r)]
+            try:
+                float(rows[0][0])
+            except (IndexError, ValueError):
+                rows = rows[1:]  # a header row
+            xy = np.array([[float(c) for c in r] for r in rows], dtype=np.float64) if rows else np.zeros((0, 0))
+        else:
+            raise ExplorerError(f"{path.name}: a 2-D layout is a .npy, .csv or .tsv file")
+    except (OSError, ValueError, UnicodeDecodeError) as e:
+        raise ExplorerError(f"{path.name} is not a readable 2-D layout ({e.__class__.__name__}: {e})") from e
+    xy = np.asarray(xy)
+    if xy.ndim != 2 or xy.shape != (n, 2) or not np.issubdtype(xy.dtype, np.number):
+        raise ExplorerError(f"{path.name} holds an array of shape {list(xy.shape)}; the map needs [{n}, 2]: "
+                            "one (x, y) per training latent, in their order")
+    if not np.isfinite(xy).all():
+        raise ExplorerError(f"{path.name}: {int((~np.isfinite(xy)).any(1).sum())} rows hold NaN or infinite values")
+    return Projection("layout", xy.astype(np.float32), {"file": str(path)})
+
+
 def place(projection: Projection, latents, new, k: int = 10) -> np.ndarray:
     """Positions ``[M, 2]`` of new latents on an existing map, without recomputing it.
 
     PCA and identity maps are linear: exact. t-SNE maps use openTSNE's ``transform`` when
-    ``exact_tsne`` is wanted elsewhere; here new points go to the barycentre of their k nearest
+    ``exact_tsne`` is wanted elsewhere; here (and on a person's own layout) new points go to the barycentre of their k nearest
     training latents' positions, weighted by inverse distance (instant, and a point equal to a
     training latent lands exactly on it).
     """

@@ -15,6 +15,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
                    "TensorBoard projector folder); default: the shipped default checkpoint")
     p.add_argument("--files", metavar="FOLDER", help="plain embeddings (.npy, .tsv, .csv): the folder of the original "
                    "files, one per latent (matched by name, else in name order)")
+    p.add_argument("--layout", metavar="FILE", help="your own 2-D map of the training latents: an [N, 2] .npy, or "
+                   "two columns of a .csv/.tsv, one row per latent (View > Map from a file)")
     p.add_argument("--screenshot", metavar="PNG",
                    help="open, draw a path between the first and the last item, wait until the map and the "
                         "preview are drawn, save a picture of the window, exit")
@@ -48,6 +50,8 @@ def run(argv: list[str]) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     path = Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT
+    if args.layout:
+        window.opened.connect(lambda ok: ok and window.load_layout(args.layout))
     if not args.screenshot:
         window.open_checkpoint(path, args.files)
         return app.exec()

@@ -380,6 +380,8 @@ class MainWindow(QMainWindow):
         if self.graph_action.isChecked():
             self.map_tasks.build_graph()
         self.statusBar().showMessage(f"opened {path or 'the latents and decoder given from Python'}", 5000)
+        if self.layout_action.isChecked():  # another checkpoint's own layout does not fit this one
+            self.pca_action.setChecked(True)
         if self.tsne_action.isChecked():
             self.use_projection("tsne", opening=True)
         self.map_ready.emit()  # drawn: PCA at once, t-SNE (if asked for) follows in the background
@@ -495,6 +497,41 @@ class MainWindow(QMainWindow):
     def use_projection(self, method: str, opening: bool = False) -> None:
         """The PCA or the t-SNE map (``MapTasks.use``)."""
         self.map_tasks.use(method, opening)
+
+    def choose_layout(self) -> None:
+        """View ▸ Map from a file: pick a person's own 2-D layout of the training latents."""
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "A 2-D map of the training latents", "",
+                                              "2-D layouts (*.npy *.csv *.tsv)")
+        if path:
+            self.load_layout(path)
+        else:
+            self._check_current_projection()
+
+    def load_layout(self, path) -> bool:
+        """Show the training latents where the file ``path`` places them (``projection.read_layout``); a file
+        that is not such a layout is one line in the window, and the map stays as it was."""
+        from explorer.core.projection import read_layout
+
+        if self.ws.latents is None:
+            return False
+        try:
+            layout = read_layout(path, len(self.ws.latents))
+        except ExplorerError as e:
+            self._show_error(str(e))
+            self._check_current_projection()
+            return False
+        self.map_tasks.stop_tsne()
+        self.ws.set_projection(layout)
+        self.layout_action.setChecked(True)
+        self.statusBar().showMessage(f"the map from {path}", 5000)
+        return True
+
+    def _check_current_projection(self) -> None:
+        """The View menu's tick on the map that is shown."""
+        method = self.ws.projection.method if self.ws.projection is not None else "pca"
+        {"tsne": self.tsne_action, "layout": self.layout_action}.get(method, self.pca_action).setChecked(True)
 
     def _set_tsne_iterations(self, iterations: int) -> None:
         self._set_tsne_param("iterations", int(iterations))

@@ -62,7 +62,10 @@ def build_menus(win) -> None:
     proj = QActionGroup(win)
     win.pca_action = view.addAction("PCA map", lambda: win.use_projection("pca"))
     win.tsne_action = view.addAction("t-SNE map", lambda: win.use_projection("tsne"))
-    for a in (win.pca_action, win.tsne_action):
+    win.layout_action = view.addAction("Map from a &file…", win.choose_layout, "Ctrl+Shift+L")
+    win.layout_action.setToolTip("Your own 2-D map of the training latents (UMAP, a figure's coordinates): "
+                                 "an [N, 2] .npy, or two columns of a .csv/.tsv, one row per latent in their order")
+    for a in (win.pca_action, win.tsne_action, win.layout_action):
         a.setCheckable(True)
         proj.addAction(a)
     win.tsne_action.setChecked(True)

@@ -37,3 +37,30 @@ def test_a_large_map_is_a_density_until_zoomed_in_to_its_points(qtbot):
     assert 0 < drawn == in_view <= POINTS_IN_VIEW and not view._density.isVisible()
     view.zoom_to_fit()
     qtbot.waitUntil(lambda: view.lod == "density", timeout=5000)
+
+
+def test_a_layout_from_a_file_places_the_points_and_a_wrong_one_is_one_line(qtbot, tmp_path, tiny_checkpoint):
+    from conftest import open_in
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.show()
+    assert open_in(qtbot, w, tiny_checkpoint)
+    n = w.ws.ckpt.n_items
+    circle = np.stack([np.cos(np.arange(n) / n * 2 * np.pi), np.sin(np.arange(n) / n * 2 * np.pi)], 1) * 10
+    np.save(tmp_path / "circle.npy", circle.astype(np.float32))
+    assert w.load_layout(tmp_path / "circle.npy")
+    assert np.allclose(w.map.xy, circle, atol=1e-5) and w.layout_action.isChecked()
+    assert w.ws.projection.method == "layout"
+    (tmp_path / "flat.csv").write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(n)))
+    assert w.load_layout(tmp_path / "flat.csv") and np.allclose(w.map.xy[:, 1], 2 * np.arange(n))
+    # a layout of the wrong size: one line in the window, the map as it was
+    np.save(tmp_path / "short.npy", circle[:-1])
+    errors = []
+    w._show_error = errors.append
+    assert not w.load_layout(tmp_path / "short.npy")
+    assert f"needs [{n}, 2]" in errors[-1] and "\n" not in errors[-1]
+    assert np.allclose(w.map.xy[:, 1], 2 * np.arange(n)) and w.layout_action.isChecked()
+    w.shutdown()
