@@ -231,6 +231,7 @@ def test_bench_runs_and_reports_budgets():
     assert all(r["median_ms"] > 0 for r in out["results"])
     assert "cpu" in out["machine"] or "cuda" in out["machine"]
     # one model trained in 1 and in 2 processes (torchrun, gloo), the same global batch
+    assert "peak" in detail["app open to a usable map, 60000 latents"]
     assert "steps/s" in detail["train step, 1 process(es) (gloo)"] and "steps/s" in detail["train step, 2 process(es) (gloo)"]
     only = json.loads(run_cli("bench", "--quick", "--json", "--only", "graph").stdout)
     assert [r["name"] for r in only["results"]] == ["k-NN graph build, 2000 latents (k=10)", "geodesic query, 2000 latents"]

@@ -48,3 +48,17 @@ def test_a_large_graph_uses_the_index_and_answers_geodesics_through_a_corridor(m
         assert sum(steps) <= 1.25 * exact + 1e-9
         checked += 1
     assert checked >= 10
+
+
+def test_a_large_graph_is_built_in_steps_a_worker_can_cancel_between(monkeypatch):
+    import explorer.core.ann as ann
+    import explorer.core.graph as graph_module
+    from explorer.core.graph import knn_graph, knn_graph_steps
+
+    monkeypatch.setattr(ann, "EXACT_UP_TO", 1000)
+    monkeypatch.setattr(graph_module, "CORRIDOR_FROM", 1000)
+    z = clustered_latents(5000, d=16, clusters=30)
+    steps = list(knn_graph_steps(z, 10))
+    assert steps.count(None) >= 3 and steps[-1] is not None  # heartbeats, then the graph
+    whole = knn_graph(z, 10)
+    assert (steps[-1].matrix != whole.matrix).nnz == 0 and steps[-1].corridor is not None

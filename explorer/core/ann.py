@@ -10,8 +10,6 @@ each point is compared with a few thousand candidates instead of N.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-
 import numpy as np
 import torch
 
@@ -42,10 +40,19 @@ def _nearest_centre(x: torch.Tensor, centres: torch.Tensor, chunk: int = 16_384)
 
 
 def kmeans(x: torch.Tensor, k: int, iterations: int = 8, seed: int = 0) -> torch.Tensor:
-    """``[k, d]`` centres by Lloyd's iterations from ``k`` random points; an emptied cell takes a random point."""
+    """``[k, d]`` centres by Lloyd's iterations from ``k`` random points (``kmeans_steps`` to the end)."""
+    for last in kmeans_steps(x, k, iterations, seed):
+        pass
+    return last
+
+
+def kmeans_steps(x: torch.Tensor, k: int, iterations: int = 8, seed: int = 0):
+    """Lloyd's iterations from ``k`` random points, ``None`` after each; then the ``[k, d]`` centres. An emptied
+    cell takes a random point."""
     g = torch.Generator().manual_seed(seed)
     centres = x[torch.randperm(len(x), generator=g)[:k]].clone()
     for _ in range(iterations):
+        yield None
         assign = _nearest_centre(x, centres)
         sums = torch.zeros_like(centres).index_add_(0, assign, x)
         counts = torch.bincount(assign, minlength=k).float()
@@ -53,30 +60,40 @@ def kmeans(x: torch.Tensor, k: int, iterations: int = 8, seed: int = 0) -> torch
         centres = sums / counts.clamp_min(1)[:, None]
         if empty.any():
             centres[empty] = x[torch.randint(len(x), (int(empty.sum()),), generator=g)]
-    return centres
+    yield centres
 
 
-def ivf_neighbours(latents: np.ndarray, k: int, lists: int | None = None, probes: int | None = None,
-                   target_recall: float = 0.97, seed: int = 0,
-                   report: Callable[[int, int], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def ivf_neighbours(latents: np.ndarray, k: int, **options) -> tuple[np.ndarray, np.ndarray]:
+    """``ivf_steps`` to the end."""
+    for last in ivf_steps(latents, k, **options):
+        pass
+    return last
+
+
+def ivf_steps(latents: np.ndarray, k: int, lists: int | None = None, probes: int | None = None,
+              target_recall: float = 0.97, seed: int = 0, every: int = 64):
     """Approximately the ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest
     first. ``lists``: cells (default ``4 sqrt(N)``); ``probes``: cells searched for each cell's members —
     by default the fewest that hold ``target_recall`` of the true neighbours of 256 sample latents (found
-    exactly), so that overlapping clusters get a wider search than separate ones. ``report(done, total)``
-    hears the progress over cells."""
+    exactly), so that overlapping clusters get a wider search than separate ones. A generator: ``None``
+    after every ``every`` cells (a worker hears a cancel between them), then the result."""
     x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     n = len(x)
     k = min(k, n - 1)
     lists = max(1, min(lists or int(4 * math.sqrt(n)), n // 8 or 1))
     gen = torch.Generator().manual_seed(seed)
     sample = x[torch.randperm(n, generator=gen)[: 32 * lists]]
-    centres = kmeans(sample, lists, seed=seed)
+    for centres in kmeans_steps(sample, lists, seed=seed):
+        if centres is None:
+            yield None
     assign = _nearest_centre(x, centres)
+    yield None
     order = torch.argsort(assign, stable=True)
     counts = torch.bincount(assign, minlength=lists)
     starts = torch.zeros(lists + 1, dtype=torch.long)
     starts[1:] = torch.cumsum(counts, 0)
     nearest_cells = _sq_dist(centres, centres).argsort(dim=1)  # [lists, lists], each cell itself first
+    yield None
     if probes is None:  # at most about 20 000 candidates a latent: a structureless cloud is not searched for ever
         probes = probes_for(x, assign, nearest_cells, k, target_recall, gen, most=max(8, int(20_000 * lists / n)))
     probe = nearest_cells[:, : min(probes, lists)]
@@ -98,11 +115,11 @@ def ivf_neighbours(latents: np.ndarray, k: int, lists: int | None = None, probes
         if kk < k:  # a tiny probe set: pad with the farthest found (never happens at the defaults' sizes)
             out_d[a:b, kk:] = out_d[a:b, kk - 1:kk]
             out_i[a:b, kk:] = out_i[a:b, kk - 1:kk]
-        if report is not None:
-            report(c + 1, lists)
+        if c % every == every - 1:
+            yield None
     dist, idx = torch.empty_like(out_d), torch.empty_like(out_i)
     dist[order], idx[order] = out_d, out_i  # back to the latents' order
-    return dist.numpy(), idx.numpy()
+    yield dist.numpy(), idx.numpy()
 
 
 def probes_for(x: torch.Tensor, assign: torch.Tensor, nearest_cells: torch.Tensor, k: int, target: float,
@@ -124,10 +141,11 @@ def exact_neighbours_of(latents: np.ndarray, queries: np.ndarray, k: int, chunk:
     x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     q = torch.as_tensor(queries, dtype=torch.long)
     out = []
+    norms = (x * x).sum(1)
     for i in range(0, len(q), chunk):
-        d = _sq_dist(x[q[i:i + chunk]], x)
+        d = _sq_dist(x[q[i:i + chunk]], x, norms[q[i:i + chunk]], norms)
         d[torch.arange(len(d)), q[i:i + chunk]] = float("inf")
-        out.append(d.topk(k, dim=1, largest=False).indices)
+        out.append(d.argmin(1, keepdim=True) if k == 1 else d.topk(k, dim=1, largest=False).indices)
     return torch.cat(out).numpy()
 
 
@@ -138,3 +156,13 @@ def recall_at_k(latents: np.ndarray, found: np.ndarray, queries: int = 1000, see
     truth = exact_neighbours_of(latents, q, k)
     hits = sum(len(np.intersect1d(t, f)) for t, f in zip(truth, found[q]))
     return hits / truth.size
+
+
+def sampled_spacing(latents: np.ndarray, sample: int = 256, seed: int = 0) -> float:
+    """The median distance from a latent to its nearest other latent, over ``sample`` random latents (exact
+    for each of them): the neighbour spacing of a map too large for every latent's neighbours at once."""
+    x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
+    q = np.random.default_rng(seed).choice(len(x), min(sample, len(x)), replace=False)
+    nearest = torch.from_numpy(exact_neighbours_of(latents, q, 1))[:, 0]
+    d = (x[torch.from_numpy(q)] - x[nearest]).norm(dim=1)
+    return float(d.median()) or 1.0

@@ -75,7 +75,31 @@ def _symmetric(n: int, rows: np.ndarray, cols: np.ndarray, dist: np.ndarray) -> 
     return m.maximum(m.T).tocsr()
 
 
-def knn_graph(latents, k: int = 10, neighbours: tuple[np.ndarray, np.ndarray] | None = None) -> LatentGraph:
+def knn_graph_steps(latents, k: int = 10):
+    """``knn_graph`` as a generator for a worker: ``None`` now and then while a large graph is searched (a
+    cancel is heard between them), then the graph."""
+    from explorer.core.ann import EXACT_UP_TO, ivf_steps
+
+    z = _as_array(latents)
+    if len(z) <= EXACT_UP_TO:
+        yield knn_graph(z, k)
+        return
+    neighbours = None
+    for step in ivf_steps(z, min(k, len(z) - 1)):
+        if step is None:
+            yield None
+        else:
+            neighbours = step
+    yield None
+    graph = knn_graph(z, k, neighbours, corridor=False)
+    yield None
+    if len(z) > CORRIDOR_FROM:
+        graph.corridor = build_corridor(z, graph.matrix)
+    yield graph
+
+
+def knn_graph(latents, k: int = 10, neighbours: tuple[np.ndarray, np.ndarray] | None = None,
+              corridor: bool = True) -> LatentGraph:
     """Each latent joined to its ``k`` nearest (exact), symmetrised: i~j if either is among the other's k."""
     if k < 1:
         raise ExplorerError("k must be at least 1")
@@ -84,7 +108,7 @@ def knn_graph(latents, k: int = 10, neighbours: tuple[np.ndarray, np.ndarray] | 
     dist, idx = dist[:, :k], idx[:, :k]
     rows = np.repeat(np.arange(len(z)), idx.shape[1])
     graph = LatentGraph(_symmetric(len(z), rows, idx.ravel(), dist.ravel()), k=int(idx.shape[1]))
-    if len(z) > CORRIDOR_FROM:
+    if corridor and len(z) > CORRIDOR_FROM:
         graph.corridor = build_corridor(z, graph.matrix)
     return graph
 

@@ -42,9 +42,17 @@ def pca(latents) -> Projection:
         xy = np.zeros((len(z), 2), np.float32)
         xy[:, : z.shape[1]] = z
         return Projection("identity", xy)
-    mean = z.mean(0)
-    _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
-    axes = vt[:2]
+    mean = z.mean(0, dtype=np.float64).astype(np.float32)
+    if len(z) > 100_000:  # the d x d covariance's eigenvectors, summed in float64 over chunks: seconds, not minutes
+        cov = np.zeros((z.shape[1], z.shape[1]))
+        for i in range(0, len(z), 65_536):
+            c = (z[i:i + 65_536] - mean).astype(np.float64)
+            cov += c.T @ c
+        _, vecs = np.linalg.eigh(cov)
+        axes = vecs[:, ::-1][:, :2].T.astype(np.float32).copy()
+    else:
+        _, _, vt = np.linalg.svd(z - mean, full_matrices=False)
+        axes = vt[:2]
     # a deterministic sign: the largest loading of each axis is positive
     axes *= np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])[:, None]
     return Projection("pca", ((z - mean) @ axes.T).astype(np.float32), components=np.vstack([mean, axes]))

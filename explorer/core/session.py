@@ -53,11 +53,16 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
 
 def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
     """A checkpoint, read from ``path`` or made in memory (``explorer.show``), with its decoder, PCA map,
-    k-NN graph and spacing."""
+    k-NN graph and spacing (beyond ``ann.EXACT_UP_TO`` latents without the graph, which is built apart, and
+    with the spacing of a sample)."""
+    from explorer.core.ann import EXACT_UP_TO, sampled_spacing
+
     pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
     latents = ckpt.latents.numpy()
     graph, spacing = None, 1.0
-    if len(latents) > k:  # one neighbour search for both
+    if len(latents) > EXACT_UP_TO:  # the graph would keep the map waiting: the app builds it in the background
+        spacing = sampled_spacing(latents)
+    elif len(latents) > k:  # one neighbour search for both
         neighbours = nearest_neighbours(latents, k)
         graph, spacing = knn_graph(latents, k, neighbours), float(np.median(neighbours[0][:, 0])) or 1.0
     elif len(latents) > 1:

@@ -69,6 +69,49 @@ w.shutdown()
 """
 
 
+LARGE_OPEN_SCRIPT = """
+import resource, sys, time
+t0 = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from explorer.ui.main_window import MainWindow
+w = MainWindow(); w.show()
+w.compile_in_background = False
+w.pca_action.setChecked(True)  # the map usable at once; t-SNE of a million points is a background job
+ready = []
+w.map_ready.connect(lambda: ready.append(time.perf_counter()))
+w.open_checkpoint(sys.argv[1])
+while not ready:
+    app.processEvents()
+app.processEvents()
+print(f"{(ready[0] - t0) * 1000:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+w.shutdown()
+"""
+
+
+def large_open_ms(n: int) -> tuple[float, float]:
+    """Milliseconds from a fresh interpreter's start to the map drawn of ``n`` clustered 64-D latents opened as
+    plain embeddings (``.npy``), and the peak resident MiB by then; the k-NN graph is built after, in the
+    background."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from explorer.core.bench import clustered_latents
+
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen" if not env.get("DISPLAY") else "xcb")
+    with tempfile.TemporaryDirectory(prefix="latent-explorer-bench-") as folder:
+        path = f"{folder}/latents.npy"
+        np.save(path, clustered_latents(n))
+        out = subprocess.run([sys.executable, "-c", LARGE_OPEN_SCRIPT, path], capture_output=True, text=True,
+                             env=env | {"XDG_CACHE_HOME": folder, "XDG_CONFIG_HOME": folder}, timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "the app did not open it")
+    ms, mib = out.stdout.strip().splitlines()[-1].split()
+    return float(ms), float(mib)
+
+
 def startup_ms(repeats: int = 3) -> float:
     """Median milliseconds from the start of a fresh interpreter's script to the default checkpoint's
     map drawn (imports, window, checkpoint, PCA map)."""

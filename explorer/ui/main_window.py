@@ -377,8 +377,8 @@ class MainWindow(QMainWindow):
                              f"the file is kept as {aside}")
         self._redraw_points()
         self._show_nearest(self.ws.selected)
-        if self.graph_action.isChecked():
-            self.map_tasks.build_graph()
+        if self.graph_action.isChecked() or (self.ws.graph is None and self.ws.ckpt.n_items > self.ws.k):
+            self.map_tasks.build_graph()  # a large map opens without its graph: made now, in the background
         self.statusBar().showMessage(f"opened {path or 'the latents and decoder given from Python'}", 5000)
         if self.layout_action.isChecked():  # another checkpoint's own layout does not fit this one
             self.pca_action.setChecked(True)

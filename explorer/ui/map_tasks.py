@@ -17,9 +17,9 @@ def _tsne_job(latents, params, paused, init):
 
 
 def _graph_job(latents, k):
-    from explorer.core.graph import knn_graph
+    from explorer.core.graph import knn_graph_steps
 
-    return knn_graph(latents, k)
+    yield from knn_graph_steps(latents, k)  # None while a large graph is searched: a cancel is heard
 
 
 class MapTasks(QObject):
