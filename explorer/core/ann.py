@@ -136,6 +136,25 @@ def probes_for(x: torch.Tensor, assign: torch.Tensor, nearest_cells: torch.Tenso
     return max(least, min(p, most, nearest_cells.shape[1]))
 
 
+def exact_neighbours(latents: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """The exact ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first, by
+    chunked matrix products (each chosen distance recomputed directly, so that nearly equal latents keep
+    their small distances)."""
+    x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
+    n = len(x)
+    norms = (x * x).sum(1)
+    dist, idx = torch.empty(n, k), torch.empty(n, k, dtype=torch.long)
+    for a in range(0, n, chunk):
+        rows = torch.arange(a, min(a + chunk, n))
+        d = _sq_dist(x[rows], x, norms[rows], norms)
+        d[torch.arange(len(rows)), rows] = float("inf")  # never itself
+        top = d.topk(k, dim=1, largest=False).indices
+        exact = (x[top] - x[rows][:, None, :]).norm(dim=-1)
+        order = exact.argsort(dim=1, stable=True)
+        dist[rows], idx[rows] = exact.gather(1, order), top.gather(1, order)
+    return dist.numpy(), idx.numpy()
+
+
 def exact_neighbours_of(latents: np.ndarray, queries: np.ndarray, k: int, chunk: int = 64) -> np.ndarray:
     """``[Q, k]`` exact nearest other latents of the latents ``queries`` (indices into ``latents``)."""
     x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))

@@ -50,23 +50,15 @@ def _as_array(latents) -> np.ndarray:
 
 def nearest_neighbours(latents, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first. Exact
-    up to ``ann.EXACT_UP_TO`` latents, found with an inverted-file index beyond (``ann.ivf_neighbours``)."""
-    from sklearn.neighbors import NearestNeighbors
-
-    from explorer.core.ann import EXACT_UP_TO, ivf_neighbours
+    up to ``ann.EXACT_UP_TO`` latents (``ann.exact_neighbours``), found with an inverted-file index beyond
+    (``ann.ivf_neighbours``)."""
+    from explorer.core.ann import EXACT_UP_TO, exact_neighbours, ivf_neighbours
 
     z = _as_array(latents)
     k = min(k, len(z) - 1)
     if len(z) > EXACT_UP_TO:
         return ivf_neighbours(z, k)
-    nn = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(z)
-    dist, idx = nn.kneighbors(z)
-    # drop each point itself (normally the first column; duplicates may reorder it)
-    self_mask = idx == np.arange(len(z))[:, None]
-    drop = np.where(self_mask.any(1), self_mask.argmax(1), k)
-    keep = np.ones_like(idx, dtype=bool)
-    keep[np.arange(len(z)), drop] = False
-    return dist[keep].reshape(len(z), k), idx[keep].reshape(len(z), k)
+    return exact_neighbours(z, k)
 
 
 def _symmetric(n: int, rows: np.ndarray, cols: np.ndarray, dist: np.ndarray) -> csr_matrix:

@@ -35,7 +35,7 @@ class HyperField(nn.Module):
             else:
                 nn.init.kaiming_uniform_(w, nonlinearity="relu")
             # sigmoid(A·B) starts near 0.5: double W_s so the effective weights start at their intended scale
-            self.shared.append(nn.Parameter(2.0 * w))
+            self.shared.append(nn.Parameter(w.mul_(2.0)))  # in place: on the meta device an out-of-place op imports torch._dynamo (1.5 s)
         # per layer: A [out*r], B [r*in], bias [out]
         self.splits: list[int] = []
         for n_out, n_in in self.shapes:
@@ -46,6 +46,8 @@ class HyperField(nn.Module):
     def _init_head(self) -> None:
         head: nn.Linear = self.hyper[-1]
         c = self.config
+        if head.weight.is_meta:  # only the shapes are wanted (``parameter_shapes``), and normal_ on the meta
+            return               # device imports torch._dynamo: 1.5 s before a checkpoint's map
         with torch.no_grad():
             head.weight.mul_(0.1)
             parts = torch.split(head.bias, self.splits)

@@ -52,6 +52,7 @@ def map_frame_ms(n: int = 100_000, frames: int = 30, classes: int = 10, edges: b
 STARTUP_SCRIPT = """
 import time, sys
 t0 = time.perf_counter()
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from explorer.ui.main_window import MainWindow
@@ -59,10 +60,11 @@ from explorer.core.shipped import DEFAULT_CHECKPOINT
 w = MainWindow(); w.show()
 w.compile_in_background = False  # measured: the map, not the decoder's compilation after it
 ready = []
-w.map_ready.connect(lambda: ready.append(time.perf_counter()))
+loop = QEventLoop()  # idle in Qt's loop as the app does (a loop of processEvents would take the worker's GIL)
+w.map_ready.connect(lambda: (ready.append(time.perf_counter()), loop.quit()))
 w.open_checkpoint(DEFAULT_CHECKPOINT)
-while not ready:
-    app.processEvents()
+if not ready:
+    loop.exec()
 app.processEvents()
 print(f"{(ready[0] - t0) * 1000:.1f}")
 w.shutdown()
@@ -72,6 +74,7 @@ w.shutdown()
 LARGE_OPEN_SCRIPT = """
 import resource, sys, time
 t0 = time.perf_counter()
+from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
 from explorer.ui.main_window import MainWindow
@@ -79,10 +82,11 @@ w = MainWindow(); w.show()
 w.compile_in_background = False
 w.pca_action.setChecked(True)  # the map usable at once; t-SNE of a million points is a background job
 ready = []
-w.map_ready.connect(lambda: ready.append(time.perf_counter()))
+loop = QEventLoop()
+w.map_ready.connect(lambda: (ready.append(time.perf_counter()), loop.quit()))
 w.open_checkpoint(sys.argv[1])
-while not ready:
-    app.processEvents()
+if not ready:
+    loop.exec()
 app.processEvents()
 print(f"{(ready[0] - t0) * 1000:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
 w.shutdown()
