@@ -20,7 +20,7 @@ def add_parser(sub) -> None:
 
 
 def _groups() -> tuple[str, ...]:
-    from explorer.core.bench import GROUPS
+    from explorer.io.timing import GROUPS
 
     return GROUPS
 

@@ -315,8 +315,6 @@ def bench_groups(quick: bool, device, rates: dict) -> dict[str, Callable[[], lis
             "scale": lambda: scale_benches(quick)}
 
 
-GROUPS = ("matmul", "precision", "train", "decode", "deepsdf", "graph", "tsne", "ddp", "scale", "app")
-"""Every part of the bench (``app``, the start-up and map frame, is measured by the command line: it needs Qt)."""
 
 
 def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambda r: None,

@@ -8,6 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 
+
+GROUPS = ("matmul", "precision", "train", "decode", "deepsdf", "graph", "tsne", "ddp", "scale", "app")
+"""Every part of ``latent-explorer bench`` (``--only``), in the order a full run takes them (``core.bench``; the
+``app`` part, start-up and map frames, is measured by the command line: it needs Qt). Here, without torch,
+so that building the command line's help imports none."""
+
+
 @dataclass
 class BenchResult:
     name: str
