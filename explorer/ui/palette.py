@@ -49,7 +49,9 @@ def label_colours(values: list) -> tuple[np.ndarray, list[tuple[str, str]]]:
     kept = set(sorted(counts, key=lambda c: (-counts[c], _natural(c)))[: len(CATEGORICAL)])
     order = sorted(kept, key=_natural)
     colour = {c: CATEGORICAL[i] for i, c in enumerate(order)}
-    rgb = np.array([_hex(colour.get(v, OTHER)) for v in values], dtype=np.uint8).reshape(-1, 3)
+    table = {c: _hex(h) for c, h in colour.items()}  # each colour parsed once, not once per point
+    other = _hex(OTHER)
+    rgb = np.array([table.get(v, other) for v in values], dtype=np.uint8).reshape(-1, 3)
     legend = [(str(c), colour[c]) for c in order]
     if len(counts) > len(kept):
         legend.append((f"{len(counts) - len(kept)} more", OTHER))
