@@ -69,18 +69,15 @@ def shortest_nodes(graph: LatentGraph, a: int, b: int) -> list[int] | None:
     with a corridor (a large one) is searched between the two items' cells first (``core.corridor``)."""
     if graph.component[a] != graph.component[b]:
         return None
-    if graph.corridor is not None:
-        from explorer.core.corridor import corridor_path
+    from explorer.core.corridor import corridor_path, walk_back
 
+    if graph.corridor is not None:
         nodes = corridor_path(graph.matrix, graph.corridor, a, b)
         if nodes is not None:
             return nodes
     # the matrix is symmetric (every graph is built so): as a directed graph it needs no symmetrised copy
     _, pred = dijkstra(graph.matrix, directed=True, indices=a, return_predecessors=True)
-    nodes = [b]
-    while nodes[-1] != a:
-        nodes.append(int(pred[nodes[-1]]))
-    return nodes[::-1]
+    return walk_back(pred, a, b)
 
 
 def geodesic_path(latents: np.ndarray, graph: LatentGraph, a, b, frames: int = 64) -> LatentPath:
