@@ -19,6 +19,8 @@ def show_checkpoint(ckpt, block: bool | None = None):
         app.setApplicationName("latent-explorer")
     if block is None:
         block = not _loop_running(app)
+    if not block:
+        _keep_kernel_awake(app)
     window = MainWindow()
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     report = ErrorReport(window)
@@ -44,3 +46,43 @@ def _loop_running(app) -> bool:
     from PySide6.QtCore import QThread
 
     return QThread.currentThread().loopLevel() > 0  # called from inside a running exec()
+
+
+WAKE_MS = 100
+
+
+def _keep_kernel_awake(app) -> None:
+    """In an IPython kernel with ``%gui qt``, look for waiting requests every ``WAKE_MS`` and hand the kernel
+    its turn. ipykernel (7.4) leaves the Qt loop only when a socket notifier on the shell stream's ZeroMQ
+    descriptor fires; that descriptor is edge-triggered, and a request that lands while the kernel re-enters
+    the loop can leave no edge: the kernel then sits in the Qt loop with the request unread, and every later
+    cell hangs too (seen on a loaded machine, about one run in ten). Nothing is done outside such a kernel,
+    or where its internals differ from those relied on here."""
+    if app.property("latent_explorer_kernel_wake"):
+        return
+    ip = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    kernel = getattr(ip, "kernel", None)
+    if kernel is None or not hasattr(getattr(kernel, "app", None), "qt_event_loop"):
+        return
+    try:
+        from ipykernel.eventloops import get_shell_stream
+
+        get_shell_stream(kernel)
+    except Exception:  # another ipykernel: its own wake-up is all there is
+        return
+    from PySide6.QtCore import QTimer
+
+    def wake() -> None:
+        if not getattr(kernel.app, "_in_event_loop", False):
+            return
+        if get_shell_stream(kernel).flush(limit=1):  # a request was waiting: it is queued for the kernel
+            notifier = getattr(kernel, "_qt_notifier", None)
+            if notifier is not None:
+                notifier.setEnabled(False)
+            kernel.app.qt_event_loop.quit()
+
+    timer = QTimer(app)
+    timer.setInterval(WAKE_MS)
+    timer.timeout.connect(wake)
+    timer.start()
+    app.setProperty("latent_explorer_kernel_wake", True)
