@@ -73,12 +73,13 @@ def _is_number(text: str) -> bool:
 
 def read_latents(path: Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
-        check_fits(2 * path.stat().st_size, f"reading {path} ({gb(path.stat().st_size)})")
-        try:
-            arr = np.load(path, allow_pickle=False)
+        try:  # memory-mapped, copy-on-write: float32 latents are paged in from the file, never copied
+            arr = np.load(path, mmap_mode="c", allow_pickle=False)
         except (ValueError, OSError, EOFError) as e:
             raise ExplorerError(f"{path} is not a plain .npy array ({str(e).splitlines()[0]}); pickled arrays are "
                                 "not opened") from e
+        if arr.dtype != np.float32:  # converted: a copy in memory
+            check_fits(2 * path.stat().st_size, f"reading {path} ({gb(path.stat().st_size)})")
     else:
         rows = _read_table(path)
         header = rows and not all(_is_number(c) for c in rows[0])

@@ -69,7 +69,7 @@ class SignalSet:
         idx = np.flatnonzero(mask)
         return SignalSet(
             modality=self.modality,
-            values=self.values[idx],
+            values=_rows(self.values, idx),
             resolution=self.resolution,
             names=[self.names[i] for i in idx],
             labels={k: [v[i] for i in idx] for k, v in self.labels.items()},
@@ -106,6 +106,13 @@ class SignalSet:
 
     def test(self) -> "SignalSet":
         return self.subset(self.is_test)
+
+
+def _rows(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``values[idx]``; of a memory-mapped array, a run of consecutive rows is taken as a view, not read in."""
+    if isinstance(values, np.memmap) and len(idx) and idx[-1] - idx[0] + 1 == len(idx):
+        return values[idx[0]: idx[-1] + 1]
+    return values[idx]
 
 
 def hash_split(names: list[str], test_fraction: float) -> np.ndarray:

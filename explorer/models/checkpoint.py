@@ -7,8 +7,8 @@ item names, labels, data source, training config and command, and metrics.
 from __future__ import annotations
 
 import hashlib
-
 import json
+import mmap
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,10 +117,11 @@ def _refuse_pickle(raw: bytes, path: Path) -> None:
         )
 
 
-def _read_checkpoint_bytes(path: Path) -> bytes:
-    """The file's bytes, read whole only once its first bytes show a latent-explorer checkpoint: a pipe or
+def _read_checkpoint_bytes(path: Path) -> bytes | mmap.mmap:
+    """The file's bytes, memory-mapped once its first bytes show a latent-explorer checkpoint: a pipe or
     a device is refused without being opened (it could block for ever), and a large file that is not a
-    checkpoint is refused after its header, not after reading gigabytes."""
+    checkpoint is refused after its header, not after reading gigabytes. The latents' tensor is a view of
+    the mapping (``_tensors``): a million latents are paged in from the file, not copied."""
     import os
     import stat
 
@@ -139,9 +140,15 @@ def _read_checkpoint_bytes(path: Path) -> bytes:
             if 0 < n <= 100_000_000 and n + 8 <= st.st_size:
                 head += f.read(n)
             _refuse_pickle(head, path)
-            _our_metadata(_parse_header(head, path)[0], path)  # not ours: refused before the rest is read
-            check_fits(2 * st.st_size, f"opening {path} ({gb(st.st_size)})")  # its bytes, then its tensors
-            return head + f.read()
+            header = _parse_header(head, path)[0]
+            _our_metadata(header, path)  # not ours: refused before the rest is read
+            latents = header.get("latents") if isinstance(header.get("latents"), dict) else {}
+            offsets = latents.get("data_offsets") if isinstance(latents.get("data_offsets"), list) else [0, 0]
+            weights = st.st_size - abs(int(offsets[-1]) - int(offsets[0]))  # the latents stay in the file
+            check_fits(2 * weights, f"opening {path} ({gb(st.st_size)})")  # the weights' bytes, then the model's
+            if st.st_size == 0:
+                return b""
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_COPY)  # private: writable, never written back
     except FileNotFoundError as e:
         raise ExplorerError(f"{path} does not exist") from e
     except OSError as e:
@@ -209,11 +216,35 @@ def save_metrics(ckpt: Checkpoint, key: str, value: dict) -> None:
     ckpt.read_digest = hashlib.sha256(Path(ckpt.path).read_bytes()).hexdigest()
 
 
+_TORCH_DTYPES = {"F64": torch.float64, "F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16}
+
+
+def _tensors(raw, declared: dict, base: int, path: Path) -> dict[str, torch.Tensor]:
+    """The tensors ``declared`` in the header (their dtypes and sizes already checked), as views of ``raw``
+    from byte ``base`` on: no copy of the file's data is made."""
+    out, spans = {}, []
+    for name, info in declared.items():
+        start, end = info["data_offsets"]
+        spans.append((start, end, name))
+        shape = info["shape"]
+        if end == start:
+            out[name] = torch.empty(shape, dtype=_TORCH_DTYPES[info["dtype"]])
+            continue
+        dtype = _TORCH_DTYPES[info["dtype"]]
+        if (base + start) % dtype.itemsize:  # a writer that did not pad its header: this one is copied
+            out[name] = torch.frombuffer(bytearray(raw[base + start: base + end]), dtype=dtype).reshape(shape)
+        else:
+            out[name] = torch.frombuffer(raw, dtype=dtype, count=(end - start) // dtype.itemsize,
+                                         offset=base + start).reshape(shape)
+    spans.sort()
+    for (a0, a1, a), (b0, b1, b) in zip(spans, spans[1:]):
+        if b0 < a1:
+            raise ExplorerError(f"{path} is corrupt: tensors {a!r} and {b!r} overlap in the file")
+    return out
+
+
 def load_checkpoint(path: str | Path) -> Checkpoint:
     """Open a checkpoint; any problem is an ``ExplorerError`` whose message names what is wrong."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load
-
     path = Path(path)
     raw = _read_checkpoint_bytes(path)
     header, n = _parse_header(raw, path)
@@ -227,10 +258,7 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     for name, info in declared.items():
         if info["data_offsets"][1] > body:
             raise ExplorerError(f"{path} is truncated: tensor {name!r} runs past the end of the file")
-    try:
-        tensors = load(raw)
-    except (SafetensorError, ValueError, RuntimeError) as e:
-        raise ExplorerError(f"{path} is corrupt: {str(e).splitlines()[0]}") from e
+    tensors = _tensors(raw, declared, 8 + n, path)
     latents = tensors.pop("latents").float()
     if not torch.isfinite(latents).all():
         bad = int((~torch.isfinite(latents)).any(dim=1).sum())

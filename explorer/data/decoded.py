@@ -1,0 +1,140 @@
+"""Large folders: every file decoded once, by worker processes, into one memory-mapped array in the cache.
+
+A folder of 100 000 pictures at 64 x 64 is 4.9 GB of float32 field values: more than a laptop keeps
+in memory beside the app, and an auto-decoder visits each item thousands of times, so decoding the
+files again for every batch would cost more than the training. Instead the folder is indexed (paths,
+sizes, modification times), its files are decoded in parallel straight into the rows of a ``.npy``
+file, and training reads batches from that file through the page cache (``np.load(mmap_mode="c")``:
+nothing is copied into the process until a row is read, and pages are let go under pressure).
+
+The cache is keyed by the index and by what the files were decoded to, written under a temporary
+name and renamed when complete, and built by one process at a time (a lock file): the ranks of a
+``torchrun`` job wait for the first one's array instead of decoding the folder N times.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from explorer.errors import ExplorerError
+
+STREAM_FROM_BYTES = 1 << 30
+"""A folder whose decoded values would exceed this many bytes is decoded into the cache and memory-mapped."""
+CHUNK = 256
+"""Files per worker task: large enough to amortise the hand-over, small enough for steady progress."""
+
+
+def folder_key(paths: list[Path], what: str) -> str:
+    """The cache's name for these files decoded as ``what``: any file added, removed or changed makes a new one."""
+    h = hashlib.sha256(what.encode())
+    for p in paths:
+        st = p.stat()
+        h.update(f"\0{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def decode_to_cache(paths: list[Path], decode: Callable[[Path], np.ndarray], item_shape: tuple[int, ...],
+                    what: str, progress: Callable[[int, int], None] | None = None,
+                    workers: int | None = None) -> np.ndarray:
+    """``[N, *item_shape]`` float32, row i decoded from ``paths[i]`` by ``decode`` (a module-level function, or
+    a ``functools.partial`` of one: it runs in worker processes). Read from the cache when these files were
+    decoded as ``what`` before. ``progress(done, total)`` is called as files finish. A file that fails to
+    decode stops the build with its ``ExplorerError``; the partial file is removed."""
+    import fcntl
+
+    from explorer.io.cache import user_cache
+
+    final = user_cache("decoded", folder_key(paths, what) + ".npy")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    shape = (len(paths), *item_shape)
+    with open(final.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process building the same array: wait for it, then read it
+        for stale in final.parent.glob(f"{final.stem}.partial-*.npy"):  # a build that was killed: ours to redo
+            stale.unlink(missing_ok=True)
+        cached = _read(final, shape)
+        if cached is not None:
+            if progress is not None:
+                progress(len(paths), len(paths))
+            return cached
+        _build(final, paths, decode, shape, progress, workers)
+    out = _read(final, shape)
+    if out is None:
+        raise ExplorerError(f"the decoded files in {final} cannot be read back")
+    return out
+
+
+def _read(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
+    try:
+        arr = np.load(path, mmap_mode="c")  # copy-on-write: writable for torch.from_numpy, the file never changes
+    except (OSError, ValueError):
+        return None
+    return arr if arr.shape == shape and arr.dtype == np.float32 else None
+
+
+def _build(final: Path, paths: list[Path], decode, shape: tuple[int, ...], progress, workers: int | None) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    tmp = final.with_name(f"{final.stem}.partial-{os.getpid()}.npy")
+    bar = None
+    try:
+        try:
+            np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape).flush()
+            with open(tmp, "r+b") as f:  # the whole file now: a full disk is this error, not a worker's SIGBUS later
+                os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+        except OSError as e:
+            raise ExplorerError(f"cannot write the decoded files ({np.prod(shape) * 4 / 1e9:.1f} GB) to "
+                                f"{final.parent}: {e.strerror or e}") from e
+        chunks = [(start, paths[start:start + CHUNK]) for start in range(0, len(paths), CHUNK)]
+        workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
+        done = 0
+        if progress is None:  # the command line's: a bar on a terminal, nothing in a log
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(paths), desc="decoding files", unit="file", disable=None)
+            progress = lambda n, total: bar.update(n - bar.n)  # noqa: E731
+        if len(chunks) == 1:  # a few files: no processes to start
+            progress(_decode_rows(tmp, 0, paths, decode), len(paths))
+            os.replace(tmp, final)
+            return
+        # spawn: workers start clean (no copy of a parent's torch threads), and import only what decoding needs
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            pending = {pool.submit(_decode_rows, tmp, start, chunk, decode) for start, chunk in chunks}
+            try:
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for f in finished:
+                        try:
+                            done += f.result()  # a worker's ExplorerError is raised here
+                        except BrokenProcessPool as e:
+                            raise ExplorerError(f"a process decoding the files stopped unexpectedly ({e})") from e
+                    progress(done, len(paths))
+            except BaseException:  # a bad file, Ctrl-C: stop the other workers too
+                for f in pending:
+                    f.cancel()
+                raise
+        os.replace(tmp, final)
+    finally:
+        if bar is not None:
+            bar.close()
+        tmp.unlink(missing_ok=True)
+
+
+def _decode_rows(tmp: Path, start: int, chunk: list[Path], decode) -> int:
+    """In a worker: decode ``chunk`` into rows ``start...`` of the array being built."""
+    out = np.load(tmp, mmap_mode="r+")
+    for i, path in enumerate(chunk):
+        out[start + i] = decode(path)
+    out.flush()
+    return len(chunk)
+
+
+def train_first(is_test: np.ndarray) -> np.ndarray:
+    """The order that puts training items first (each group in its own order): the training items of a
+    memory-mapped set are then one slice of it, a view, where any other selection would copy them."""
+    return np.argsort(np.asarray(is_test, dtype=bool), kind="stable")
