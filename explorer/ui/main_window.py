@@ -478,7 +478,7 @@ class MainWindow(QMainWindow):
     def _on_extra_changed(self) -> None:
         if self._restoring:
             self.map.set_neighbours([])
-        if self.ws.projection is not None:
+        if self.ws.projection is not None and not self._restoring:  # opening: drawn once at its end
             self.map.set_extra(self.ws.extra_xy())
             self.map.set_selected(self.ws.selected)
         self.side.show_extra([f"{e['name']} ({e['kind']})" for e in self.ws.extra])
@@ -490,7 +490,8 @@ class MainWindow(QMainWindow):
 
     def _on_colour_by(self, label: str) -> None:
         self.colour_by.setCurrentIndex(max(0, self.colour_by.findText(label)) if label else 0)
-        self._redraw_points(fit=False)
+        if not self._restoring:  # opening: drawn once at its end
+            self._redraw_points(fit=False)
         self.save_workspace()
 
     # --- the map ----------------------------------------------------------------------------------------
@@ -564,7 +565,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(self.ws.highlight_reason, 8000)
 
     def _on_projection_changed(self, same_frame: bool) -> None:
-        self._redraw_points(fit=not same_frame)
+        if not self._restoring:  # opening: drawn once at its end
+            self._redraw_points(fit=not same_frame)
 
     def _redraw_points(self, fit: bool = True) -> None:
         if self.ws.projection is None:
