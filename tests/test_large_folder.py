@@ -108,3 +108,23 @@ def test_latents_are_memory_mapped_from_a_checkpoint_and_from_a_npy_file_not_cop
     np.save(tmp_path / "z.npy", z)
     read = read_latents(tmp_path / "z.npy")
     assert np.array_equal(read, z) and _mapped_from((tmp_path / "z.npy").resolve(), read.ctypes.data)
+
+
+def test_a_streamed_sound_folder_becomes_the_same_normalised_spectrograms_in_a_file(tmp_path, cache, monkeypatch):
+    import explorer.data.decoded as decoded
+    from explorer.data.audio_folder import audio_folder_set
+    from explorer.modalities import get_modality
+    from test_audio_data import write_clips
+
+    monkeypatch.setattr(decoded, "CHUNK", 8)  # worker processes read the clips
+    folder = write_clips(tmp_path / "clips", n=24)
+    plain, streamed = audio_folder_set(folder, stream=False), audio_folder_set(folder, stream=True)
+    assert isinstance(streamed.values, np.memmap)
+    order = [plain.names.index(n) for n in streamed.names]
+    assert np.allclose(streamed.values, plain.values[order], atol=1e-6)
+    a, b = (get_modality("audio", {"target": "spectrogram"}) for _ in range(2))  # its norm fitted on training items
+    fa, fb = a.prepare(plain), b.prepare(streamed)
+    assert isinstance(fb.values, np.memmap) and fb.resolution == fa.resolution
+    assert np.allclose(b.norm.mean, a.norm.mean, atol=1e-4) and np.allclose(b.norm.std, a.norm.std, rtol=1e-3)
+    assert np.allclose(fb.values, fa.values[order], atol=1e-3)
+    assert isinstance(fb.train().values, np.memmap)  # the training items: still a view of the file

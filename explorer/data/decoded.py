@@ -138,3 +138,34 @@ def train_first(is_test: np.ndarray) -> np.ndarray:
     """The order that puts training items first (each group in its own order): the training items of a
     memory-mapped set are then one slice of it, a view, where any other selection would copy them."""
     return np.argsort(np.asarray(is_test, dtype=bool), kind="stable")
+
+
+def derived_array(source: Path, what: str, shape: tuple[int, ...], fill: Callable[[np.ndarray], None]) -> np.ndarray:
+    """``[*shape]`` float32 computed from a cached array (``source``) by ``fill(out)``, itself cached beside it
+    under a key of the source's name and ``what``, built under a temporary name and renamed when complete."""
+    import fcntl
+
+    key = hashlib.sha256(f"{source.name}\0{what}".encode()).hexdigest()[:32]
+    final = source.with_name(f"{key}.npy")
+    with open(final.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = _read(final, shape)
+        if cached is not None:
+            return cached
+        tmp = final.with_name(f"{final.stem}.partial-{os.getpid()}.npy")
+        try:
+            try:
+                out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
+            except OSError as e:
+                raise ExplorerError(f"cannot write {np.prod(shape) * 4 / 1e9:.1f} GB to {final.parent}: "
+                                    f"{e.strerror or e}") from e
+            fill(out)
+            out.flush()
+            del out
+            os.replace(tmp, final)
+        finally:
+            tmp.unlink(missing_ok=True)
+    out = _read(final, shape)
+    if out is None:
+        raise ExplorerError(f"the array in {final} cannot be read back")
+    return out

@@ -10,6 +10,7 @@ The target and, for spectrograms, the STFT sizes and per-frequency statistics ar
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 from pathlib import Path
 
@@ -133,9 +134,11 @@ class AudioModality:
         on the first call, kept afterwards)."""
         if self.target == "waveform":
             return waves[..., None], (waves.shape[1],), None
+        if waves.shape[1] != self.length:
+            raise ExplorerError(f"audio clips have {waves.shape[1]} samples; this model was trained on {self.length}")
+        if isinstance(waves, np.memmap):  # a folder larger than memory: its spectrograms go to a file beside it
+            return self._streamed_field(waves, is_test), self._frames_shape(), waves
         tensor = torch.from_numpy(waves)  # [N, T]
-        if tensor.shape[1] != self.length:
-            raise ExplorerError(f"audio clips have {tensor.shape[1]} samples; this model was trained on {self.length}")
         log_mag = torch.cat([log_spectrogram(w, self.n_fft, self.hop) for w in tensor.split(256)])  # [N, F, frames]
         if self.norm is None:
             train = ~torch.from_numpy(np.asarray(is_test))
@@ -143,6 +146,43 @@ class AudioModality:
         normed = self.norm.forward(log_mag)
         f, frames = normed.shape[1:]
         return normed.reshape(len(normed), -1, 1).numpy(), (f, frames), waves
+
+    def _frames_shape(self) -> tuple[int, int]:
+        return tuple(log_spectrogram(torch.zeros(1, self.length), self.n_fft, self.hop).shape[1:])
+
+    def _streamed_field(self, waves: np.memmap, is_test, chunk: int = 256) -> np.memmap:
+        """``field_of_waves`` of memory-mapped waveforms, a chunk at a time: the per-frequency statistics of
+        the training items in one pass (float64 sums), the normalised spectrograms written in a second to a
+        memory-mapped file keyed by the waveforms' file and this plug's settings (``data.decoded``)."""
+        from explorer.data.decoded import derived_array
+
+        f, frames = self._frames_shape()
+
+        def spectra():
+            for a in range(0, len(waves), chunk):
+                yield a, log_spectrogram(torch.from_numpy(np.asarray(waves[a:a + chunk])), self.n_fft, self.hop)
+
+        if self.norm is None:
+            train = ~np.asarray(is_test, dtype=bool)
+            if not train.any():
+                train[:] = True
+            total, total_sq, count = torch.zeros(f, dtype=torch.float64), torch.zeros(f, dtype=torch.float64), 0
+            for a, log_mag in spectra():
+                mine = log_mag[torch.from_numpy(train[a:a + len(log_mag)])].double()
+                total += mine.sum(dim=(0, 2))
+                total_sq += (mine * mine).sum(dim=(0, 2))
+                count += mine.shape[0] * mine.shape[2]
+            mean = total / count
+            std = ((total_sq - count * mean * mean) / max(count - 1, 1)).clamp_min(0).sqrt()
+            self.norm = FrequencyNorm(mean.float(), std.float().clamp_min(1e-3))
+
+        def fill(out: np.ndarray) -> None:
+            for a, log_mag in spectra():
+                out[a:a + len(log_mag)] = self.norm.forward(log_mag).reshape(len(log_mag), -1, 1).numpy()
+
+        ends = hashlib.sha256(np.asarray(waves[0]).tobytes() + np.asarray(waves[-1]).tobytes()).hexdigest()[:16]
+        what = f"spectrogram {self.n_fft} {self.hop} {self.norm.to_dict()} of {len(waves)} from {ends}"  # a slice: its own
+        return derived_array(Path(waves.filename), what, (len(waves), f * frames, 1), fill)
 
     def coords(self, resolution: tuple[int, ...]) -> torch.Tensor:
         """Waveform: sample centres ``t`` in ``[-1, 1]``, ``[n, 1]``. Spectrogram: ``(frequency, frame)``
