@@ -128,3 +128,30 @@ def test_a_streamed_sound_folder_becomes_the_same_normalised_spectrograms_in_a_f
     assert np.allclose(b.norm.mean, a.norm.mean, atol=1e-4) and np.allclose(b.norm.std, a.norm.std, rtol=1e-3)
     assert np.allclose(fb.values, fa.values[order], atol=1e-3)
     assert isinstance(fb.train().values, np.memmap)  # the training items: still a view of the file
+
+
+def test_a_streamed_mesh_folder_is_sampled_by_workers_and_trains_from_the_file(tmp_path, cache, monkeypatch):
+    import explorer.data.decoded as decoded
+    from explorer.data.shapes import mesh_folder_set
+    from explorer.modalities import get_modality
+    from explorer.modalities.mesh_file import load_mesh
+    from explorer.modalities.sdf import mesh_sdf
+    from explorer.train.config import preset
+    from explorer.train.trainer import Trainer
+    from test_shapes import write_meshes
+
+    monkeypatch.setattr(decoded, "CHUNK", 3)
+    folder = write_meshes(tmp_path / "meshes", n=8)
+    ds = mesh_folder_set(folder, points=512, stream=True)
+    assert isinstance(ds.values, np.memmap) and ds.coords.shape == (8, 512, 3) and ds.values.shape == (8, 512, 1)
+    assert np.array_equal(ds.coords[0, :256], ds.coords[5, :256])  # the shared uniform points come first
+    for i in (0, 7):  # each row is its own mesh's signed distance at its own points
+        assert np.allclose(ds.values[i, :, 0], mesh_sdf(ds.coords[i], *load_mesh(folder / ds.names[i])), atol=1e-4)
+    model_cfg, cfg, _ = preset("tiny", 3, 1, plug=get_modality("shape"))
+    cfg.steps = 30
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "s.safetensors")
+    part = trainer.parts[0]
+    assert part.values.data_ptr() == ds.values.ctypes.data  # strided views of the file, not copies
+    assert part.item_coords.data_ptr() == ds.coords.ctypes.data
+    losses = [p.losses["rec"] for p in trainer.run()]
+    assert np.isfinite(losses).all() and np.mean(losses[-5:]) < np.mean(losses[:5])

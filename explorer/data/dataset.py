@@ -75,10 +75,10 @@ class SignalSet:
             labels={k: [v[i] for i in idx] for k, v in self.labels.items()},
             is_test=self.is_test[idx],
             source=self.source,
-            coords=None if self.coords is None else self.coords[idx],
+            coords=None if self.coords is None else _rows(self.coords, idx),
             shared_points=self.shared_points,
             exact=None if self.exact is None else (lambda i, pts, _f=self.exact, _m=idx: _f(int(_m[i]), pts)),
-            signals=None if self.signals is None else self.signals[idx],
+            signals=None if self.signals is None else _rows(self.signals, idx),
             parts=None if self.parts is None else {k: p.subset(mask) for k, p in self.parts.items()},
         )
 

@@ -6,11 +6,13 @@ samples plus Gaussian noise): half near the surface, half uniform.
 """
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
+from explorer.data.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
 from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
 from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
@@ -61,17 +63,29 @@ SAMPLING = 2
 
 
 def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: int = 4096, seed: int = 0,
-                    test_fraction: float = 0.1, resolution: int = 64) -> SignalSet:
+                    test_fraction: float = 0.1, resolution: int = 64, stream: bool | None = None,
+                    progress=None) -> SignalSet:
     """SDF samples of every mesh in ``folder``: ``points // 2`` uniform points shared by all items, then
     near-surface points, half within about 0.025 of the surface and half within about 0.005 (thin
     parts — plates, frames, legs — are only seen by the close ones). Computing the distances takes
     minutes for a large folder, so the samples are kept in the user cache, keyed by the files'
     names, sizes and times and the options; the meshes themselves are read again only when an exact
-    signed distance is asked for (grid metrics)."""
+    signed distance is asked for (grid metrics). A folder whose samples would pass
+    ``decoded.STREAM_FROM_BYTES`` (or any, with ``stream=True``) is sampled by worker processes, each mesh
+    with a generator of its own (``samples_row``), into a memory-mapped array (``data.decoded``)."""
     folder = Path(folder)
     paths = find_files(folder, MESH_SUFFIXES, "OBJ, PLY, STL or OFF meshes", max_items)
+    if stream is None:
+        stream = len(paths) * points * 4 * 4 > STREAM_FROM_BYTES
+    if stream:  # sampled by worker processes into a memory-mapped array, training items first
+        names, _ = names_and_labels(folder, paths)
+        paths = [paths[i] for i in train_first(hash_split(names, test_fraction))]
+        both = decode_to_cache(paths, partial(samples_row, points=points, seed=seed), (points, 4),
+                               f"mesh SDF samples {SAMPLING} {points} {seed}", progress)
+        coords, values = both[..., :3], both[..., 3:]
+    else:
+        coords, values = _cached_samples(paths, points, seed)
     names, labels = names_and_labels(folder, paths)
-    coords, values = _cached_samples(paths, points, seed)
     meshes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def exact(i: int, pts: np.ndarray) -> np.ndarray:
@@ -96,6 +110,15 @@ def _sample_mesh(path: Path, points: int, rng: np.random.Generator) -> tuple[np.
     pts = np.concatenate([shared, near_surface_points(v, f, near // 2, rng),
                           near_surface_points(v, f, near - near // 2, rng, std=0.005)])
     return pts, mesh_sdf(pts, v, f)[:, None]
+
+
+def samples_row(path: Path, points: int, seed: int) -> np.ndarray:
+    """``[points, 4]``: one mesh's sample points and signed distances, from a generator of its own (seeded by
+    ``seed`` and the file's path), so that worker processes can sample meshes in any order."""
+    import zlib
+
+    pts, sdf = _sample_mesh(path, points, np.random.default_rng([seed, zlib.crc32(str(path).encode())]))
+    return np.concatenate([pts, sdf], axis=1)
 
 
 def _cached_samples(paths: list[Path], points: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
