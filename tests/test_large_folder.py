@@ -17,7 +17,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_a_streamed_folder_holds_the_same_pictures_its_training_items_a_view_of_the_cache(tmp_path, cache, monkeypatch):
-    import explorer.data.decoded as decoded
+    import explorer.io.decoded as decoded
     from explorer.data.image_folder import image_folder_set
 
     monkeypatch.setattr(decoded, "CHUNK", 8)  # five tasks for two worker processes
@@ -47,7 +47,7 @@ def test_a_streamed_folder_holds_the_same_pictures_its_training_items_a_view_of_
 
 
 def test_a_file_that_does_not_decode_stops_the_build_in_one_line_and_leaves_no_partial_cache(tmp_path, cache, monkeypatch):
-    import explorer.data.decoded as decoded
+    import explorer.io.decoded as decoded
     from explorer.data.image_folder import image_folder_set
 
     monkeypatch.setattr(decoded, "CHUNK", 4)  # the bad file is a worker's
@@ -111,7 +111,7 @@ def test_latents_are_memory_mapped_from_a_checkpoint_and_from_a_npy_file_not_cop
 
 
 def test_a_streamed_sound_folder_becomes_the_same_normalised_spectrograms_in_a_file(tmp_path, cache, monkeypatch):
-    import explorer.data.decoded as decoded
+    import explorer.io.decoded as decoded
     from explorer.data.audio_folder import audio_folder_set
     from explorer.modalities import get_modality
     from test_audio_data import write_clips
@@ -131,7 +131,7 @@ def test_a_streamed_sound_folder_becomes_the_same_normalised_spectrograms_in_a_f
 
 
 def test_a_streamed_mesh_folder_is_sampled_by_workers_and_trains_from_the_file(tmp_path, cache, monkeypatch):
-    import explorer.data.decoded as decoded
+    import explorer.io.decoded as decoded
     from explorer.data.shapes import mesh_folder_set
     from explorer.modalities import get_modality
     from explorer.modalities.mesh_file import load_mesh

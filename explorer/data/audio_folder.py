@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.data.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
+from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
 from explorer.data.folders import find_files, names_and_labels
 from explorer.modalities.audio_file import AUDIO_SUFFIXES, load_clip
 
@@ -16,7 +16,7 @@ def audio_folder_set(folder: str | Path, max_items: int | None = None, test_frac
                      sample_rate: int = 16000, stream: bool | None = None, progress=None) -> SignalSet:
     """The clips below ``folder``, one second each. A folder whose waveforms would pass
     ``decoded.STREAM_FROM_BYTES`` (or any, with ``stream=True``) is decoded by worker processes into a
-    memory-mapped cache, its training items first (``data.decoded``); ``progress(done, total)`` follows that."""
+    memory-mapped cache, its training items first (``io.decoded``); ``progress(done, total)`` follows that."""
     paths = find_files(folder, AUDIO_SUFFIXES, "WAV, FLAC or OGG files", max_items)
     if stream is None:
         stream = len(paths) * sample_rate * 4 > STREAM_FROM_BYTES

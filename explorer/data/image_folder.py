@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.data.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
+from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
 from explorer.data.folders import find_files, names_and_labels
 from explorer.modalities.image_file import IMAGE_SUFFIXES
 
@@ -30,7 +30,7 @@ def image_folder_set(folder: str | Path, resolution: int = 32, max_items: int | 
                      stream: bool | None = None, progress=None) -> SignalSet:
     """The pictures below ``folder`` as field values. A folder whose values would pass
     ``decoded.STREAM_FROM_BYTES`` (or any, with ``stream=True``) is decoded by worker processes into a
-    memory-mapped cache, its training items first (``data.decoded``); ``progress(done, total)`` follows that."""
+    memory-mapped cache, its training items first (``io.decoded``); ``progress(done, total)`` follows that."""
     from explorer.modalities.image import ImageModality
 
     folder = Path(folder)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.data.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
+from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
 from explorer.data.folders import find_files, names_and_labels
 from explorer.errors import ExplorerError
 from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
@@ -72,7 +72,7 @@ def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: in
     names, sizes and times and the options; the meshes themselves are read again only when an exact
     signed distance is asked for (grid metrics). A folder whose samples would pass
     ``decoded.STREAM_FROM_BYTES`` (or any, with ``stream=True``) is sampled by worker processes, each mesh
-    with a generator of its own (``samples_row``), into a memory-mapped array (``data.decoded``)."""
+    with a generator of its own (``samples_row``), into a memory-mapped array (``io.decoded``)."""
     folder = Path(folder)
     paths = find_files(folder, MESH_SUFFIXES, "OBJ, PLY, STL or OFF meshes", max_items)
     if stream is None:

@@ -153,8 +153,8 @@ class AudioModality:
     def _streamed_field(self, waves: np.memmap, is_test, chunk: int = 256) -> np.memmap:
         """``field_of_waves`` of memory-mapped waveforms, a chunk at a time: the per-frequency statistics of
         the training items in one pass (float64 sums), the normalised spectrograms written in a second to a
-        memory-mapped file keyed by the waveforms' file and this plug's settings (``data.decoded``)."""
-        from explorer.data.decoded import derived_array
+        memory-mapped file keyed by the waveforms' file and this plug's settings (``io.decoded``)."""
+        from explorer.io.decoded import derived_array
 
         f, frames = self._frames_shape()
 
