@@ -12,8 +12,10 @@ MODE=${1:-app}
 [ $# -gt 0 ] && shift
 
 # data: Fashion-MNIST, the soundfont and its synthesiser, the furniture catalogue;
-# app: PortAudio for sound, Mesa/EGL for the 3-D view, Qt's xcb needs, and Xvfb for the GUI tests
+# app: PortAudio for sound, Mesa/EGL for the 3-D view, Qt's xcb needs, and Xvfb for the GUI tests;
+# desktop: the freedesktop tools desktop-install runs and the validators of its files
 APT_PACKAGES=(dataset-fashion-mnist fluidsynth fluid-soundfont-gm sweethome3d-furniture
+              desktop-file-utils appstream shared-mime-info xdg-utils git
               libportaudio2 xvfb xauth libgl1-mesa-dri libegl1 libxcb-icccm4 libxcb-keysyms1 libxkbcommon-x11-0
               libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-cursor0)
 

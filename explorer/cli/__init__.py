@@ -12,8 +12,9 @@ import traceback
 
 from explorer.errors import ExplorerError
 
-COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "hallucinate", "data", "import")
-MODULES = {"import": "import_model"}
+COMMANDS = ("train", "info", "eval", "bench", "export", "embed", "complete", "hallucinate", "data", "import",
+            "desktop-install", "desktop-uninstall")
+MODULES = {"import": "import_model", "desktop-install": "desktop", "desktop-uninstall": "desktop"}
 """A command whose module is named otherwise (``import`` is a Python keyword)."""
 SUBCOMMANDS = COMMANDS + ("walk",)
 
@@ -29,8 +30,6 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from importlib import import_module
 
-    from explorer import __version__
-
     p = Parser(
         prog="latent-explorer",
         description="Explore, train and evaluate neural-field manifolds (GEM auto-decoders). "
@@ -38,11 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
                     "(the shipped Fashion-MNIST model when none is given).",
         epilog="Add --debug to any command to see the full traceback of an error.",
     )
-    p.add_argument("--version", action="version", version=f"latent-explorer {__version__}")
+    p.add_argument("--version", action=_Version, nargs=0,
+                   help="show the version, the torch build and device, and the Qt version, then exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        import_module(f"explorer.cli.{MODULES.get(name, name)}").add_parser(sub)
+    for module in dict.fromkeys(MODULES.get(name, name) for name in COMMANDS):  # a module may add several commands
+        import_module(f"explorer.cli.{module}").add_parser(sub)
     return p
+
+
+class _Version(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        from explorer.version_info import version_lines
+
+        print("\n".join(version_lines()))
+        parser.exit(0)
 
 
 def main(argv: list[str] | None = None) -> int:

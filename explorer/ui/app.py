@@ -23,6 +23,21 @@ def parse(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def brand(app) -> None:
+    """The application's name, its window icon and the desktop entry it belongs to (``explorer.resources``)."""
+    from PySide6.QtGui import QIcon
+
+    from explorer.resources import APP_ID, resource
+
+    if not app.applicationName() or app.applicationName() == "python":
+        app.setApplicationName("latent-explorer")
+    app.setDesktopFileName(APP_ID)
+    icon = QIcon(str(resource("latent-explorer.svg")))
+    for size in (16, 32, 48, 64, 128, 256):
+        icon.addFile(str(resource(f"icons/{size}x{size}/latent-explorer.png")))
+    app.setWindowIcon(icon)
+
+
 def run(argv: list[str]) -> int:
     import os
 
@@ -36,12 +51,12 @@ def run(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from explorer.core.shipped import DEFAULT_CHECKPOINT
+    from explorer.core.shipped import DEFAULT_CHECKPOINT, MISSING_EXAMPLES
     from explorer.ui.error_report import ErrorReport
     from explorer.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("latent-explorer")
+    brand(app)
     window = MainWindow()
     report = ErrorReport(window)
     report.message.connect(window._show_error)
@@ -50,6 +65,11 @@ def run(argv: list[str]) -> int:
     app.aboutToQuit.connect(window.shutdown)
     window.show()
     path = Path(args.checkpoint) if args.checkpoint else DEFAULT_CHECKPOINT
+    if not args.checkpoint and not path.exists():  # an installed app without its examples wheel: say what to do
+        window.banner.show_message(MISSING_EXAMPLES, "note")
+        if args.screenshot:
+            QTimer.singleShot(300, lambda: (window.grab().save(args.screenshot), app.exit(1)))
+        return app.exec()
     if args.layout:
         window.opened.connect(lambda ok: ok and window.load_layout(args.layout))
     if not args.screenshot:

@@ -243,9 +243,11 @@ def show_shortcuts(win) -> QMessageBox:
 
 def show_about(win) -> QMessageBox:
     """Help ▸ About: the version, the open checkpoint and its model card."""
-    from explorer import __version__
+    from explorer.version_info import version_lines
 
-    text = f"<b>latent-explorer {__version__}</b><br>Explore the manifolds learned by neural-field auto-decoders (GEM)."
+    first, *rest = version_lines()
+    text = (f"<b>{first}</b><br>Explore the manifolds learned by neural-field auto-decoders (GEM).<br><br>"
+            + "<br>".join(rest))
     if win.ws.ckpt is not None and win.ws.path is None:
         text += (f"<br><br>Latents and decoder given from Python: {win.ws.ckpt.modality['name']}, "
                  f"{win.ws.ckpt.n_items} latents of {win.ws.latents.shape[1]} dimensions")

@@ -16,7 +16,9 @@ def show_checkpoint(ckpt, block: bool | None = None):
 
     app = QApplication.instance() or QApplication(sys.argv[:1] or ["latent-explorer"])
     if not app.applicationName():
-        app.setApplicationName("latent-explorer")
+        from explorer.ui.app import brand
+
+        brand(app)
     if block is None:
         block = not _loop_running(app)
     if not block:
