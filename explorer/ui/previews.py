@@ -21,10 +21,12 @@ class ImagePreview(QWidget):
         self.item = pg.ImageItem(axisOrder="row-major")
         self.box.addItem(self.item)
         self.resolution = QComboBox()
-        h = self.trained[0]
-        self.choices = [h, 2 * h, 4 * h] + [r for r in (128, 256) if r > 4 * h]
-        for r in self.choices:
-            self.resolution.addItem(f"{r} x {r}" + (" (trained)" if r == h else ""), r)
+        h, w = self.trained
+        side = max(h, w)  # 1, 2 and 4 times the trained size, then 128 and 256 on the long side: the aspect kept
+        scales = [1, 2, 4] + [r / side for r in (128, 256) if r > 4 * side]
+        self.choices = [(round(h * s), round(w * s)) for s in scales]
+        for i, (ch, cw) in enumerate(self.choices):
+            self.resolution.addItem(f"{cw} x {ch}" + (" (trained)" if i == 0 else ""), i)
         self.caption = QLabel("")
         row = QHBoxLayout()
         row.addWidget(QLabel("Decode at"))
@@ -38,8 +40,8 @@ class ImagePreview(QWidget):
         self.pixels: np.ndarray | None = None
 
     def decode_resolution(self) -> tuple[int, int]:
-        r = int(self.resolution.currentData())
-        return (r, r)
+        """``(height, width)`` to decode at (the menu says width x height, as pictures are described)."""
+        return self.choices[int(self.resolution.currentData())]
 
     def show_signal(self, pixels: np.ndarray, caption: str = "") -> None:
         """``pixels [H, W, C]`` in [0, 1]."""

@@ -24,7 +24,7 @@ def test_show_opens_the_window_on_the_arrays_and_a_drag_decodes_with_the_decoder
     latents = rng.uniform(0.2, 0.8, (40, 2)).astype(np.float32)
     labels = ["left" if x < 0.5 else "right" for x in latents[:, 0]]
     w = explorer.show(latents, blob, "image", labels={"side": labels}, names=[f"blob {i}" for i in range(40)],
-                      domain={"size": (32, 32), "coords": (0, 1), "order": "xy"}, block=False)
+                      domain={"size": (24, 40), "coords": (0, 1), "order": "xy"}, block=False)  # H x W
     w.pca_action.setChecked(True)  # before the worker has opened it; the t-SNE map has its own test
     qtbot.addWidget(w)
     w.resize(1100, 700)
@@ -46,6 +46,13 @@ def test_show_opens_the_window_on_the_arrays_and_a_drag_decodes_with_the_decoder
     with qtbot.waitSignal(w.preview_ready, timeout=60_000):
         w.timeline.set_position(0.5)
     assert np.abs(blob_at() - (latents[a] + latents[b]) / 2).max() < 0.06  # half way: between them
+    # a picture wider than tall is offered at its own aspect, width x height, and decoded so
+    menu = w.preview.resolution
+    assert [menu.itemText(i) for i in range(3)] == ["40 x 24 (trained)", "80 x 48", "160 x 96"]
+    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+        menu.setCurrentIndex(1)
+    assert w.preview.pixels.shape[:2] == (48, 80)
+    assert np.abs(blob_at() - (latents[a] + latents[b]) / 2).max() < 0.06
     w.shutdown()
     w.close()
 
