@@ -51,7 +51,8 @@ def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0
     twice it when the fundamental is weak (organ pipes, brass); so a peak at half the frequency that
     reaches ``octave_ratio`` of the highest is taken instead (the usual octave correction). On the
     250 real soundfont notes of ``data build notes`` this finds every pitch; the earlier estimator
-    (3 harmonics, no correction) put 15 of them, organ, trumpet and alto sax, an octave high.
+    (3 harmonics, no correction) put 15 of them, organ, trumpet and alto sax, an octave high. A pure
+    tone, which has no harmonics for the product to find, is heard at its own frequency.
     """
     n = min(len(wave), sample_rate // 2)
     x = np.asarray(wave[:n], np.float64) * np.hanning(n)
@@ -70,6 +71,23 @@ def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0
         if hps[j] < octave_ratio * hps[k]:
             break
         k = j
+    # a fundamental must sound: a pure tone's product spectrum peaks as high below it as at it (its harmonics
+    # are all leakage), so where nothing sounds within 60 dB of the loudest partial, the lowest multiple that
+    # does is the pitch (a 220 Hz sine was heard at 110 Hz)
+    floor = 1e-3 * spec.max()
+
+    def loudest_near(i: int) -> int:
+        w = max(2, i // 50)
+        return i - w + int(np.argmax(spec[i - w: i + w + 1]))
+
+    if spec[loudest_near(k)] < floor:
+        for m in range(2, harmonics + 1):
+            j = loudest_near(m * k)
+            if freqs[j] >= hi:
+                break
+            if spec[j] >= floor:
+                k = j
+                break
     return float(freqs[k])
 
 
