@@ -5,11 +5,7 @@
 # Needs the project's venv (bash scripts/bootstrap.sh setup) or PYTHON with setuptools and build installed.
 #   bash packaging/build.sh [OUT]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-OUT=$(mkdir -p "${1:-dist}" && cd "${1:-dist}" && pwd)
-PY=${PYTHON:-$ROOT/.venv/bin/python}
-VERSION=$("$PY" -c "import re; print(re.search(r'__version__ = \"(.+)\"', open('explorer/__init__.py').read())[1])")
+source "$(dirname "$0")/common.sh" "${1:-dist}"
 
 # the app: wheel and sdist by the standard build frontend, from a copy of the tracked files only
 # and the new ones git does not ignore (no venv, caches or egg-info of this checkout end up in them)

@@ -5,11 +5,7 @@
 # The machine that runs it needs only what Qt and PortAudio need from the system (scripts/bootstrap.sh's
 # Debian packages without the data ones): no Python, no venv, no repository.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd)
-OUT=$(mkdir -p "${1:-dist}" && cd "${1:-dist}" && pwd)
-PY=${PYTHON:-$ROOT/.venv/bin/python}
-VERSION=$("$PY" -c "import re; print(re.search(r'__version__ = \"(.+)\"', open('explorer/__init__.py').read())[1])")
+source "$(dirname "$0")/common.sh" "${1:-dist}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
