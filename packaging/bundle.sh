@@ -16,6 +16,7 @@ trap 'rm -rf "$WORK"' EXIT
     --collect-data vispy --collect-data pyqtgraph --collect-data imageio_ffmpeg --collect-binaries imageio_ffmpeg \
     --collect-submodules openTSNE --collect-submodules sklearn.neighbors \
     --add-data "$ROOT/checkpoints:checkpoints" \
+    --copy-metadata PySide6-Essentials \
     --exclude-module tkinter --exclude-module matplotlib --exclude-module IPython --exclude-module ipykernel \
     --exclude-module jupyter_client --exclude-module pytest --exclude-module hypothesis \
     --exclude-module torch.utils.tensorboard --exclude-module tensorboard --exclude-module onnx \

@@ -5,10 +5,10 @@ Run from the repository root after changing the SVG: ``python packaging/make_ico
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-SIZES = (16, 24, 32, 48, 64, 128, 256)
-RESOURCES = Path(__file__).resolve().parents[1] / "explorer" / "resources"
+from explorer.resources import ICON_SIZES, resource
+
+RESOURCES = resource("")
 
 
 def main() -> None:
@@ -21,7 +21,7 @@ def main() -> None:
     renderer = QSvgRenderer(str(RESOURCES / "latent-explorer.svg"))
     if not renderer.isValid():
         raise SystemExit("latent-explorer.svg does not parse")
-    for size in SIZES:
+    for size in ICON_SIZES:
         image = QImage(size, size, QImage.Format.Format_ARGB32)
         image.fill(Qt.GlobalColor.transparent)
         painter = QPainter(image)
@@ -31,7 +31,7 @@ def main() -> None:
         out = RESOURCES / "icons" / f"{size}x{size}" / "latent-explorer.png"
         out.parent.mkdir(parents=True, exist_ok=True)
         image.save(str(out))
-        print(out.relative_to(RESOURCES.parents[1]))
+        print(out)
 
 
 if __name__ == "__main__":

@@ -39,25 +39,33 @@ def data_home(system: bool) -> Path:
     return Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
 
 
-def launcher() -> str:
+def launcher() -> list[str]:
     """The command that starts this installation of the app, for the desktop entry's ``Exec``."""
     me = Path(sys.argv[0])
     if me.name == "latent-explorer" and me.exists():
-        return str(me.resolve())
+        return [str(me.resolve())]
     if getattr(sys, "frozen", False):  # a PyInstaller bundle
-        return str(Path(sys.executable).resolve())
+        return [str(Path(sys.executable).resolve())]
     found = shutil.which("latent-explorer")
-    return found if found else f"{Path(sys.executable).resolve()} -m explorer"
+    return [found] if found else [str(Path(sys.executable).resolve()), "-m", "explorer"]
+
+
+def exec_line(command: list[str]) -> str:
+    """``command`` and ``%f`` as the desktop entry specification quotes them: an argument with a space or a
+    reserved character in double quotes, with double quotes, backquotes, dollars and backslashes escaped."""
+    def quote(arg: str) -> str:
+        if not any(c in arg for c in ' \t\n"\'\\><~|&;$*?#()`'):
+            return arg
+        return '"' + "".join("\\" + c if c in '"`$\\' else c for c in arg) + '"'
+
+    return " ".join(quote(a) for a in command) + " %f"
 
 
 def installed_files(base: Path) -> dict[Path, bytes]:
     """Every file desktop-install writes under ``base``, with its content."""
     from explorer.resources import APP_ID, ICON_SIZES, resource
 
-    entry = resource(f"{APP_ID}.desktop").read_text()
-    command = launcher()
-    quoted = f'"{command}"' if " " in command and not command.endswith(" -m explorer") else command
-    entry = entry.replace("Exec=latent-explorer %f", f"Exec={quoted} %f")
+    entry = resource(f"{APP_ID}.desktop").read_text().replace("Exec=latent-explorer %f", f"Exec={exec_line(launcher())}")
     out = {
         base / "applications" / f"{APP_ID}.desktop": entry.encode(),
         base / "icons" / "hicolor" / "scalable" / "apps" / f"{APP_ID}.svg": resource("latent-explorer.svg").read_bytes(),

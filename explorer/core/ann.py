@@ -127,7 +127,7 @@ def probes_for(x: torch.Tensor, assign: torch.Tensor, nearest_cells: torch.Tenso
     """The fewest probes (between ``least`` and ``most``) whose cells hold ``target`` of the true ``k`` nearest
     neighbours of ``queries`` random latents."""
     q = torch.randperm(len(x), generator=gen)[:queries]
-    truth = torch.from_numpy(exact_neighbours_of(x.numpy(), q.numpy(), k))  # [Q, k]
+    truth = torch.from_numpy(exact_neighbours_of(x.numpy(), q.numpy(), k)[1])  # [Q, k]
     rows = nearest_cells[assign[q]]  # [Q, lists]: cells in the order a query's cell probes them
     rank = torch.empty_like(rows)
     rank.scatter_(1, rows, torch.arange(rows.shape[1]).expand_as(rows).contiguous())
@@ -137,42 +137,35 @@ def probes_for(x: torch.Tensor, assign: torch.Tensor, nearest_cells: torch.Tenso
 
 
 def exact_neighbours(latents: np.ndarray, k: int, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """The exact ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first, by
-    chunked matrix products (each chosen distance recomputed directly, so that nearly equal latents keep
-    their small distances)."""
-    x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
-    n = len(x)
-    norms = (x * x).sum(1)
-    dist, idx = torch.empty(n, k), torch.empty(n, k, dtype=torch.long)
-    for a in range(0, n, chunk):
-        rows = torch.arange(a, min(a + chunk, n))
-        d = _sq_dist(x[rows], x, norms[rows], norms)
-        d[torch.arange(len(rows)), rows] = float("inf")  # never itself
-        top = d.topk(k, dim=1, largest=False).indices
-        exact = (x[top] - x[rows][:, None, :]).norm(dim=-1)
-        order = exact.argsort(dim=1, stable=True)
-        dist[rows], idx[rows] = exact.gather(1, order), top.gather(1, order)
-    return dist.numpy(), idx.numpy()
+    """The exact ``k`` nearest other latents of each: ``(distances [N, k], indices [N, k])``, nearest first."""
+    return exact_neighbours_of(latents, np.arange(len(latents)), k, chunk)
 
 
-def exact_neighbours_of(latents: np.ndarray, queries: np.ndarray, k: int, chunk: int = 64) -> np.ndarray:
-    """``[Q, k]`` exact nearest other latents of the latents ``queries`` (indices into ``latents``)."""
+def exact_neighbours_of(latents: np.ndarray, queries: np.ndarray, k: int,
+                        chunk: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """The exact ``k`` nearest other latents of the latents ``queries`` (indices into ``latents``):
+    ``(distances [Q, k], indices [Q, k])``, nearest first, by chunked matrix products (each chosen distance
+    recomputed directly, so that nearly equal latents keep their small distances)."""
     x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
     q = torch.as_tensor(queries, dtype=torch.long)
-    out = []
     norms = (x * x).sum(1)
-    for i in range(0, len(q), chunk):
-        d = _sq_dist(x[q[i:i + chunk]], x, norms[q[i:i + chunk]], norms)
-        d[torch.arange(len(d)), q[i:i + chunk]] = float("inf")
-        out.append(d.argmin(1, keepdim=True) if k == 1 else d.topk(k, dim=1, largest=False).indices)
-    return torch.cat(out).numpy()
+    dist, idx = torch.empty(len(q), k), torch.empty(len(q), k, dtype=torch.long)
+    for a in range(0, len(q), chunk):
+        rows = q[a:a + chunk]
+        d = _sq_dist(x[rows], x, norms[rows], norms)
+        d[torch.arange(len(rows)), rows] = float("inf")  # never itself
+        top = d.argmin(1, keepdim=True) if k == 1 else d.topk(k, dim=1, largest=False).indices
+        exact = (x[top] - x[rows][:, None, :]).norm(dim=-1)
+        order = exact.argsort(dim=1, stable=True)
+        dist[a:a + len(rows)], idx[a:a + len(rows)] = exact.gather(1, order), top.gather(1, order)
+    return dist.numpy(), idx.numpy()
 
 
 def recall_at_k(latents: np.ndarray, found: np.ndarray, queries: int = 1000, seed: int = 0) -> float:
     """The fraction of the true ``k`` nearest neighbours that ``found [N, k]`` holds, over ``queries`` random latents."""
     n, k = found.shape
     q = np.random.default_rng(seed).choice(n, min(queries, n), replace=False)
-    truth = exact_neighbours_of(latents, q, k)
+    truth = exact_neighbours_of(latents, q, k)[1]
     hits = sum(len(np.intersect1d(t, f)) for t, f in zip(truth, found[q]))
     return hits / truth.size
 
@@ -180,8 +173,6 @@ def recall_at_k(latents: np.ndarray, found: np.ndarray, queries: int = 1000, see
 def sampled_spacing(latents: np.ndarray, sample: int = 256, seed: int = 0) -> float:
     """The median distance from a latent to its nearest other latent, over ``sample`` random latents (exact
     for each of them): the neighbour spacing of a map too large for every latent's neighbours at once."""
-    x = torch.from_numpy(np.ascontiguousarray(latents, dtype=np.float32))
-    q = np.random.default_rng(seed).choice(len(x), min(sample, len(x)), replace=False)
-    nearest = torch.from_numpy(exact_neighbours_of(latents, q, 1))[:, 0]
-    d = (x[torch.from_numpy(q)] - x[nearest]).norm(dim=1)
-    return float(d.median()) or 1.0
+    q = np.random.default_rng(seed).choice(len(latents), min(sample, len(latents)), replace=False)
+    dist, _ = exact_neighbours_of(latents, q, 1)
+    return float(torch.from_numpy(dist[:, 0]).median()) or 1.0

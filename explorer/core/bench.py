@@ -335,8 +335,6 @@ def bench_groups(quick: bool, device, rates: dict) -> dict[str, Callable[[], lis
             "scale": lambda: scale_benches(quick)}
 
 
-
-
 def run_bench(quick: bool = False, report: Callable[[BenchResult], None] = lambda r: None,
               only: tuple[str, ...] | None = None) -> list[BenchResult]:
     from explorer.core.device import resolve_device

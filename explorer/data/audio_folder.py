@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
-from explorer.data.folders import find_files, names_and_labels
+from explorer.data.folders import find_files, names_and_labels, streamed
 from explorer.modalities.audio_file import AUDIO_SUFFIXES, load_clip
 
 
@@ -18,14 +17,9 @@ def audio_folder_set(folder: str | Path, max_items: int | None = None, test_frac
     ``decoded.STREAM_FROM_BYTES`` (or any, with ``stream=True``) is decoded by worker processes into a
     memory-mapped cache, its training items first (``io.decoded``); ``progress(done, total)`` follows that."""
     paths = find_files(folder, AUDIO_SUFFIXES, "WAV, FLAC or OGG files", max_items)
-    if stream is None:
-        stream = len(paths) * sample_rate * 4 > STREAM_FROM_BYTES
-    if stream:
-        names, _ = names_and_labels(folder, paths)
-        paths = [paths[i] for i in train_first(hash_split(names, test_fraction))]
-        waves = decode_to_cache(paths, partial(load_clip, sample_rate=sample_rate), (sample_rate,),
-                                f"audio clip {sample_rate} 1 s", progress)
-    else:
+    paths, waves = streamed(folder, paths, test_fraction, partial(load_clip, sample_rate=sample_rate), (sample_rate,),
+                            f"audio clip {sample_rate} 1 s", stream, progress)
+    if waves is None:
         waves = np.stack([load_clip(p, sample_rate) for p in paths])
     names, labels = names_and_labels(folder, paths)
     return SignalSet(

@@ -1,11 +1,18 @@
-"""What every folder dataset shares: finding its files, naming them, and their ``labels.csv``."""
+"""What every folder dataset shares: finding its files, naming them, their ``labels.csv``, and decoding a folder
+larger than memory into a memory-mapped array (``io.decoded``)."""
 from __future__ import annotations
 
 import csv
 import io
+import math
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
+from explorer.data.dataset import hash_split
 from explorer.io.atomic import atomic_write_bytes
+from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache
 from explorer.errors import ExplorerError
 
 LABELS_FILE = "labels.csv"
@@ -20,6 +27,24 @@ def find_files(folder: str | Path, suffixes: set[str], what: str, max_items: int
     if not paths:
         raise ExplorerError(f"no {what} found in {folder}")
     return paths
+
+
+def streamed(folder: str | Path, paths: list[Path], test_fraction: float, decode: Callable[[Path], np.ndarray],
+             item_shape: tuple[int, ...], what: str, stream: bool | None,
+             progress: Callable[[int, int], None] | None) -> tuple[list[Path], np.ndarray | None]:
+    """With ``stream`` (None: where the folder's values would pass ``decoded.STREAM_FROM_BYTES``), the files
+    in the order that puts training items first (each group in its own order: the training items of the
+    memory-mapped set are then one slice of it, a view, where any other selection would copy them) and their
+    rows decoded into the cache by worker processes (``decoded.decode_to_cache``); else ``(paths, None)``:
+    the caller reads them into memory."""
+    if stream is None:
+        stream = len(paths) * math.prod(item_shape) * 4 > STREAM_FROM_BYTES
+    if not stream:
+        return paths, None
+    names, _ = names_and_labels(folder, paths)
+    order = np.argsort(hash_split(names, test_fraction), kind="stable")
+    paths = [paths[i] for i in order]
+    return paths, decode_to_cache(paths, decode, item_shape, what, progress)
 
 
 def names_and_labels(folder: str | Path, paths: list[Path]) -> tuple[list[str], dict[str, list]]:

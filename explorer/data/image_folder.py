@@ -7,8 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
-from explorer.data.folders import find_files, names_and_labels
+from explorer.data.folders import find_files, names_and_labels, streamed
 from explorer.modalities.image_file import IMAGE_SUFFIXES
 
 
@@ -37,14 +36,9 @@ def image_folder_set(folder: str | Path, resolution: int = 32, max_items: int | 
     paths = find_files(folder, IMAGE_SUFFIXES, "PNG or JPEG images", max_items)
     grey = all(is_grey(p) for p in paths)
     channels = 1 if grey else 3
-    if stream is None:
-        stream = len(paths) * resolution * resolution * channels * 4 > STREAM_FROM_BYTES
-    if stream:
-        names, _ = names_and_labels(folder, paths)
-        paths = [paths[i] for i in train_first(hash_split(names, test_fraction))]
-        values = decode_to_cache(paths, partial(field_row, resolution=resolution, grey=grey),
-                                 (resolution * resolution, channels), f"image field {resolution} {channels}", progress)
-    else:
+    paths, values = streamed(folder, paths, test_fraction, partial(field_row, resolution=resolution, grey=grey),
+                             (resolution * resolution, channels), f"image field {resolution} {channels}", stream, progress)
+    if values is None:
         values = ImageModality.to_field(np.stack([load_image(p, resolution, grey) for p in paths]))
     names, labels = names_and_labels(folder, paths)
     return SignalSet(

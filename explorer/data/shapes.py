@@ -12,8 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from explorer.data.dataset import SignalSet, hash_split
-from explorer.io.decoded import STREAM_FROM_BYTES, decode_to_cache, train_first
-from explorer.data.folders import find_files, names_and_labels
+from explorer.data.folders import find_files, names_and_labels, streamed
 from explorer.errors import ExplorerError
 from explorer.modalities.mesh_file import MESH_SUFFIXES, load_mesh
 from explorer.modalities.sdf import (
@@ -75,16 +74,9 @@ def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: in
     with a generator of its own (``samples_row``), into a memory-mapped array (``io.decoded``)."""
     folder = Path(folder)
     paths = find_files(folder, MESH_SUFFIXES, "OBJ, PLY, STL or OFF meshes", max_items)
-    if stream is None:
-        stream = len(paths) * points * 4 * 4 > STREAM_FROM_BYTES
-    if stream:  # sampled by worker processes into a memory-mapped array, training items first
-        names, _ = names_and_labels(folder, paths)
-        paths = [paths[i] for i in train_first(hash_split(names, test_fraction))]
-        both = decode_to_cache(paths, partial(samples_row, points=points, seed=seed), (points, 4),
-                               f"mesh SDF samples {SAMPLING} {points} {seed}", progress)
-        coords, values = both[..., :3], both[..., 3:]
-    else:
-        coords, values = _cached_samples(paths, points, seed)
+    paths, both = streamed(folder, paths, test_fraction, partial(samples_row, points=points, seed=seed), (points, 4),
+                           f"mesh SDF samples {SAMPLING} {points} {seed}", stream, progress)
+    coords, values = _cached_samples(paths, points, seed) if both is None else (both[..., :3], both[..., 3:])
     names, labels = names_and_labels(folder, paths)
     meshes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 

@@ -44,26 +44,57 @@ def decode_to_cache(paths: list[Path], decode: Callable[[Path], np.ndarray], ite
     a ``functools.partial`` of one: it runs in worker processes). Read from the cache when these files were
     decoded as ``what`` before. ``progress(done, total)`` is called as files finish. A file that fails to
     decode stops the build with its ``ExplorerError``; the partial file is removed."""
-    import fcntl
-
     from explorer.io.cache import user_cache
 
     final = user_cache("decoded", folder_key(paths, what) + ".npy")
+    out = cached_array(final, (len(paths), *item_shape), lambda tmp: _decode_into(tmp, paths, decode, progress, workers))
+    if progress is not None:
+        progress(len(paths), len(paths))
+    return out
+
+
+def derived_array(source: Path, what: str, shape: tuple[int, ...], fill: Callable[[np.ndarray], None]) -> np.ndarray:
+    """``[*shape]`` float32 computed from a cached array (``source``) by ``fill(out)``, itself cached beside it
+    under a key of the source's name and ``what`` (``cached_array``)."""
+    def build(tmp: Path) -> None:
+        out = np.load(tmp, mmap_mode="r+")
+        fill(out)
+        out.flush()
+
+    key = hashlib.sha256(f"{source.name}\0{what}".encode()).hexdigest()[:32]
+    return cached_array(source.with_name(f"{key}.npy"), shape, build)
+
+
+def cached_array(final: Path, shape: tuple[int, ...], build: Callable[[Path], None]) -> np.ndarray:
+    """The float32 ``.npy`` array ``final`` of ``shape``, memory-mapped copy-on-write; made first, where it is
+    missing, by ``build(tmp)`` writing into a temporary ``.npy`` of that shape (already allocated on disk in
+    full, so that a full disk is this one-line error, not a SIGBUS of whoever writes into the mapping later),
+    which is renamed when complete. One process at a time builds it (a lock file); the others wait and read
+    it; a partial file left by a build that was killed is removed."""
+    import fcntl
+
     final.parent.mkdir(parents=True, exist_ok=True)
-    shape = (len(paths), *item_shape)
     with open(final.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # another process building the same array: wait for it, then read it
+        fcntl.flock(lock, fcntl.LOCK_EX)
         for stale in final.parent.glob(f"{final.stem}.partial-*.npy"):  # a build that was killed: ours to redo
             stale.unlink(missing_ok=True)
-        cached = _read(final, shape)
-        if cached is not None:
-            if progress is not None:
-                progress(len(paths), len(paths))
-            return cached
-        _build(final, paths, decode, shape, progress, workers)
+        if _read(final, shape) is None:
+            tmp = final.with_name(f"{final.stem}.partial-{os.getpid()}.npy")
+            try:
+                try:
+                    np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape).flush()
+                    with open(tmp, "r+b") as f:
+                        os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
+                except OSError as e:
+                    raise ExplorerError(f"cannot write {np.prod(shape) * 4 / 1e9:.1f} GB to {final.parent}: "
+                                        f"{e.strerror or e}") from e
+                build(tmp)
+                os.replace(tmp, final)
+            finally:
+                tmp.unlink(missing_ok=True)
     out = _read(final, shape)
     if out is None:
-        raise ExplorerError(f"the decoded files in {final} cannot be read back")
+        raise ExplorerError(f"the array in {final} cannot be read back")
     return out
 
 
@@ -75,33 +106,25 @@ def _read(path: Path, shape: tuple[int, ...]) -> np.ndarray | None:
     return arr if arr.shape == shape and arr.dtype == np.float32 else None
 
 
-def _build(final: Path, paths: list[Path], decode, shape: tuple[int, ...], progress, workers: int | None) -> None:
+def _decode_into(tmp: Path, paths: list[Path], decode, progress, workers: int | None) -> None:
+    """Every file's row of the array ``tmp``: in this process for a few files, else by worker processes."""
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    tmp = final.with_name(f"{final.stem}.partial-{os.getpid()}.npy")
+    chunks = [(start, paths[start:start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     bar = None
-    try:
-        try:
-            np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape).flush()
-            with open(tmp, "r+b") as f:  # the whole file now: a full disk is this error, not a worker's SIGBUS later
-                os.posix_fallocate(f.fileno(), 0, os.fstat(f.fileno()).st_size)
-        except OSError as e:
-            raise ExplorerError(f"cannot write the decoded files ({np.prod(shape) * 4 / 1e9:.1f} GB) to "
-                                f"{final.parent}: {e.strerror or e}") from e
-        chunks = [(start, paths[start:start + CHUNK]) for start in range(0, len(paths), CHUNK)]
-        workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
-        done = 0
-        if progress is None:  # the command line's: a bar on a terminal, nothing in a log
-            from tqdm import tqdm
+    if progress is None:  # the command line's: a bar on a terminal, nothing in a log
+        from tqdm import tqdm
 
-            bar = tqdm(total=len(paths), desc="decoding files", unit="file", disable=None)
-            progress = lambda n, total: bar.update(n - bar.n)  # noqa: E731
+        bar = tqdm(total=len(paths), desc="decoding files", unit="file", disable=None)
+        progress = lambda n, total: bar.update(n - bar.n)  # noqa: E731
+    try:
         if len(chunks) == 1:  # a few files: no processes to start
             progress(_decode_rows(tmp, 0, paths, decode), len(paths))
-            os.replace(tmp, final)
             return
+        done = 0
+        workers = max(1, min(workers or os.cpu_count() or 1, len(chunks)))
         # spawn: workers start clean (no copy of a parent's torch threads), and import only what decoding needs
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             pending = {pool.submit(_decode_rows, tmp, start, chunk, decode) for start, chunk in chunks}
@@ -118,11 +141,9 @@ def _build(final: Path, paths: list[Path], decode, shape: tuple[int, ...], progr
                 for f in pending:
                     f.cancel()
                 raise
-        os.replace(tmp, final)
     finally:
         if bar is not None:
             bar.close()
-        tmp.unlink(missing_ok=True)
 
 
 def _decode_rows(tmp: Path, start: int, chunk: list[Path], decode) -> int:
@@ -132,40 +153,3 @@ def _decode_rows(tmp: Path, start: int, chunk: list[Path], decode) -> int:
         out[start + i] = decode(path)
     out.flush()
     return len(chunk)
-
-
-def train_first(is_test: np.ndarray) -> np.ndarray:
-    """The order that puts training items first (each group in its own order): the training items of a
-    memory-mapped set are then one slice of it, a view, where any other selection would copy them."""
-    return np.argsort(np.asarray(is_test, dtype=bool), kind="stable")
-
-
-def derived_array(source: Path, what: str, shape: tuple[int, ...], fill: Callable[[np.ndarray], None]) -> np.ndarray:
-    """``[*shape]`` float32 computed from a cached array (``source``) by ``fill(out)``, itself cached beside it
-    under a key of the source's name and ``what``, built under a temporary name and renamed when complete."""
-    import fcntl
-
-    key = hashlib.sha256(f"{source.name}\0{what}".encode()).hexdigest()[:32]
-    final = source.with_name(f"{key}.npy")
-    with open(final.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        cached = _read(final, shape)
-        if cached is not None:
-            return cached
-        tmp = final.with_name(f"{final.stem}.partial-{os.getpid()}.npy")
-        try:
-            try:
-                out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=shape)
-            except OSError as e:
-                raise ExplorerError(f"cannot write {np.prod(shape) * 4 / 1e9:.1f} GB to {final.parent}: "
-                                    f"{e.strerror or e}") from e
-            fill(out)
-            out.flush()
-            del out
-            os.replace(tmp, final)
-        finally:
-            tmp.unlink(missing_ok=True)
-    out = _read(final, shape)
-    if out is None:
-        raise ExplorerError(f"the array in {final} cannot be read back")
-    return out

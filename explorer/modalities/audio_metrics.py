@@ -65,9 +65,7 @@ def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0
     band = np.flatnonzero((freqs > lo) & (freqs < hi))
     k = band[np.argmax(hps[band])]
     while freqs[k] / 2 > lo:
-        half = int(round(k / 2))
-        w = max(2, half // 50)
-        j = half - w + int(np.argmax(hps[half - w : half + w + 1]))
+        j = _peak_near(hps, int(round(k / 2)))
         if hps[j] < octave_ratio * hps[k]:
             break
         k = j
@@ -75,20 +73,21 @@ def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0
     # are all leakage), so where nothing sounds within 60 dB of the loudest partial, the lowest multiple that
     # does is the pitch (a 220 Hz sine was heard at 110 Hz)
     floor = 1e-3 * spec.max()
-
-    def loudest_near(i: int) -> int:
-        w = max(2, i // 50)
-        return i - w + int(np.argmax(spec[i - w: i + w + 1]))
-
-    if spec[loudest_near(k)] < floor:
+    if spec[_peak_near(spec, k)] < floor:
         for m in range(2, harmonics + 1):
-            j = loudest_near(m * k)
+            j = _peak_near(spec, m * k)
             if freqs[j] >= hi:
                 break
             if spec[j] >= floor:
                 k = j
                 break
     return float(freqs[k])
+
+
+def _peak_near(values: np.ndarray, i: int) -> int:
+    """The index of the largest of ``values`` within 2 % (at least 2 bins) of bin ``i``."""
+    w = max(2, i // 50)
+    return i - w + int(np.argmax(values[i - w: i + w + 1]))
 
 
 def midi_of(freq: float) -> float:

@@ -27,13 +27,13 @@ def brand(app) -> None:
     """The application's name, its window icon and the desktop entry it belongs to (``explorer.resources``)."""
     from PySide6.QtGui import QIcon
 
-    from explorer.resources import APP_ID, resource
+    from explorer.resources import APP_ID, ICON_SIZES, resource
 
     if not app.applicationName() or app.applicationName() == "python":
         app.setApplicationName("latent-explorer")
     app.setDesktopFileName(APP_ID)
     icon = QIcon(str(resource("latent-explorer.svg")))
-    for size in (16, 32, 48, 64, 128, 256):
+    for size in ICON_SIZES:
         icon.addFile(str(resource(f"icons/{size}x{size}/latent-explorer.png")))
     app.setWindowIcon(icon)
 

@@ -197,7 +197,7 @@ class MapView(pg.PlotWidget):
         self.xy = np.asarray(xy, dtype=np.float64)
         self._rgb = np.full((len(self.xy), 3), 80, np.uint8) if rgb is None else np.asarray(rgb, np.uint8)
         self._highlight = None if highlight is None else np.asarray(highlight, bool)
-        self._rebuild_tree()
+        self._index_points()
         if fit:
             self._fit_range()
         self._draw_points()
@@ -271,7 +271,7 @@ class MapView(pg.PlotWidget):
         self._density.setVisible(True)
         self.lod = "density"
 
-    def _rebuild_tree(self) -> None:
+    def _index_points(self) -> None:
         # training items then extra points: what picking, selection and path requests index
         self.all_xy = np.concatenate([self.xy, self.extra_xy]) if len(self.extra_xy) else self.xy
         self._tree = None  # made at the first pick: a million points' tree costs half a second, and opening a
@@ -351,7 +351,7 @@ class MapView(pg.PlotWidget):
         as items ``len(self.xy) + j``."""
         self.extra_xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
         self._embedded.setData(pos=self.extra_xy)
-        self._rebuild_tree()
+        self._index_points()
 
     def set_neighbours(self, items: list[int]) -> None:
         """Ring these training items (the nearest ones of a new point)."""

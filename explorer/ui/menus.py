@@ -243,9 +243,11 @@ def show_shortcuts(win) -> QMessageBox:
 
 def show_about(win) -> QMessageBox:
     """Help ▸ About: the version, the open checkpoint and its model card."""
+    from PySide6.QtCore import qVersion
+
     from explorer.version_info import version_lines
 
-    first, *rest = version_lines()
+    first, *rest = version_lines(qVersion())
     text = (f"<b>{first}</b><br>Explore the manifolds learned by neural-field auto-decoders (GEM).<br><br>"
             + "<br>".join(rest))
     if win.ws.ckpt is not None and win.ws.path is None:
