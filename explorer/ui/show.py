@@ -58,7 +58,10 @@ def _keep_kernel_awake(app) -> None:
     its turn. ipykernel (7.4) leaves the Qt loop only when a socket notifier on the shell stream's ZeroMQ
     descriptor fires; that descriptor is edge-triggered, and a request that lands while the kernel re-enters
     the loop can leave no edge: the kernel then sits in the Qt loop with the request unread, and every later
-    cell hangs too (seen on a loaded machine, about one run in ten). Nothing is done outside such a kernel,
+    cell hangs too (seen on a loaded machine, about one run in ten). It also re-enters the Qt loop 1 ms after
+    leaving it, whether or not the request it left for has finished: a cell that awaits (``await
+    asyncio.sleep(...)``, or a request whose handling was not done within that millisecond on a loaded machine)
+    then waits for the next request, which never comes. Nothing is done outside such a kernel,
     or where its internals differ from those relied on here."""
     if app.property("latent_explorer_kernel_wake"):
         return
@@ -77,7 +80,9 @@ def _keep_kernel_awake(app) -> None:
     def wake() -> None:
         if not getattr(kernel.app, "_in_event_loop", False):
             return
-        if get_shell_stream(kernel).flush(limit=1):  # a request was waiting: it is queued for the kernel
+        # a request was waiting (now queued for the kernel), or one already taken is stuck half-way: the kernel
+        # entered the Qt loop while the cell awaited something on its asyncio loop
+        if get_shell_stream(kernel).flush(limit=1) or _kernel_waits(kernel):
             notifier = getattr(kernel, "_qt_notifier", None)
             if notifier is not None:
                 notifier.setEnabled(False)
@@ -88,3 +93,18 @@ def _keep_kernel_awake(app) -> None:
     timer.timeout.connect(wake)
     timer.start()
     app.setProperty("latent_explorer_kernel_wake", True)
+
+
+def _kernel_waits(kernel) -> bool:
+    """Whether the kernel's asyncio loop has work the Qt loop keeps from it: a shell request is being handled
+    (the main shell lock is held), or a callback or timer is due."""
+    lock = getattr(kernel, "_main_asyncio_lock", None)
+    if lock is not None and lock.locked():
+        return True
+    loop = getattr(getattr(kernel, "io_loop", None), "asyncio_loop", None)
+    if loop is None:
+        return False
+    if getattr(loop, "_ready", None):
+        return True
+    scheduled = getattr(loop, "_scheduled", None)
+    return bool(scheduled) and scheduled[0].when() <= loop.time()

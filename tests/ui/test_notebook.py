@@ -27,6 +27,12 @@ CELL_STATE = """print("state", w.ws.ckpt is not None and w.map.xy.shape == (30, 
       and float(w.preview.pixels.max()) > 0.8)"""
 
 
+DEAFEN = """k = get_ipython().kernel
+if hasattr(k, "_qt_notifier"):
+    k._qt_notifier.activated.disconnect()
+    print("deaf")"""
+
+
 def run_cell(client, code: str) -> str:
     """Execute ``code`` in the kernel and return what it printed; a failing cell fails the test with its traceback."""
     out: list[str] = []
@@ -52,8 +58,16 @@ def test_show_from_a_notebook_kernel_returns_the_window_and_the_kernel_loop_driv
         assert "returned MainWindow" in run_cell(client, CELL_SHOW)  # at once: the kernel is free for the next cell
         # ipykernel's own wake-up (a socket notifier) can miss a request that lands as it re-enters the Qt loop; the
         # window's watch must hand such a request to the kernel. Silence the notifier for good: every cell from here
-        # on runs only because of that watch.
-        assert "deaf" in run_cell(client, "get_ipython().kernel._qt_notifier.activated.disconnect(); print('deaf')")
+        # on runs only because of that watch. (The notifier is made when the kernel first enters the Qt loop, which
+        # it does between cells: ask until it has.)
+        for _ in range(100):
+            if "deaf" in run_cell(client, DEAFEN):
+                break
+        else:
+            pytest.fail("the kernel never entered its Qt loop")
+        # the kernel re-enters the Qt loop 1 ms after leaving it, even while a cell awaits on its asyncio loop (as
+        # a request does whose handling took longer than that on a loaded machine): the watch must give it back
+        assert "slept" in run_cell(client, "import asyncio\nawait asyncio.sleep(0.05)\nprint('slept')")
         # the model opens in a worker and the preview decodes on the kernel's Qt loop, between cells: ask until it has
         for _ in range(600):
             if "state True" in run_cell(client, CELL_STATE):
