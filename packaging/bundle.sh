@@ -22,5 +22,19 @@ trap 'rm -rf "$WORK"' EXIT
     --exclude-module torch.utils.tensorboard --exclude-module tensorboard --exclude-module onnx \
     --exclude-module PySide6.QtWebEngineCore --exclude-module PySide6.Qt3DCore \
     packaging/bundle_entry.py >&2
-tar -C "$OUT" -czf "$OUT/latent-explorer-$VERSION-linux-x86_64.tar.gz" latent-explorer
-du -sh "$OUT/latent-explorer" "$OUT/latent-explorer-$VERSION-linux-x86_64.tar.gz"
+# what PyInstaller takes with torch but nothing loads: its C++ test programs and test libraries (133 MB; of
+# torch/bin only torch_shm_manager, which importing torch looks for, stays); and the static symbol tables of
+# torch's and point_cloud_utils' libraries (names for debuggers; the dynamic symbols that loading needs stay)
+INTERNAL="$OUT/latent-explorer/_internal"
+rm -rf "$INTERNAL/torch/test"
+find "$INTERNAL/torch/bin" -mindepth 1 -maxdepth 1 ! -name torch_shm_manager -exec rm -rf {} +
+rm -f "$INTERNAL"/torch/lib/lib{jitbackend_test,torchbind_test,backend_with_compiler,aoti_custom_ops}.so
+if command -v strip >/dev/null; then
+  strip "$INTERNAL"/torch/lib/*.so* "$INTERNAL"/point_cloud_utils/*.so
+fi
+# gzip -1: a third of the time of the default level for a few per cent more bytes; written under a temporary
+# name, so an interrupted build never leaves a truncated archive that looks finished
+TARBALL="$OUT/latent-explorer-$VERSION-linux-x86_64.tar.gz"
+tar -C "$OUT" -cf - latent-explorer | gzip -1 > "$TARBALL.part"
+mv "$TARBALL.part" "$TARBALL"
+du -sh "$OUT/latent-explorer" "$TARBALL"

@@ -10,6 +10,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The suite's workers share the cores (pytest-xdist, one per core up to four): each computes with its share of
+# them, as do the commands it starts, rather than every worker's torch and OpenMP taking every core and spinning
+# against each other. Set before anything imports torch; OMP_NUM_THREADS given by the caller wins.
+if "PYTEST_XDIST_WORKER" in os.environ:
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, len(os.sched_getaffinity(0))
+                                                      // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))))
+
 
 def run_cli(*args: str, check: bool = True, timeout: float | None = None, env: dict | None = None,
             process: bool = False) -> subprocess.CompletedProcess:
@@ -147,3 +154,13 @@ def deepsdf_experiment(tmp_path_factory, deepsdf_trained) -> Path:
     import deepsdf_reference
 
     return deepsdf_reference.write(tmp_path_factory.mktemp("deepsdf"), *deepsdf_trained)
+
+
+# Files that take minutes go to the workers first (longest first), so the suite does not end waiting on one of
+# them started last: the bundle's build (PyInstaller) keeps one worker busy for about five minutes.
+LONGEST_FIRST = ("test_bundle.py", "test_main_window.py", "test_navigation.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order

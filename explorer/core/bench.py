@@ -290,7 +290,7 @@ def ddp_benches(quick: bool) -> list[BenchResult]:
     import sys
     import tempfile
 
-    steps = 30 if quick else 300
+    steps = 10 if quick else 300
     out = []
     with tempfile.TemporaryDirectory(prefix="latent-explorer-ddp-") as folder:
         for n in (1, 2):

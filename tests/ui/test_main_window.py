@@ -667,7 +667,7 @@ def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
     qtbot.addWidget(w)
     w.show()
     w._set_tsne_param("exaggeration", 4.0)
-    w._set_tsne_param("iterations", 3000)  # long enough to pause
+    w._set_tsne_param("iterations", 1200)  # long enough to pause
     with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=60_000):
         assert open_in(qtbot, w, small)
     task = w.tasks.get("tsne")
@@ -681,7 +681,7 @@ def test_tsne_can_be_paused_and_resumed_and_takes_its_settings(qtbot, tmp_path):
     assert task.progress.value() == held and w.map_tasks.tsne.busy
     with qtbot.waitSignal(w.map_tasks.tsne.finished, timeout=120_000):
         qtbot.mouseClick(task.pause_button, Qt.MouseButton.LeftButton)
-    assert w.ws.projection.params["exaggeration"] == 4.0 and w.ws.projection.params["iterations"] == 3000
+    assert w.ws.projection.params["exaggeration"] == 4.0 and w.ws.projection.params["iterations"] == 1200
     assert w.tasks.get("tsne") is None
     w.shutdown()
 
