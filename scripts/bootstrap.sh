@@ -73,7 +73,8 @@ case "$MODE" in
     # worker, so its module fixtures are made once); -n 0 after the command runs them in this process
     workers=$(nproc 2>/dev/null || echo 2)
     [ "$workers" -gt 4 ] && workers=4
-    exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile "$@"
+    # files go out in the order tests/conftest.py puts them (the longest first), not xdist's most-tests-first
+    exec "$VENV/bin/python" -m pytest -n "$workers" --dist loadfile --no-loadscope-reorder "$@"
     ;;
   *)
     echo "usage: bash scripts/bootstrap.sh app|test|setup" >&2

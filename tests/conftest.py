@@ -156,9 +156,11 @@ def deepsdf_experiment(tmp_path_factory, deepsdf_trained) -> Path:
     return deepsdf_reference.write(tmp_path_factory.mktemp("deepsdf"), *deepsdf_trained)
 
 
-# Files that take minutes go to the workers first (longest first), so the suite does not end waiting on one of
-# them started last: the bundle's build (PyInstaller) keeps one worker busy for about five minutes.
-LONGEST_FIRST = ("test_bundle.py", "test_main_window.py", "test_navigation.py")
+# Files that take minutes go to the workers first, longest first (as measured with --durations=0), so the suite
+# does not end waiting on one of them started last: the bundle's build (PyInstaller) keeps one worker busy for
+# about five minutes. scripts/bootstrap.sh passes --no-loadscope-reorder, so xdist keeps this order.
+LONGEST_FIRST = ("test_bundle.py", "test_main_window.py", "test_navigation.py", "test_bad_inputs.py",
+                 "test_train.py", "test_speed.py", "test_distributed.py", "test_gem_applications.py")
 
 
 def pytest_collection_modifyitems(items):
