@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,16 @@ def run_cli(*args: str, check: bool = True, timeout: float | None = None, env: d
     if check and proc.returncode != 0:
         raise AssertionError(f"latent-explorer {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr}")
     return proc
+
+
+def run_packaging(script: str, out: Path, timeout: float) -> None:
+    """``bash packaging/SCRIPT OUT`` with this interpreter, as a user builds what packaging/ describes (from a
+    git checkout: the scripts build from the files git knows); fails with the end of its errors."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip(f"packaging/{script} builds from a git checkout")
+    proc = subprocess.run(["bash", str(ROOT / "packaging" / script), str(out)], capture_output=True, text=True,
+                          env=os.environ | {"PYTHON": sys.executable}, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def _run_in_process(args: list[str]) -> subprocess.CompletedProcess:

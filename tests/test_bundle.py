@@ -6,26 +6,21 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_packaging
 
 
 @pytest.fixture(scope="module")
 def unpacked(tmp_path_factory) -> Path:
     """The bundle, built, its build folder removed, and unpacked from its archive alone."""
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("packaging/bundle.sh builds from a git checkout")
     import PyInstaller  # noqa: F401  (the test extra installs it: CI builds the bundle)
 
     out = tmp_path_factory.mktemp("bundle")
-    proc = subprocess.run(["bash", str(ROOT / "packaging" / "bundle.sh"), str(out)], capture_output=True, text=True,
-                          env=os.environ | {"PYTHON": sys.executable}, timeout=1800)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_packaging("bundle.sh", out, timeout=1800)
     (tarball,) = out.glob("latent-explorer-*-linux-x86_64.tar.gz")
     assert not list(out.glob("*.part"))
     shutil.rmtree(out / "latent-explorer")  # what runs below comes from the archive alone

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_packaging
 
 APP_ID = "io.github.latentexplorer.LatentExplorer"
 
@@ -54,12 +54,8 @@ def test_desktop_install_puts_valid_freedesktop_files_in_place_and_uninstall_tak
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:
-    if shutil.which("git") is None or not (ROOT / ".git").exists():
-        pytest.skip("packaging/build.sh builds from a git checkout")
     out = tmp_path_factory.mktemp("dist")
-    proc = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh"), str(out)], capture_output=True, text=True,
-                          env=os.environ | {"PYTHON": sys.executable}, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_packaging("build.sh", out, timeout=600)
     return out
 
 

@@ -49,6 +49,14 @@ def run_cell(client, code: str) -> str:
     return "".join(out)
 
 
+def ask_until(client, code: str, answer: str, tries: int, failure: str) -> None:
+    """Run ``code`` cell after cell, the kernel's Qt loop running between them, until it prints ``answer``."""
+    for _ in range(tries):
+        if answer in run_cell(client, code):
+            return
+    pytest.fail(failure)
+
+
 def test_show_from_a_notebook_kernel_returns_the_window_and_the_kernel_loop_drives_it():
     from jupyter_client.manager import start_new_kernel
 
@@ -60,20 +68,12 @@ def test_show_from_a_notebook_kernel_returns_the_window_and_the_kernel_loop_driv
         # window's watch must hand such a request to the kernel. Silence the notifier for good: every cell from here
         # on runs only because of that watch. (The notifier is made when the kernel first enters the Qt loop, which
         # it does between cells: ask until it has.)
-        for _ in range(100):
-            if "deaf" in run_cell(client, DEAFEN):
-                break
-        else:
-            pytest.fail("the kernel never entered its Qt loop")
+        ask_until(client, DEAFEN, "deaf", 100, "the kernel never entered its Qt loop")
         # the kernel re-enters the Qt loop 1 ms after leaving it, even while a cell awaits on its asyncio loop (as
         # a request does whose handling took longer than that on a loaded machine): the watch must give it back
         assert "slept" in run_cell(client, "import asyncio\nawait asyncio.sleep(0.05)\nprint('slept')")
         # the model opens in a worker and the preview decodes on the kernel's Qt loop, between cells: ask until it has
-        for _ in range(600):
-            if "state True" in run_cell(client, CELL_STATE):
-                break
-        else:
-            pytest.fail("the window never opened the model on the kernel's event loop")
+        ask_until(client, CELL_STATE, "state True", 600, "the window never opened the model on the kernel's event loop")
         assert "closed" in run_cell(client, "w.shutdown(); w.close(); print('closed')")
         assert "alive 2" in run_cell(client, "print('alive', 1 + 1)")  # closing the window leaves the kernel running
     finally:
