@@ -96,6 +96,21 @@ def test_data_build_writes_pngs_and_labels_that_train_reads_back(tmp_path):
     assert proc.returncode == 1 and "not empty" in proc.stderr
 
 
+def test_a_sprites_build_renders_as_it_writes_the_same_files_as_the_whole_set(tmp_path):
+    """``data build sprites`` never holds the set: a sprite is rendered, written, and the next follows (any
+    count in the memory of one image, Ctrl-C between two files), yet the folder is the one the in-memory set
+    exports, byte for byte."""
+    from explorer.data.export_folder import write_image_folder
+    from explorer.data.sprites import sprites_set, write_sprites
+
+    streamed = write_sprites(tmp_path / "streamed", n=40, resolution=12, seed=5)
+    assert next(streamed) == 1 and [p.name for p in (tmp_path / "streamed").iterdir()] == ["sprite-00000.png"]
+    assert list(streamed)[-1] == 40
+    assert list(write_image_folder(sprites_set(n=40, resolution=12, seed=5), tmp_path / "whole"))[-1] == 40
+    for name in sorted(p.name for p in (tmp_path / "whole").iterdir()):
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+
+
 def test_a_checkpoints_missing_training_folder_is_named_with_what_to_do(tmp_path):
     import pytest
 

@@ -46,7 +46,12 @@ def builder(name: str, out: Path, count: int | None = None, resolution: int | No
         from explorer.data.furniture import build_furniture
 
         return build_furniture(out, max_items=count), "mesh", count
-    if name in ("sprites", "fashion-mnist"):
+    if name == "sprites":  # rendered as it is written: any count in constant memory
+        from explorer.data.sprites import write_sprites
+
+        n = count or 2000
+        return write_sprites(out, n, resolution or 32, seed), "image", n
+    if name == "fashion-mnist":
         from explorer.data import load_dataset
         from explorer.data.export_folder import write_image_folder
 

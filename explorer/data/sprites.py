@@ -8,6 +8,8 @@ interpolation metric of "Data Interpolation in Latent Space", section 5).
 from __future__ import annotations
 
 import colorsys
+from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -61,3 +63,26 @@ def sprites_set(n: int = 2000, resolution: int = 32, seed: int = 0, test_fractio
         is_test=hash_split(names, test_fraction),
         source={"spec": "sprites", "max_items": n, "resolution": resolution, "seed": seed},
     )
+
+
+def write_sprites(out: Path, n: int = 2000, resolution: int = 32, seed: int = 0) -> Iterator[int]:
+    """The files of ``sprites_set(n, resolution, seed)`` as a folder (``data build sprites``), one sprite rendered
+    and written at a time: the memory of one image whatever ``n``, a Ctrl-C answered between two files, and the
+    same PNG files and ``labels.csv`` as ``export_folder.write_image_folder`` writes from the whole set. Yields
+    the count written so far."""
+    import torch
+
+    from explorer.data.folders import require_empty_folder, write_labels_csv
+    from explorer.modalities.image import ImageModality
+
+    out = require_empty_folder(out)
+    image = ImageModality()
+    factors = sample_factors(n, seed)
+    names = [f"sprite-{i:05d}.png" for i in range(n)]
+    for i, name in enumerate(names):
+        field = ImageModality.to_field(render_sprite({k: float(v[i]) for k, v in factors.items()}, resolution)[None])[0]
+        image.write(out / name, image.to_signal(torch.from_numpy(field), (resolution, resolution)))
+        yield i + 1
+    keys = list(factors)
+    write_labels_csv(out, ["file", *keys], [[name, *(float(factors[k][i]) for k in keys)] for i, name in enumerate(names)])
+
