@@ -33,7 +33,6 @@ def unpacked(tmp_path_factory) -> Path:
 def _bare(bundle: Path, home: Path, *args: str, display: bool = False) -> subprocess.CompletedProcess:
     """``latent-explorer ARGS`` from the bundle with nothing from this environment but a display."""
     home.mkdir(exist_ok=True)
-    keep = {"HOME": str(home)}
     command = [str(bundle / "latent-explorer"), *args]
     if display and shutil.which("xvfb-run"):  # the X11 (xcb) platform, as on a desktop
         # xvfb-run needs PATH to start Xvfb; the app gets only the display it made
@@ -41,7 +40,7 @@ def _bare(bundle: Path, home: Path, *args: str, display: bool = False) -> subpro
                    '"$2" "$3" "$4"', "sh", str(home), *command]
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     else:
-        env = keep | ({"QT_QPA_PLATFORM": "offscreen"} if display else {})
+        env = {"HOME": str(home)} | ({"QT_QPA_PLATFORM": "offscreen"} if display else {})
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=home, timeout=300)
 
 

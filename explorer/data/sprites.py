@@ -48,12 +48,21 @@ def sample_factors(n: int, seed: int = 0) -> dict[str, np.ndarray]:
     return {k: rng.uniform(lo, hi, n) for k, (lo, hi) in FACTORS.items()}
 
 
+def sprite_at(factors: dict[str, np.ndarray], i: int, resolution: int) -> np.ndarray:
+    """The pixels of the ``i``-th sprite of ``sample_factors``' draw."""
+    return render_sprite({k: float(v[i]) for k, v in factors.items()}, resolution)
+
+
+def sprite_names(n: int) -> list[str]:
+    return [f"sprite-{i:05d}" for i in range(n)]
+
+
 def sprites_set(n: int = 2000, resolution: int = 32, seed: int = 0, test_fraction: float = 0.1) -> SignalSet:
     from explorer.modalities.image import ImageModality
 
     factors = sample_factors(n, seed)
-    pixels = np.stack([render_sprite({k: float(v[i]) for k, v in factors.items()}, resolution) for i in range(n)])
-    names = [f"sprite-{i:05d}" for i in range(n)]
+    pixels = np.stack([sprite_at(factors, i, resolution) for i in range(n)])
+    names = sprite_names(n)
     return SignalSet(
         modality="image",
         values=ImageModality.to_field(pixels),
@@ -67,22 +76,12 @@ def sprites_set(n: int = 2000, resolution: int = 32, seed: int = 0, test_fractio
 
 def write_sprites(out: Path, n: int = 2000, resolution: int = 32, seed: int = 0) -> Iterator[int]:
     """The files of ``sprites_set(n, resolution, seed)`` as a folder (``data build sprites``), one sprite rendered
-    and written at a time: the memory of one image whatever ``n``, a Ctrl-C answered between two files, and the
-    same PNG files and ``labels.csv`` as ``export_folder.write_image_folder`` writes from the whole set. Yields
-    the count written so far."""
-    import torch
-
-    from explorer.data.folders import require_empty_folder, write_labels_csv
+    and written at a time (``export_folder.write_images``): the memory of one image whatever ``n``, a Ctrl-C
+    answered between two files, and the same files as the whole set exported. Yields the count written so far."""
+    from explorer.data.export_folder import write_images
     from explorer.modalities.image import ImageModality
 
-    out = require_empty_folder(out)
-    image = ImageModality()
     factors = sample_factors(n, seed)
-    names = [f"sprite-{i:05d}.png" for i in range(n)]
-    for i, name in enumerate(names):
-        field = ImageModality.to_field(render_sprite({k: float(v[i]) for k, v in factors.items()}, resolution)[None])[0]
-        image.write(out / name, image.to_signal(torch.from_numpy(field), (resolution, resolution)))
-        yield i + 1
-    keys = list(factors)
-    write_labels_csv(out, ["file", *keys], [[name, *(float(factors[k][i]) for k in keys)] for i, name in enumerate(names)])
-
+    fields = (ImageModality.to_field(sprite_at(factors, i, resolution)[None])[0] for i in range(n))
+    return write_images(out, sprite_names(n), fields, (resolution, resolution),
+                        {k: [float(x) for x in v] for k, v in factors.items()})
