@@ -8,6 +8,8 @@ from explorer.errors import ExplorerError
 from explorer.models import FieldConfig, build_model
 from explorer.models.compiled import resolve_compile, why_not_compiled
 from explorer.models.precision import autocast, cpu_has_fast_bf16, resolve_precision
+from explorer.core.shipped import DEFAULT_CHECKPOINT
+from explorer.io.progress import LogBar
 from explorer.train.progress_log import ProgressLog
 from explorer.train.trainer import TrainProgress
 
@@ -82,6 +84,30 @@ def test_train_writes_plain_lines_when_stderr_is_not_a_terminal(image_folder, tm
     assert "\r" not in proc.stderr  # no progress-bar redraws in a log
     last = [line for line in proc.stderr.splitlines() if line.startswith("step 20/20")]
     assert last and "steps/s" in last[0] and "ETA" in last[0] and "rec " in last[0]
+
+
+def test_long_work_in_a_log_says_it_started_how_far_it_is_every_30_seconds_and_that_it_ended():
+    import io
+
+    now, out = [0.0], io.StringIO()
+    with LogBar(total=100, desc="building", unit="sprite", file=out, clock=lambda: now[0]) as bar:
+        for _ in range(100):
+            now[0] += 1.0  # one sprite a second
+            bar.update(1)
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "building: started, 100 sprites"
+    assert lines[1].startswith("building: 30/100 sprites (30 %) in 0m30s, 1 sprite/s, about 1m10s left")
+    assert len(lines) == 5 and lines[-1] == "building: 100/100 sprites (100 %) in 1m40s, 1 sprite/s"
+
+
+def test_data_build_and_export_write_plain_progress_lines_when_stderr_is_not_a_terminal(tmp_path):
+    proc = run_cli("data", "build", "sprites", "--count", "12", "--resolution", "8", "--out", str(tmp_path / "s"))
+    assert "\r" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert lines[0].startswith("building: started, 12 ") and any(line.startswith("building: 12/12 ") for line in lines)
+    proc = run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "1", "--frames", "3", "--out", str(tmp_path / "p.gif"))
+    assert "\r" not in proc.stderr and "exporting: started, 3 frames" in proc.stderr
+    assert "exporting: 3/3 frames (100 %)" in proc.stderr
 
 
 def test_compile_needs_a_compiler_and_auto_says_when_it_runs_uncompiled(monkeypatch):

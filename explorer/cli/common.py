@@ -123,11 +123,15 @@ def pipeline_for(ckpt, args: argparse.Namespace):
 
 def show_build(progress, unit: str, total: int | None) -> int:
     """Run a dataset build with a progress bar on stderr (``explorer.data.build``)."""
-    from tqdm import tqdm
+    from explorer.io.progress import progress_bar, run_to_end
 
-    from explorer.io.progress import run_to_end
+    def counted(bar):
+        with bar:
+            for step in progress:
+                bar.update(1)
+                yield step
 
-    return run_to_end(tqdm(progress, total=total, unit=unit, file=sys.stderr, disable=None), "the build")
+    return run_to_end(counted(progress_bar(total=total, desc="building", unit=unit)), "the build")
 
 
 def fmt_metrics(m: dict, indent: str = "  ") -> list[str]:

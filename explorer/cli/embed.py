@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 import json
 
@@ -28,17 +27,16 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from tqdm import tqdm
-
     from explorer.core.open_any import open_model
     from explorer.core.embed import EmbedResult, embed_steps, read_signal
+    from explorer.io.progress import progress_bar
 
     if args.out:
         check_embed_out(args.file, args.out)
     ckpt = open_model(args.checkpoint)
     pipeline = pipeline_for(ckpt, args)
     observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
-    bar = tqdm(total=args.steps, unit="step", file=sys.stderr, disable=None)
+    bar = progress_bar(total=args.steps, unit="step", desc="fitting")
     result = None
     for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle"):
         if isinstance(step, EmbedResult):

@@ -163,7 +163,7 @@ class _EvalProgress:
         self.bar, self.stage = None, ""
 
     def __call__(self, stage: str, done: int, total: int) -> None:
-        from tqdm import tqdm
+        from explorer.io.progress import progress_bar
 
         if self.bar is not None and (stage != self.stage or done >= total):
             self.bar.update(total - self.bar.n if stage == self.stage else 0)
@@ -171,7 +171,7 @@ class _EvalProgress:
             self.bar = None
         if self.bar is None and done < total:
             unit = "step" if stage == "fitting" else "part"
-            self.bar = tqdm(total=total, desc=self.WORDS[stage], unit=unit, file=sys.stderr, disable=None)
+            self.bar = progress_bar(total=total, desc=self.WORDS[stage], unit=unit)
             self.stage = stage
         if self.bar is not None:
             self.bar.update(done - self.bar.n)

@@ -48,11 +48,10 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace, argv: list[str]) -> int:
-    from tqdm import tqdm
-
     from explorer.core.bundle import build_path, path_bundle, resolve_item
     from explorer.core.open_any import open_model
     from explorer.core.export import ExportOptions, check_target, export_steps
+    from explorer.io.progress import progress_bar
 
     check_target(args.out, args.force)
     check_out_file(args.out)
@@ -62,7 +61,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
                             mesh_format=args.mesh_format)
     check_export_fits(ckpt, args.steps + 1 if args.command == "walk" else args.frames, args.out, options)
     if args.command == "walk":
-        with tqdm(total=args.steps, unit="step", desc="walking", file=sys.stderr, disable=None) as walking:
+        with progress_bar(total=args.steps, unit="step", desc="walking") as walking:
             path, params = build_path(ckpt, "walk", resolve_item(ckpt, args.start), steps=args.steps, k=args.k,
                                       seed=args.seed, beta=args.beta, progress=lambda done, total: walking.update(1))
     else:
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.out.lower().endswith(".json"):
         bundle = path_bundle(pipeline, path, params)
         bundle["command"] = "latent-explorer " + shlex.join(argv)
-    bar = tqdm(total=len(path.latents), unit="frame", file=sys.stderr, disable=None)
+    bar = progress_bar(total=len(path.latents), unit="frame", desc="exporting")
     last = None
     for last in export_steps(pipeline, path.latents, args.out, options, bundle, args.force):
         bar.n = last.done

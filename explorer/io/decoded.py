@@ -114,10 +114,10 @@ def _decode_into(tmp: Path, paths: list[Path], decode, progress, workers: int | 
 
     chunks = [(start, paths[start:start + CHUNK]) for start in range(0, len(paths), CHUNK)]
     bar = None
-    if progress is None:  # the command line's: a bar on a terminal, nothing in a log
-        from tqdm import tqdm
+    if progress is None:  # the command line's: a bar on a terminal, a line every 30 s in a log
+        from explorer.io.progress import progress_bar
 
-        bar = tqdm(total=len(paths), desc="decoding files", unit="file", disable=None)
+        bar = progress_bar(total=len(paths), desc="decoding files", unit="file")
         progress = lambda n, total: bar.update(n - bar.n)  # noqa: E731
     try:
         if len(chunks) == 1:  # a few files: no processes to start

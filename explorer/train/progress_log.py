@@ -9,12 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+from explorer.io.progress import duration as _duration
 
 
 class ProgressLog:
