@@ -68,3 +68,25 @@ def test_superquadric_with_unit_exponents_is_an_ellipsoid_and_box_like_for_small
     assert np.allclose(d[:2], 0, atol=1e-6) and d[2] < 0 and np.isclose(d[3], 0.4)
     corner = np.array([[0.4, 0.4, 0.4]])
     assert superquadric_sdf(corner, (0.5, 0.5, 0.5), 0.2, 0.2)[0] < 0 < superquadric_sdf(corner, (0.5, 0.5, 0.5), 1.0, 1.0)[0]
+
+
+def test_grid_metrics_count_an_empty_decode_and_leave_out_a_true_shape_with_no_inside():
+    """An open sheet (its SDF is only a distance, never negative) has nothing to compare a decode with:
+    it is counted as unscored, not as an empty decode with IoU 0 (which is how two held-out furniture
+    meshes were once reported as "fitted fields with no surface")."""
+    from explorer.modalities.shape import ShapeModality
+    from explorer.train.evaluate import summarise_grid_rows
+
+    plug = ShapeModality()
+    ball, smaller = sphere_sdf(24), sphere_sdf(24, radius=0.4)
+    sheet = np.abs(grid_coords(24).numpy()[:, 2] - 0.1).reshape(24, 24, 24)  # a plane with no inside
+    nothing = np.ones((24, 24, 24))
+    rows = [plug.grid_metrics(smaller, ball), plug.grid_metrics(ball, ball), plug.grid_metrics(nothing, ball),
+            plug.grid_metrics(ball, sheet)]
+    assert np.isposinf(rows[2]["chamfer"]) and rows[2]["iou"] == 0.0
+    assert np.isnan(rows[3]["chamfer"]) and np.isnan(rows[3]["iou"])
+    summary = summarise_grid_rows(rows)
+    assert summary["grid_items"] == 4 and summary["empty_surfaces"] == 1 and summary["unscored_items"] == 1
+    # IoU over the three scored items (the empty decode's 0 among them); Chamfer over the two with surfaces
+    assert summary["iou"] == np.mean([rows[0]["iou"], 1.0, 0.0])
+    assert summary["chamfer"] == np.mean([rows[0]["chamfer"], rows[1]["chamfer"]])

@@ -98,6 +98,11 @@ def test_long_work_in_a_log_says_it_started_how_far_it_is_every_30_seconds_and_t
     assert lines[0] == "building: started, 100 sprites"
     assert lines[1].startswith("building: 30/100 sprites (30 %) in 0m30s, 1 sprite/s, about 1m10s left")
     assert len(lines) == 5 and lines[-1] == "building: 100/100 sprites (100 %) in 1m40s, 1 sprite/s"
+    out = io.StringIO()
+    with LogBar(total=1, desc="decoding", unit="part", file=out, clock=lambda: now[0]) as bar:
+        now[0] += 100.0
+        bar.update(1)  # done after more than 30 s: one line for the end, not two
+    assert out.getvalue().splitlines() == ["decoding: started, 1 parts", "decoding: 1/1 parts (100 %) in 1m40s, 0.01 part/s"]
 
 
 def test_data_build_and_export_write_plain_progress_lines_when_stderr_is_not_a_terminal(tmp_path):

@@ -69,7 +69,7 @@ class LogBar:
         self.refresh()
 
     def refresh(self) -> None:
-        if self.closed:
+        if self.closed or (self.total and self.n >= self.total):  # the end has its own line, from close
             return
         if self.clock() - self._last >= self.interval:
             self._last = self.clock()

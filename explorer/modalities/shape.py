@@ -188,9 +188,16 @@ class ShapeModality:
         return {"sdf_l1": l1, "sign_accuracy": sign}
 
     def grid_metrics(self, pred_sdf: np.ndarray, true_sdf: np.ndarray, points: int = 10_000, seed: int = 0) -> dict[str, float]:
-        """Chamfer distance (GEM Table 2) between the two marching-cubes surfaces and volumetric IoU, on ``[R, R, R]`` grids."""
+        """Chamfer distance (GEM Table 2) between the two marching-cubes surfaces and volumetric IoU, on ``[R, R, R]`` grids.
+
+        A decode with no surface has an infinite Chamfer distance. Where the true SDF has no inside on
+        this grid (a mesh with no volume, such as an open sheet whose SDF is only a distance, or a part
+        thinner than a cell) there is nothing to compare with: both are NaN, and the item is not scored.
+        """
         import trimesh
 
+        if not (true_sdf < 0).any():
+            return {"chamfer": float("nan"), "iou": float("nan")}
         rng = np.random.default_rng(seed)
         clouds = []
         for sdf in (pred_sdf, true_sdf):

@@ -34,6 +34,13 @@ def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, re
         pred = decode_values(model, z[j : j + 1], grid)[0].cpu().numpy().reshape((resolution,) * 3)
         true = dataset.exact(int(pick[j]), grid.numpy()).reshape((resolution,) * 3)
         rows.append(modality.grid_metrics(pred, true))
+    return summarise_grid_rows(rows) | {"grid_resolution": resolution}
+
+
+def summarise_grid_rows(rows: list[dict]) -> dict:
+    """Per-item grid metrics -> mean and median of each over the items it is finite for, and the counts."""
+    # an item whose exact signal gives nothing to compare with on this grid has only NaN metrics: not scored
+    unscored = sum(all(np.isnan(v) for v in r.values()) for r in rows)
     out = {}
     for k in rows[0]:
         vals = np.array([r[k] for r in rows], dtype=np.float64)
@@ -42,8 +49,8 @@ def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, re
         # the median beside the mean: one stray speck far from a surface does not dominate it
         out[f"{k}_median"] = float(np.median(finite)) if len(finite) else None
     # a decode with no surface at all has no Chamfer distance: counted, not averaged in as infinity
-    empty = sum(not np.isfinite(r.get("chamfer", 0.0)) for r in rows)
-    return out | {"grid_items": len(rows), "grid_resolution": resolution, "empty_surfaces": int(empty)}
+    empty = sum(np.isposinf(r.get("chamfer", 0.0)) for r in rows)
+    return out | {"grid_items": len(rows), "empty_surfaces": int(empty), "unscored_items": int(unscored)}
 
 
 def _check_shape(info: dict, data: SignalSet, where: str = "") -> None:
