@@ -67,7 +67,7 @@ def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, l
     last = None
     for last in fit_parts(pipeline.ckpt.latents.to(pipeline.device),
                           [FitPart(field_, observed.values, observed.coords, loss_fn=plug.loss)], steps=steps,
-                          seed=seed, lle=lle, precision=pipeline.part_precision[observed.part]):
+                          seed=seed, lle=lle, precision=pipeline.part_precision[observed.part], lr=plug.fit_lr):
         yield last
     z = last.latents.cpu()
     coords = observed.coords if observed.coords.ndim == 2 else observed.coords[0]

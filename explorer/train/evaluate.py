@@ -95,8 +95,10 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
                            loss_fn=plug.loss))
     fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
         else "fp32"
+    lr = min(plug.fit_lr for plug in plug_parts(modality).values())
     last = None
-    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init):
+    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init,
+                          lr=lr):
         if on_step is not None:
             on_step(last.step, steps)
     if last is None:
