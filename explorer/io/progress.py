@@ -29,8 +29,9 @@ class LogBar:
     """A progress bar's job for a log nobody watches live (stderr is a file, a pipe, ``nohup``).
 
     A terminal bar redraws one line; in a file tqdm turns itself off, and a long build piped to a log
-    says nothing until it ends. This writes one plain, complete line as the work starts, every
-    ``interval`` seconds, and when it ends: what, how far, how fast, time left. It has the part of
+    says nothing until it ends. This writes one plain, complete line every ``interval`` seconds and one
+    when it ends (not when it fails: the error is then the one line to read): what, how far, how
+    fast, time left. Work shorter than ``interval`` gets only the last line. It has the part of
     tqdm's interface the commands use (``update``, ``n``, ``refresh``, ``write``, ``set_postfix``,
     ``close``, ``with``).
     """
@@ -48,7 +49,6 @@ class LogBar:
         self._start = self._last = self.clock()
         self.postfix = ""
         self.closed = False
-        self._say(f"{self.desc}: started" + (f", {total} {unit}s" if total is not None else ""))
 
     def _say(self, line: str) -> None:
         print(line, file=self.file, flush=True)
@@ -89,8 +89,11 @@ class LogBar:
     def __enter__(self) -> "LogBar":
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is None:
+            self.close()
+        else:  # failed or stopped: no line that reads like an ending
+            self.closed = True
 
 
 def progress_bar(total: int | None = None, desc: str = "", unit: str = "it", file=None, **tqdm_options):

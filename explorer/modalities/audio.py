@@ -101,8 +101,6 @@ class AudioModality:
         common = {"coords_per_signal": 1024, "batch_size": 32, "omega0_first": 90.0}
         return {"small": common, "base": common | {"steps": 12000}}
 
-    fit_lr = 0.05  # 0.1 measured: the notes' distances better, two of 28 fewer on pitch (docs/recipe.md)
-
     @property
     def quick_signal_iters(self) -> int | None:
         """A spectrogram is heard first after 8 Griffin-Lim iterations; a waveform is its own sound."""

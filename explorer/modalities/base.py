@@ -48,10 +48,6 @@ class Modality(Protocol):
     side asked for and refined in a narrow band (``DecodePipeline.mesh``), not ``to_signal`` of values
     sampled at the stored resolution."""
     quick_signal_iters: int | None
-    fit_lr: float
-    """Adam's step size for a latent fitted to a whole signal of this plug (``eval``'s held-out items, a
-    file embedded in the map); a plug of several parts fits at the smallest of its parts'. Measured in
-    ``docs/recipe.md``: 0.1 for images (+0.6 dB held out on Fashion-MNIST over 0.05), 0.05 for the rest."""
     """Iterations of a quick first ``to_signal`` for live use (``iters``: a short Griffin-Lim), shown
     before the full one; None where the signal has no cheaper version than itself."""
 

@@ -74,7 +74,6 @@ class ImageModality:
 
     is_sdf = False
     quick_signal_iters = None
-    fit_lr = 0.1  # base.Modality.fit_lr
 
     def to_signal(self, values: torch.Tensor, resolution: tuple[int, int]) -> np.ndarray:
         """Field values ``[..., H*W, C]`` -> pixels in [0, 1] ``[..., H, W, C]``."""

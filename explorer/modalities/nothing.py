@@ -18,7 +18,6 @@ class NothingModality:
     signal_words = ("item", "items")
     is_sdf = False
     quick_signal_iters = None
-    fit_lr = 0.05
     bf16_decode = False
     read_suffixes: tuple[str, ...] = ()
     file_kind = ""

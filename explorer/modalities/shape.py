@@ -71,7 +71,6 @@ class ShapeModality:
 
     is_sdf = True
     quick_signal_iters = None
-    fit_lr = 0.05  # 0.1 measured slightly worse on the furniture (docs/recipe.md)
 
     def to_signal(self, values: torch.Tensor, resolution: tuple[int], level: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """SDF values on the grid ``[R^3, 1]`` -> mesh ``(vertices [V, 3], faces [F, 3])`` at ``level``."""

@@ -10,7 +10,7 @@ from explorer.data.dataset import SignalSet
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, fit_parts
+from explorer.train.fitting import FitPart, fit_parts, fit_step_size
 
 
 def _summary(metrics: dict[str, torch.Tensor]) -> dict:
@@ -95,10 +95,9 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
                            loss_fn=plug.loss))
     fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
         else "fp32"
-    lr = min(plug.fit_lr for plug in plug_parts(modality).values())
     last = None
     for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init,
-                          lr=lr):
+                          lr=fit_step_size(ckpt.latents)):
         if on_step is not None:
             on_step(last.step, steps)
     if last is None:
