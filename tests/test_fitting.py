@@ -35,7 +35,6 @@ def test_eval_records_where_its_fits_started(tiny_checkpoint):
     assert out["test"]["fit_init"] == "best" and out["test"]["n"] == 4
 
 
-
 def test_held_out_items_and_embedded_files_are_fitted_at_a_step_size_scaled_to_the_latents(tiny_checkpoint,
                                                                                           image_folder, monkeypatch):
     """Adam's step is 0.05, or 0.025 of the training latents' spread where that is larger (docs/recipe.md:

@@ -113,7 +113,8 @@ def test_data_build_and_export_write_plain_progress_lines_when_stderr_is_not_a_t
     assert "\r" not in proc.stderr
     lines = proc.stderr.splitlines()
     assert any(line.startswith("building: 12/12 ") for line in lines)
-    proc = run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "1", "--frames", "3", "--out", str(tmp_path / "p.gif"))
+    proc = run_cli("export", str(DEFAULT_CHECKPOINT), "--from", "0", "--to", "1", "--frames", "3",
+                   "--out", str(tmp_path / "p.gif"))
     assert "\r" not in proc.stderr and "exporting: 3/3 frames (100 %)" in proc.stderr
 
 

@@ -19,6 +19,12 @@ from explorer.models.losses import lle_projection, nearest_latents, negative_wei
 from explorer.models.precision import autocast
 
 
+STEP = 5e-2
+"""Adam's step size for a fitted latent: ``fit_parts``'s default, and ``fit_step_size``'s least."""
+STEP_PER_SPREAD = 0.025
+"""``fit_step_size``'s fraction of the training latents' spread, where it is larger than ``STEP`` (docs/recipe.md)."""
+
+
 @dataclass
 class FitProgress:
     step: int
@@ -75,7 +81,7 @@ def fit_parts(
     bank: torch.Tensor,
     parts: list[FitPart],
     steps: int = 300,
-    lr: float = 5e-2,
+    lr: float = STEP,
     lle: bool = True,
     k: int = 10,
     coords_per_signal: int = 256,
@@ -188,11 +194,6 @@ def best_starts(bank: torch.Tensor, parts: list[FitPart], coords_per_signal: int
                     pred = part.field(bank[a:a + step], c).float()
                 total[i, a:a + step] += per_item(pred, targets[i, pick][None].expand(len(pred), -1, -1))
     return total.argmin(1).cpu()
-
-
-STEP = 5e-2
-STEP_PER_SPREAD = 0.025
-"""``fit_step_size``: the fixed step, and the fraction of the training latents' spread above it (docs/recipe.md)."""
 
 
 def fit_step_size(bank: torch.Tensor) -> float:
