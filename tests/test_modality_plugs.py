@@ -10,8 +10,8 @@ from explorer.errors import ExplorerError
 from explorer.modalities import KNOWN, file_plugs, get_modality
 
 
-def _pipeline(info: dict):
-    return SimpleNamespace(part_info=lambda part: info)
+def _pipeline(info: dict, data: dict | None = None):
+    return SimpleNamespace(part_info=lambda part: info, ckpt=SimpleNamespace(data=data or {}))
 
 
 def test_every_plug_has_a_dataset_reader_and_files_go_to_one_plug():
@@ -60,6 +60,13 @@ def test_shape_plug_reads_a_mesh_as_signed_distances(tmp_path):
     seen = get_modality("shape").read_file(tmp_path / "box.ply", _pipeline({}), None)
     assert seen.values.shape == (1, 4096, 1) and seen.coords.shape == (1, 4096, 3)
     assert seen.exact(np.zeros((1, 3), np.float32))[0, 0] < 0  # the centre is inside
+    # a model trained with its surfaces moved out (``--set shell``) reads a file's mesh moved out as far
+    near = np.array([[0.95, 0, 0]], np.float32)  # 0.05 outside the face of the box (read into [-0.9, 0.9]³)
+    shelled = get_modality("shape").read_file(tmp_path / "box.ply", _pipeline({}, {"shell": 0.1}), None)
+    assert seen.exact(near)[0, 0] > 0 > shelled.exact(near)[0, 0]
+    # and its near-surface samples lie about the moved surface, not the file's
+    moved, unmoved = np.abs(shelled.values[0, 2048:, 0]).mean(), np.abs(shelled.exact(seen.coords[0, 2048:].numpy())).mean()
+    assert moved < 0.04 < 0.08 < unmoved, (moved, unmoved)
 
 
 def test_export_memory_and_options_per_plug():

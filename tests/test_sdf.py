@@ -1,4 +1,5 @@
 import numpy as np
+import torch
 import trimesh
 
 from explorer.modalities.sdf import (
@@ -38,6 +39,10 @@ def test_winding_number_signs_work_on_an_open_mesh():
     open_box = trimesh.Trimesh(box.vertices, box.faces[:-2])  # one side missing
     s = mesh_sdf(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, 0.9], [0.3, 0.2, -0.1]]), open_box.vertices, open_box.faces)
     assert s[0] < 0 and s[1] > 0 and s[2] < 0
+    # distances, not libigl's distance x (1 - 2|w|), which shrinks towards 0 about an open mesh
+    assert np.allclose(s, [-0.5, 0.4, -0.3], atol=1e-5)
+    sheet = (np.array([[-0.9, -0.9, 0], [0.9, -0.9, 0], [0.9, 0.9, 0], [-0.9, 0.9, 0]]), np.array([[0, 1, 2], [0, 2, 3]]))
+    assert np.allclose(mesh_sdf(np.array([[0, 0, 0.02], [0.5, 0.5, -0.1]]), *sheet), [0.02, 0.1], atol=1e-6)
 
 
 def test_samples_are_half_near_the_surface_and_signed():
@@ -90,3 +95,26 @@ def test_grid_metrics_count_an_empty_decode_and_leave_out_a_true_shape_with_no_i
     # IoU over the three scored items (the empty decode's 0 among them); Chamfer over the two with surfaces
     assert summary["iou"] == np.mean([rows[0]["iou"], 1.0, 0.0])
     assert summary["chamfer"] == np.mean([rows[0]["chamfer"], rows[1]["chamfer"]])
+
+
+def test_grid_metrics_draw_items_from_the_whole_split_not_its_first_category():
+    """Items are sorted by name, so a folder's first items are all of its first category (furniture: the
+    bathroom): the 16 items of eval's IoU (and of the contact sheet, by the same ``spread``) come from the
+    whole split."""
+    from explorer.data.dataset import spread
+    from explorer.data.shapes import superquadrics_set
+    from explorer.models import build_model
+    from explorer.models.config import FieldConfig
+    from explorer.modalities.shape import ShapeModality
+    from explorer.train.evaluate import _grid_summary
+
+    data = superquadrics_set(n=30, points=64, resolution=8)
+    asked = []
+    exact = data.exact
+    data.exact = lambda i, pts: (asked.append(i), exact(i, pts))[1]
+    model = build_model(FieldConfig(in_dim=3, out_dim=1, latent_dim=4, hidden=8, layers=1, rank=1, hyper_hidden=8,
+                                    hyper_layers=1))
+    pick = list(range(0, 30, 2))  # 15 items, sorted
+    summary = _grid_summary(ShapeModality(), model, torch.zeros(15, 4), data, pick, 8, 4)
+    assert summary["grid_items"] == 4 and asked == [0, 10, 18, 28]  # the first and last pick, two between
+    assert spread(3, 16) == [0, 1, 2] and spread(5, 1) == [0] and spread(0, 4) == []

@@ -48,6 +48,37 @@ def test_mesh_folder_in_four_formats_normalised_with_labels(tmp_path):
         load_dataset(str(tmp_path / "meshes"), "shape")
 
 
+def test_a_shell_makes_an_open_sheet_a_solid_that_trains_and_evaluates_with_it(tmp_path, monkeypatch):
+    """An open mesh (a curtain, a card) has no inside by winding numbers, so a 64³ grid sees nothing of it;
+    ``--set shell=D`` moves every surface out by D: the sheet becomes a solid 2D thick, and the checkpoint
+    keeps D so that eval, and files read for it, see the same shapes."""
+    from explorer.modalities.sdf import grid_coords
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = write_meshes(tmp_path / "meshes", n=4)
+    sheet = trimesh.Trimesh([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], [[0, 1, 2], [0, 2, 3]])
+    sheet.export(folder / "ball" / "sheet.ply")
+    grid = grid_coords(64).numpy()
+    plain = load_dataset(str(folder), "shape", points=512)
+    shelled = load_dataset(str(folder), "shape", points=512, shell=0.02)
+    i = plain.names.index("ball/sheet.ply")
+    assert (plain.exact(i, grid) < 0).sum() == 0 and "shell" not in plain.source
+    assert (shelled.exact(i, grid) < 0).sum() >= 64 * 64 and shelled.source["shell"] == 0.02
+    # the samples are about the moved surface: as close to it as the plain ones are to theirs
+    assert np.median(np.abs(shelled.values[:, 256:])) < 2 * np.median(np.abs(plain.values[:, 256:]))
+
+    out = tmp_path / "s.safetensors"
+    run_cli("train", "--data", str(folder), "--modality", "shape", "--preset", "tiny", "--steps", "20",
+            "--set", "shell=0.02", "--out", str(out))
+    assert load_checkpoint(out).data["shell"] == 0.02
+    result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "2").stdout)
+    assert all(r["unscored_items"] == 0 for r in result.values())  # the sheet is scored: it has an inside now
+    for bad, why in (("shell=-1", "shell"), ("shell=thin", "takes a number")):
+        failed = run_cli("train", "--data", str(folder), "--modality", "shape", "--preset", "tiny", "--set", bad,
+                         "--out", str(tmp_path / "x.safetensors"), check=False)
+        assert failed.returncode != 0 and why in failed.stderr and not (tmp_path / "x.safetensors").exists()
+
+
 def test_a_shape_checkpoint_trains_and_reports_chamfer_and_iou(tmp_path):
     folder = write_meshes(tmp_path / "meshes")
     out = tmp_path / "s.safetensors"
@@ -103,17 +134,17 @@ def test_mesh_samples_are_cached_and_resampled_when_a_file_changes(tmp_path, mon
     def no_sdf(*a, **k):
         raise AssertionError("the samples should have come from the cache")
 
-    real_sdf = shapes.mesh_sdf
-    monkeypatch.setattr(shapes, "mesh_sdf", no_sdf)
+    real_sdf = shapes.shell_sdf
+    monkeypatch.setattr(shapes, "shell_sdf", no_sdf)
     again = load_dataset(str(folder), "shape", points=512)
     assert np.array_equal(again.values, first.values) and np.array_equal(again.coords, first.coords)
-    monkeypatch.setattr(shapes, "mesh_sdf", real_sdf)
+    monkeypatch.setattr(shapes, "shell_sdf", real_sdf)
     # exact distances read the mesh on demand
     assert again.exact(0, np.zeros((1, 3), np.float32))[0, 0] < 0
 
     path = next(folder.rglob("m1.*"))
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 10**9))
     calls = []
-    monkeypatch.setattr(shapes, "mesh_sdf", lambda *a: calls.append(1) or real_sdf(*a))
+    monkeypatch.setattr(shapes, "shell_sdf", lambda *a: calls.append(1) or real_sdf(*a))
     load_dataset(str(folder), "shape", points=512)
     assert calls  # a changed file is sampled again

@@ -343,8 +343,9 @@ def test_each_modality_brings_its_preset_settings_and_the_command_line_overrides
 
     image_model, image_train, _ = preset("base", 2, 1, get_modality("image"))
     assert image_model.omega0_first == 30 and image_model.latent_dim == 256 and image_train.lle_warmup == 1000
-    shape_model, shape_train, _ = preset("base", 3, 1, get_modality("shape"))
-    assert shape_model.omega0_first == 5 and shape_train.coords_per_signal == 1024
+    shape_model, shape_train, shape_data = preset("base", 3, 1, get_modality("shape"))
+    assert shape_model.omega0_first == 5 and shape_train.coords_per_signal == 1024 and shape_data["shell"] == 0.016
+    assert "shell" not in preset("tiny", 3, 1, get_modality("shape"))[2] and "shell" not in image_train.to_dict()
     sound_model, sound_train, _ = preset("base", 2, 1, get_modality("audio", {"target": "spectrogram"}))
     assert sound_model.omega0_first == 90 and sound_train.steps == 12000
     wave_model, _, _ = preset("base", 1, 1, get_modality("audio", {"target": "waveform"}))

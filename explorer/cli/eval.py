@@ -23,6 +23,8 @@ def add_parser(sub) -> None:
     e.add_argument("--json", action="store_true", help="machine-readable output")
     e.add_argument("--max-items", type=count(1, 100_000), help="items per split (default 200; --sheet: 16)")
     e.add_argument("--fit-steps", type=count(1, 100_000), default=300, help="test-time fitting steps (default 300)")
+    e.add_argument("--grid-items", type=count(0, 100_000), default=16,
+                   help="shapes: items per split, spread over it, scored on a 64³ grid (IoU, Chamfer; default 16)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
     e.add_argument("--fit-init", choices=["best", "mean"], default="mean",
@@ -41,7 +43,7 @@ def add_parser(sub) -> None:
                         "distance, interpolationMSE (to the nearest training signal), smoothness (RMS change between frames) "
                         "and, on sprites and superquadrics, the MSE to the true interpolation of the generating factors")
     e.add_argument("--sheet", metavar="PNG",
-                   help="write a contact sheet instead: the first --max-items items of each split (16 by default) "
+                   help="write a contact sheet instead: --max-items items spread over each split (16 by default) "
                         "above what the checkpoint makes of them (training items decoded, held-out items fitted; "
                         "sounds as spectrograms, shapes rendered)")
     e.add_argument("--hallucination", action="store_true",
@@ -68,7 +70,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     if args.data:
         res = plug.data_resolution(ckpt.modality) if plug else None  # pictures: read at their size
         # the checkpoint's own split by item name: its training items decoded, the rest fitted
-        dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res).split_like(ckpt.names)
+        dataset = load_dataset(args.data, ckpt.modality["name"], resolution=res,
+                               shell=ckpt.data.get("shell", 0.0)).split_like(ckpt.names)
     else:
         dataset = reload_dataset(ckpt.data, ckpt.modality["name"], consume=show_build)
     if args.sheet:
@@ -116,7 +119,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
                           fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress(),
-                          fit_init=args.fit_init)
+                          fit_init=args.fit_init, grid_items=args.grid_items)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.models.checkpoint import save_metrics

@@ -30,10 +30,11 @@ def _cell(picture: np.ndarray) -> np.ndarray:
 
 
 def sheet_rows(pipeline, ckpt, dataset, n: int = 16, fit_steps: int = 300, seed: int = 0) -> list[tuple[str, list]]:
-    """``[(label, [picture, ...]), ...]``: the rows of the sheet, for the first ``n`` items of each split of
-    ``dataset`` (its training items must be the checkpoint's)."""
+    """``[(label, [picture, ...]), ...]``: the rows of the sheet, for ``n`` items spread over each split of
+    ``dataset`` (its training items must be the checkpoint's), so that a folder's every category shows."""
     import torch
 
+    from explorer.data.dataset import spread
     from explorer.modalities import plug_parts
     from explorer.train.evaluate import fit_items
 
@@ -43,9 +44,10 @@ def sheet_rows(pipeline, ckpt, dataset, n: int = 16, fit_steps: int = 300, seed:
     rows = []
     index = {name: i for i, name in enumerate(ckpt.names)}
     train = data.train()
-    picked = [j for j, name in enumerate(train.names) if name in index][:n]
+    known = [j for j, name in enumerate(train.names) if name in index]
+    picked = [known[i] for i in spread(len(known), n)]
     test = data.test()
-    held = list(range(min(n, len(test.names))))
+    held = spread(len(test.names), n)
     z_test = None
     if held:
         fast = all(p == "bf16" for p in pipeline.part_precision.values())

@@ -10,10 +10,10 @@ BUILTIN = ("fashion-mnist", "sprites", "superquadrics")
 
 
 def load_dataset(spec: str, modality: str = "image", max_items: int | None = None, max_test: int | None = None,
-                 resolution: int | None = None, seed: int = 0, points: int | None = None) -> SignalSet:
+                 resolution: int | None = None, seed: int = 0, points: int | None = None, shell: float = 0.0) -> SignalSet:
     """A built-in dataset by name, or a folder of files of the modality. A folder that ``data build``
     made is recorded as such in the set's ``source``, so that a checkpoint can rebuild it elsewhere."""
-    dataset = _load(spec, modality, max_items, max_test, resolution, seed, points)
+    dataset = _load(spec, modality, max_items, max_test, resolution, seed, points, shell)
     if spec not in BUILTIN and Path(spec).is_dir():
         from explorer.data.build import read_record
 
@@ -24,12 +24,14 @@ def load_dataset(spec: str, modality: str = "image", max_items: int | None = Non
 
 
 def _load(spec: str, modality: str, max_items: int | None, max_test: int | None, resolution: int | None,
-          seed: int, points: int | None) -> SignalSet:
+          seed: int, points: int | None, shell: float = 0.0) -> SignalSet:
     from explorer.modalities import KNOWN, get_modality
 
     reader = _READERS.get(get_modality(modality).dataset_reader) if modality in KNOWN else None
     if reader is None:
         raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
+    if modality == "shape":  # the only reader with a surface to thicken
+        return reader(spec, max_items, max_test, resolution, seed, points, shell)
     return reader(spec, max_items, max_test, resolution, seed, points)
 
 
@@ -51,7 +53,7 @@ def _pairs(spec: str, max_items, max_test, resolution, seed, points) -> SignalSe
     return av_folder_set(spec, resolution=resolution or 48, max_items=max_items)
 
 
-def _shapes(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+def _shapes(spec: str, max_items, max_test, resolution, seed, points, shell: float = 0.0) -> SignalSet:
     from explorer.data.shapes import mesh_folder_set, superquadrics_set
 
     if spec == "superquadrics":
@@ -59,7 +61,7 @@ def _shapes(spec: str, max_items, max_test, resolution, seed, points) -> SignalS
     if not Path(spec).is_dir():
         raise ExplorerError(f"--data {spec!r} is neither 'superquadrics' nor a folder of meshes")
     return mesh_folder_set(spec, max_items=max_items, seed=seed, resolution=resolution or 64,
-                           points=points or 4096)
+                           points=points or 4096, shell=shell)
 
 
 def _pictures(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
@@ -100,7 +102,8 @@ def reload_dataset(source: dict, modality: str, consume=None) -> SignalSet:
 
         spec = str(rebuild(source["build"], consume))
     return load_dataset(spec, modality, max_items=source.get("max_items"), max_test=source.get("max_test"),
-                        resolution=source.get("resolution"), seed=source.get("seed", 0), points=source.get("points"))
+                        resolution=source.get("resolution"), seed=source.get("seed", 0), points=source.get("points"),
+                        shell=source.get("shell", 0.0))
 
 
 __all__ = ["SignalSet", "load_dataset", "reload_dataset", "BUILTIN"]

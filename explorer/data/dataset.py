@@ -122,3 +122,13 @@ def hash_split(names: list[str], test_fraction: float) -> np.ndarray:
     if flags.all() and len(flags) > 0:
         flags[0] = False  # never leave nothing to train on
     return flags
+
+
+def spread(count: int, n: int) -> list[int]:
+    """``min(n, count)`` positions evenly spaced over ``range(count)``, first and last included: a few items
+    drawn from the whole of a list sorted by name (a folder's every category), not from its beginning."""
+    if n <= 0 or count <= 0:
+        return []
+    if n >= count:
+        return list(range(count))
+    return [int(round(i * (count - 1) / (n - 1))) if n > 1 else 0 for i in range(n)]

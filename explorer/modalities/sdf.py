@@ -57,26 +57,49 @@ def normalize_into_sphere(vertices: np.ndarray, radius: float = 1 / 1.03) -> np.
 
 
 def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Signed distance of ``points [P, 3]`` to a mesh, signs by fast winding numbers (open meshes work)."""
+    """Signed distance of ``points [P, 3]`` to a mesh: the distance to the nearest face, negative where the
+    fast winding number passes 1/2 (inside; open meshes work).
+
+    point-cloud-utils (libigl) returns the distance times ``1 - 2|w|`` for a winding number ``w``: exact for a
+    closed mesh, but near an open one (a sheet, a model with gaps) shrunk towards 0, so only its sign is
+    kept and the distance is measured from the nearest point it reports."""
     import point_cloud_utils as pcu
 
     n = len(points)
     if n == 1:  # point-cloud-utils 0.34 answers 0 for a lone query point: ask for it twice
         points = np.repeat(points, 2, axis=0)
-    s, _, _ = pcu.signed_distance_to_mesh(np.ascontiguousarray(points, np.float64),
-                                          np.ascontiguousarray(vertices, np.float64),
-                                          np.ascontiguousarray(faces, np.int32))
-    return np.asarray(s, dtype=np.float32).reshape(-1)[:n]
+    p = np.ascontiguousarray(points, np.float64)
+    v, f = np.ascontiguousarray(vertices, np.float64), np.ascontiguousarray(faces, np.int32)
+    s, face, bary = pcu.signed_distance_to_mesh(p, v, f)
+    nearest = np.einsum("pk,pkd->pd", bary, v[f[face]])
+    d = np.linalg.norm(p - nearest, axis=1)
+    return np.where(np.asarray(s) < 0, -d, d).astype(np.float32)[:n]
 
 
 def near_surface_points(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,
-                        std: float = 0.025) -> np.ndarray:
-    """``n`` points near a mesh's surface: surface samples plus Gaussian noise, clipped to the cube."""
+                        std: float = 0.025, offset: float = 0.0) -> np.ndarray:
+    """``n`` points near a mesh's surface: surface samples plus Gaussian noise, clipped to the cube. With an
+    ``offset``, near the surface moved out that far (``shell_sdf``): each sample is stepped along its face's
+    normal to the side where the moved surface is (either side of an open sheet, at random)."""
     import trimesh
 
     mesh = trimesh.Trimesh(vertices, faces, process=False)
-    pts, _ = trimesh.sample.sample_surface(mesh, n, seed=int(rng.integers(2**31)))
+    pts, face = trimesh.sample.sample_surface(mesh, n, seed=int(rng.integers(2**31)))
+    if offset:
+        step = mesh.face_normals[face] * offset
+        both = np.concatenate([pts + step, pts - step])
+        miss = np.abs(mesh_sdf(both, vertices, faces) - offset).reshape(2, n)  # 0 on the moved surface
+        tie = np.abs(miss[0] - miss[1]) < 0.25 * offset
+        outward = np.where(tie, rng.random(n) < 0.5, miss[0] <= miss[1])
+        pts = np.where(outward[:, None], pts + step, pts - step)
     return np.clip(pts + rng.normal(0.0, std, pts.shape), -1.0, 1.0).astype(np.float32)
+
+
+def shell_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray, shell: float = 0.0) -> np.ndarray:
+    """``mesh_sdf`` less ``shell``: the surface moved out by ``shell``. An open mesh (a leaf, a curtain, a
+    card), which winding numbers leave with no inside, becomes a solid ``2 * shell`` thick that a grid
+    sees; a closed one grows by ``shell``."""
+    return mesh_sdf(points, vertices, faces) - np.float32(shell)
 
 
 def chamfer_distance(a: np.ndarray, b: np.ndarray) -> float:

@@ -15,10 +15,10 @@ from explorer.modalities.render import shade_sdf
 from explorer.modalities.sdf import (
     chamfer_distance,
     grid_coords,
-    mesh_sdf,
     near_surface_points,
     sdf_to_mesh,
     shared_uniform_points,
+    shell_sdf,
     volumetric_iou,
 )
 
@@ -38,12 +38,14 @@ class ShapeModality:
     leaves at the grid's edge make exported meshes open."""
     in_dim = 3
     signal_words = ("shape", "shapes")
-    preset_settings = {name: {"omega0_first": 5.0, "coords_per_signal": 1024, "batch_size": 32}
+    preset_settings = {name: {"omega0_first": 5.0, "coords_per_signal": 1024, "batch_size": 32, "shell": 0.016}
                        for name in ("small", "base")}
     """What the ``small`` and ``base`` presets change for shapes (``train.config.preset``): with the image
     first-layer omega0 of 30 the fields were high-frequency noise away from the samples, every decoded
     grid a cloud of specks; omega0 5 gave smooth shapes (``checkpoints/furniture.md``). An SDF item has
-    thousands of samples, of which a thousand per step cover the surface and the space around it."""
+    thousands of samples, of which a thousand per step cover the surface and the space around it. Mesh
+    surfaces are moved out by half a cell of the 64³ grid (``shell``): an open mesh — a curtain, a leaf, a
+    card — has no inside, and would decode as specks; as a solid one cell thick it is a shape."""
 
     def __init__(self, mesh_fit: str = "cube", narrow_band: bool = True, bounds=None) -> None:
         if mesh_fit not in MESH_FITS:
@@ -92,10 +94,11 @@ class ShapeModality:
         else:
             v, f = load_mesh(path, "keep")
             v = self.from_file_units(v)
+        shell = float(pipeline.ckpt.data.get("shell", 0.0))  # the model's surfaces were moved out this far
         shared = shared_uniform_points(2048)
-        pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0))])
-        values = torch.from_numpy(mesh_sdf(pts, v, f)[None, :, None])
-        return Observed(part, values, torch.from_numpy(pts)[None], exact=lambda q: mesh_sdf(q, v, f)[:, None])
+        pts = np.concatenate([shared, near_surface_points(v, f, 2048, np.random.default_rng(0), offset=shell)])
+        values = torch.from_numpy(shell_sdf(pts, v, f, shell)[None, :, None])
+        return Observed(part, values, torch.from_numpy(pts)[None], exact=lambda q: shell_sdf(q, v, f, shell)[:, None])
 
     dataset_reader = "shapes"
     """Synthetic superquadrics or a folder of meshes."""

@@ -79,9 +79,10 @@ class TrainConfig:
 
 
 
-DATA_SETTINGS = ("points",)
-"""Settings of how the data is sampled rather than of the model or training (``--set points=16384``:
-SDF samples per mesh), recorded in the checkpoint's data source."""
+DATA_SETTINGS = {"points": int, "shell": float}
+"""Settings of how the data is sampled rather than of the model or training, with their types, recorded in
+the checkpoint's data source: ``--set points=16384`` (SDF samples per mesh), ``--set shell=0.016`` (every
+mesh surface moved out by that distance, so that an open sheet becomes a solid; ``data.shapes``)."""
 
 # name -> (model config overrides, train config overrides, data options)
 PRESETS: dict[str, tuple[dict, dict, dict]] = {

@@ -6,7 +6,7 @@ import torch
 
 from explorer.models.checkpoint import Checkpoint
 from explorer.models.decode import decode_values
-from explorer.data.dataset import SignalSet
+from explorer.data.dataset import SignalSet, spread
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
@@ -27,10 +27,11 @@ def _coords(modality, dataset: SignalSet, pick) -> torch.Tensor:
 
 
 def _grid_summary(modality, model, z: torch.Tensor, dataset: SignalSet, pick, resolution: int, max_items: int) -> dict:
-    """Metrics against each item's exact signal on a grid (shapes: Chamfer, IoU), for the first items."""
+    """Metrics against each item's exact signal on a grid (shapes: Chamfer, IoU), for ``max_items`` items
+    spread over ``pick`` (sorted by name: the first ones would all be of the first category)."""
     grid = modality.coords((resolution,))
     rows = []
-    for j in range(min(max_items, len(pick))):
+    for j in spread(len(pick), max_items):
         pred = decode_values(model, z[j : j + 1], grid)[0].cpu().numpy().reshape((resolution,) * 3)
         true = dataset.exact(int(pick[j]), grid.numpy()).reshape((resolution,) * 3)
         rows.append(modality.grid_metrics(pred, true))

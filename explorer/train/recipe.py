@@ -14,6 +14,7 @@ AUTO_COMPILE_STEPS = 500
 SETTING_BOUNDS = {
     "steps": (1, 10_000_000), "batch_size": (1, 65_536), "coords_per_signal": (1, 1_048_576), "lle_k": (1, 1024),
     "lle_warmup": (0, 10_000_000), "seed": (0, 2**32 - 1), "points": (16, 1_048_576),
+    "shell": (0.0, 0.5),
     "lr": (0.0, 1.0), "latent_lr": (0.0, 10.0), "lr_final": (0.0, 1.0), "latent_init_std": (0.0, 10.0),
     "lle_weight": (0.0, 1e6), "iso_weight": (0.0, 1e6), "negative_weight": (0.0, 1e6), "derivative_weight": (0.0, 1e6),
     "stft_weight": (0.0, 1e6), "iso_quantile": (0.0, 1.0), "save_every_s": (0.0, 1e7),
@@ -85,10 +86,12 @@ def make_recipe(preset_name: str, modality: str, *, audio_target: str | None = N
         if dot and key in parts and key is not None and "=" in rest and "=" not in key:
             part_settings[key].append(rest)
         elif eq and name.strip() in DATA_SETTINGS:
+            kind = DATA_SETTINGS[name.strip()]
             try:
-                data[name.strip()] = int(value)
+                data[name.strip()] = kind(value)
             except ValueError:
-                raise ExplorerError(f"--set {item}: {name.strip()} takes a whole number") from None
+                raise ExplorerError(f"--set {item}: {name.strip()} takes a "
+                                    f"{'whole number' if kind is int else 'number'}") from None
         else:
             apply_setting(item, base, train)
     if model_kind:
