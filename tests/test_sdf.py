@@ -43,6 +43,10 @@ def test_winding_number_signs_work_on_an_open_mesh():
     assert np.allclose(s, [-0.5, 0.4, -0.3], atol=1e-5)
     sheet = (np.array([[-0.9, -0.9, 0], [0.9, -0.9, 0], [0.9, 0.9, 0], [-0.9, 0.9, 0]]), np.array([[0, 1, 2], [0, 2, 3]]))
     assert np.allclose(mesh_sdf(np.array([[0, 0, 0.02], [0.5, 0.5, -0.1]]), *sheet), [0.02, 0.1], atol=1e-6)
+    # a face of no area (real furniture meshes have some) has no nearest point to measure from: still finite
+    flat = (np.vstack([sheet[0], [[0, 0, 0.3], [0.1, 0, 0.3], [0.2, 0, 0.3]]]), np.vstack([sheet[1], [[4, 5, 6]]]))
+    near_it = mesh_sdf(np.array([[0.05, 0.0, 0.35], [0.0, 0.01, 0.31], [0.1, 0.05, 0.3]]), *flat)
+    assert np.isfinite(near_it).all() and (near_it > 0).all()
 
 
 def test_samples_are_half_near_the_surface_and_signed():

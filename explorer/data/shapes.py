@@ -109,7 +109,10 @@ def _sample_mesh(path: Path, points: int, rng: np.random.Generator, shell: float
     near = points - len(shared)
     pts = np.concatenate([shared, near_surface_points(v, f, near // 2, rng, offset=shell),
                           near_surface_points(v, f, near - near // 2, rng, std=0.005, offset=shell)])
-    return pts, shell_sdf(pts, v, f, shell)[:, None]
+    sdf = shell_sdf(pts, v, f, shell)[:, None]
+    if not np.isfinite(sdf).all():
+        raise ExplorerError(f"{path}: its signed distances came out NaN or infinite; check the mesh for broken faces")
+    return pts, sdf
 
 
 def samples_row(path: Path, points: int, seed: int, shell: float = 0.0) -> np.ndarray:

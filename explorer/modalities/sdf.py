@@ -62,7 +62,8 @@ def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.
 
     point-cloud-utils (libigl) returns the distance times ``1 - 2|w|`` for a winding number ``w``: exact for a
     closed mesh, but near an open one (a sheet, a model with gaps) shrunk towards 0, so only its sign is
-    kept and the distance is measured from the nearest point it reports."""
+    kept and the distance is measured from the nearest point it reports (where that point is undefined, on a
+    face of no area, its own distance stands)."""
     import point_cloud_utils as pcu
 
     n = len(points)
@@ -71,9 +72,11 @@ def mesh_sdf(points: np.ndarray, vertices: np.ndarray, faces: np.ndarray) -> np.
     p = np.ascontiguousarray(points, np.float64)
     v, f = np.ascontiguousarray(vertices, np.float64), np.ascontiguousarray(faces, np.int32)
     s, face, bary = pcu.signed_distance_to_mesh(p, v, f)
-    nearest = np.einsum("pk,pkd->pd", bary, v[f[face]])
-    d = np.linalg.norm(p - nearest, axis=1)
-    return np.where(np.asarray(s) < 0, -d, d).astype(np.float32)[:n]
+    s = np.asarray(s)
+    with np.errstate(invalid="ignore"):
+        d = np.linalg.norm(p - np.einsum("pk,pkd->pd", bary, v[f[face]]), axis=1)
+    d = np.where(np.isfinite(d), d, np.abs(s))
+    return np.where(s < 0, -d, d).astype(np.float32)[:n]
 
 
 def near_surface_points(vertices: np.ndarray, faces: np.ndarray, n: int, rng: np.random.Generator,
