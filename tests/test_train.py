@@ -3,6 +3,7 @@ import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -32,6 +33,18 @@ def test_train_writes_a_checkpoint_that_info_and_eval_describe(tiny_checkpoint, 
     assert result["train"]["n"] == ckpt.n_items and result["test"]["n"] >= 1
     for split in ("train", "test"):
         assert 0 < result[split]["mse"] < 1 and result[split]["psnr"] > 0
+
+
+def test_training_data_with_nan_is_refused_by_item_before_a_step(image_folder, tmp_path):
+    """NaN in the data once read as "training diverged at step 1 ... lower the learning rate" (furniture
+    samples off faces of no area): now the item is named, before any step."""
+    ds = load_dataset(str(image_folder), resolution=16)
+    ds.values = ds.values.copy()
+    ds.values[3, 5] = np.nan
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    with pytest.raises(ExplorerError, match=f"{ds.names[3]}.*NaN"):
+        Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    assert not (tmp_path / "m.safetensors").exists()
 
 
 def test_training_reduces_the_reconstruction_error(image_folder, tmp_path):

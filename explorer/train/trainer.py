@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from explorer.io.atomic import atomic_write_bytes
@@ -175,6 +176,12 @@ class Trainer:
 
     def _part(self, key: str | None, plug) -> TrainPart:
         data = self.train_set if key is None else self.train_set.parts[key]
+        for start in range(0, len(data.values), 1024):  # in chunks: a memory-mapped set is not read in at once
+            chunk = np.asarray(data.values[start:start + 1024])
+            bad = ~np.isfinite(chunk.reshape(len(chunk), -1)).all(1)
+            if bad.any():
+                raise ExplorerError(f"training item {data.names[start + int(np.argmax(bad))]!r} has NaN or infinite values; "
+                                    "nothing was trained")
         values = torch.from_numpy(data.values).to(self.device)
         # signals on the modality's grid share its coordinates; point-sampled ones bring their own
         coords = plug.coords(data.resolution).to(self.device) if data.coords is None else None
