@@ -30,12 +30,10 @@ def _load(spec: str, modality: str, max_items: int | None, max_test: int | None,
     reader = _READERS.get(get_modality(modality).dataset_reader) if modality in KNOWN else None
     if reader is None:
         raise ExplorerError(f"the {modality} modality has no datasets in this version yet")
-    if modality == "shape":  # the only reader with a surface to thicken
-        return reader(spec, max_items, max_test, resolution, seed, points, shell)
-    return reader(spec, max_items, max_test, resolution, seed, points)
+    return reader(spec, max_items, max_test, resolution, seed, points, shell)
 
 
-def _sounds(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+def _sounds(spec: str, max_items, max_test, resolution, seed, points, shell) -> SignalSet:
     path = Path(spec)
     if not path.is_dir():
         raise ExplorerError(f"--data {spec!r}: audio data is a folder of WAV/FLAC/OGG files")
@@ -44,7 +42,7 @@ def _sounds(spec: str, max_items, max_test, resolution, seed, points) -> SignalS
     return audio_folder_set(path, max_items=max_items)
 
 
-def _pairs(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+def _pairs(spec: str, max_items, max_test, resolution, seed, points, shell) -> SignalSet:
     if not Path(spec).is_dir():
         raise ExplorerError(f"--data {spec!r}: audio-visual data is a folder of X.png + X.wav pairs "
                             "(latent-explorer data build av-notes --out DIR)")
@@ -53,7 +51,7 @@ def _pairs(spec: str, max_items, max_test, resolution, seed, points) -> SignalSe
     return av_folder_set(spec, resolution=resolution or 48, max_items=max_items)
 
 
-def _shapes(spec: str, max_items, max_test, resolution, seed, points, shell: float = 0.0) -> SignalSet:
+def _shapes(spec: str, max_items, max_test, resolution, seed, points, shell) -> SignalSet:
     from explorer.data.shapes import mesh_folder_set, superquadrics_set
 
     if spec == "superquadrics":
@@ -64,7 +62,7 @@ def _shapes(spec: str, max_items, max_test, resolution, seed, points, shell: flo
                            points=points or 4096, shell=shell)
 
 
-def _pictures(spec: str, max_items, max_test, resolution, seed, points) -> SignalSet:
+def _pictures(spec: str, max_items, max_test, resolution, seed, points, shell) -> SignalSet:
     if spec == "fashion-mnist":
         from explorer.data.fashion_mnist import fashion_mnist_set
 
@@ -84,7 +82,8 @@ def _pictures(spec: str, max_items, max_test, resolution, seed, points) -> Signa
 
 
 _READERS = {"pictures": _pictures, "sounds": _sounds, "pairs": _pairs, "shapes": _shapes}
-"""Each plug's ``dataset_reader``: ``(spec, max_items, max_test, resolution, seed, points) -> SignalSet``."""
+"""Each plug's ``dataset_reader``: ``(spec, max_items, max_test, resolution, seed, points, shell) -> SignalSet``
+(``points`` and ``shell`` are of mesh folders; the other readers take and ignore them)."""
 
 
 def reload_dataset(source: dict, modality: str, consume=None) -> SignalSet:

@@ -79,9 +79,8 @@ def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: in
     shell = float(shell)
     folder = Path(folder)
     paths = find_files(folder, MESH_SUFFIXES, "OBJ, PLY, STL or OFF meshes", max_items)
-    key = f"mesh SDF samples {SAMPLING} {points} {seed}" + (f" shell {shell!r}" if shell else "")
     paths, both = streamed(folder, paths, test_fraction, partial(samples_row, points=points, seed=seed, shell=shell),
-                           (points, 4), key, stream, progress)
+                           (points, 4), "mesh SDF samples " + _sampling_key(points, seed, shell), stream, progress)
     coords, values = _cached_samples(paths, points, seed, shell) if both is None else (both[..., :3], both[..., 3:])
     names, labels = names_and_labels(folder, paths)
     meshes: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -101,6 +100,11 @@ def mesh_folder_set(folder: str | Path, max_items: int | None = None, points: in
         is_test=hash_split(names, test_fraction), source=source, coords=coords, shared_points=points // 2,
         exact=exact,
     )
+
+
+def _sampling_key(points: int, seed: int, shell: float) -> str:
+    """What a folder's cached samples depend on besides its files (no shell: the key of before shells)."""
+    return f"{SAMPLING} {points} {seed}" + (f" shell {shell!r}" if shell else "")
 
 
 def _sample_mesh(path: Path, points: int, rng: np.random.Generator, shell: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +136,7 @@ def _cached_samples(paths: list[Path], points: int, seed: int, shell: float = 0.
     from explorer.io.cache import user_cache
     from explorer.io.atomic import atomic_write_bytes
 
-    h = hashlib.sha256((f"{SAMPLING} {points} {seed}" + (f" shell {shell!r}" if shell else "")).encode())
+    h = hashlib.sha256(_sampling_key(points, seed, shell).encode())
     for p in paths:
         st = p.stat()
         h.update(f"{p.resolve()} {st.st_size} {st.st_mtime_ns}".encode())
