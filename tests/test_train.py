@@ -440,3 +440,24 @@ def test_a_recipe_is_built_and_checked_without_the_command_line():
             make_recipe("base", "audiovisual" if bad[0].startswith("audio.") else "shape", settings=bad)
     with pytest.raises(ExplorerError, match="--audio-target is for audio"):
         make_recipe("base", "image", audio_target="waveform")
+
+
+def test_lle_at_a_fraction_of_the_coordinates_decodes_the_projections_at_fewer_points(image_folder, tmp_path):
+    """``lle_coords``: the reconstruction still sees every sampled coordinate, the LLE projections a quarter
+    of them, and the run trains and records the setting; 0 or more than 1 is refused with one line."""
+    from explorer.train.recipe import make_recipe
+
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps, cfg.coords_per_signal, cfg.lle_coords = 6, 64, 0.25
+    trainer = Trainer(ds, model_cfg, cfg, tmp_path / "m.safetensors")
+    field, shapes = trainer.fields[None], []
+    trainer.fields[None] = lambda z, coords: shapes.append((len(z), coords.shape[1])) or field(z, coords)
+    seen = [p.losses for p in trainer.run()]
+    b = cfg.batch_size
+    assert shapes[:2] == [(b, 64), (b, 16)]  # each step: the latents at 64 points, their projections at 16
+    assert all("lle" in losses and np.isfinite(losses["lle"]) for losses in seen)
+    assert load_checkpoint(tmp_path / "m.safetensors").train["config"]["lle_coords"] == 0.25
+    for bad in ("lle_coords=0", "lle_coords=1.5"):
+        with pytest.raises(ExplorerError, match="lle_coords"):
+            make_recipe("tiny", "image", settings=[bad])

@@ -37,6 +37,11 @@ class TrainConfig:
     """Steps of reconstruction (and isometry) alone before L_LLE starts; it then ramps linearly to
     ``lle_weight`` over as many steps again (0: L_LLE from the first step, as in GEM). At most a
     quarter of ``steps``, so that a short run still trains with L_LLE."""
+    lle_coords: float = 1.0
+    """Fraction of each signal's sampled coordinates at which L_LLE decodes the LLE projections (1: all of
+    them, as in GEM). L_LLE is an expectation over coordinates like the reconstruction; below 1 it is
+    estimated from evenly spaced ones of the step's samples, in a second, smaller decode, and the step
+    costs less (a projection's decode is half of a step's work at 1)."""
     iso_weight: float = 1.0
     negative_weight: float = 1.0
     """Weight of the L1 penalty on negative LLE weights."""
@@ -62,6 +67,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1 or self.lle_warmup < 0:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
+        if not 0 < self.lle_coords <= 1:
+            raise ExplorerError("training config: lle_coords is a fraction of the sampled coordinates, in (0, 1]")
         if self.stft_weight > 0 and self.sampling != "strided":
             raise ExplorerError("training config: the STFT loss needs sampling=strided (evenly spaced samples)")
         if self.lr_schedule not in ("constant", "cosine"):

@@ -17,7 +17,7 @@ SETTING_BOUNDS = {
     "shell": (0.0, 0.5),
     "lr": (0.0, 1.0), "latent_lr": (0.0, 10.0), "lr_final": (0.0, 1.0), "latent_init_std": (0.0, 10.0),
     "lle_weight": (0.0, 1e6), "iso_weight": (0.0, 1e6), "negative_weight": (0.0, 1e6), "derivative_weight": (0.0, 1e6),
-    "stft_weight": (0.0, 1e6), "iso_quantile": (0.0, 1.0), "save_every_s": (0.0, 1e7),
+    "stft_weight": (0.0, 1e6), "iso_quantile": (0.0, 1.0), "lle_coords": (0.0, 1.0), "save_every_s": (0.0, 1e7),
 }
 """The ranges of the training settings (and the data's ``points``): a negative learning rate, a NaN
 weight or a billion steps is refused before any data is read. The model's settings are bounded by

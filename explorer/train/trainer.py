@@ -211,9 +211,9 @@ class Trainer:
         use_lle = c.lle and lle_scale > 0 if lle is None else lle
         if use_lle:
             z_proj, w = lle_projection(z, self._neighbours(z, idx))  # [B, d], [B, k]
-            latents = torch.cat([z, z_proj])  # [2B, d]
-        else:
-            latents = z
+        # the projections are decoded with the latents in one call ([2B, P, k]) when at the same coordinates
+        joint = use_lle and c.lle_coords >= 1
+        latents = torch.cat([z, z_proj]) if joint else z
         rec, lle, terms = 0.0, 0.0, {}
         for part in self.parts:
             pts = self._sample_points(b, part.values.shape[1], gen)  # [B, Pc]
@@ -222,11 +222,16 @@ class Trainer:
                 coords = coords.detach().requires_grad_(True)
             target = part.values[idx[:, None], pts]  # [B, Pc, C]
             with autocast(self.precision, self.device):
-                pred = self.fields[part.key](latents, coords if not use_lle else torch.cat([coords, coords]))
+                pred = self.fields[part.key](latents, torch.cat([coords, coords]) if joint else coords)
             pred = pred.float()  # losses and reductions in float32
             rec = rec + part.plug.loss(pred[:b], target)
-            if use_lle:
+            if joint:
                 lle = lle + part.plug.loss(pred[b:], target)
+            elif use_lle:
+                few = self._lle_subset(coords.shape[1])
+                with autocast(self.precision, self.device):
+                    pred_proj = self.fields[part.key](z_proj, coords[:, few].detach())
+                lle = lle + part.plug.loss(pred_proj.float(), target[:, few])
             if extra and part.differences is not None:
                 d = derivative_loss(pred[:b], coords, part.differences[idx[:, None], pts], part.values.shape[1])
                 terms["deriv"] = terms.get("deriv", 0.0) + d
@@ -247,6 +252,12 @@ class Trainer:
             losses["iso"] = iso
             total = total + c.iso_weight * iso
         return total, losses
+
+    def _lle_subset(self, p: int) -> torch.Tensor:
+        """``[m]``: evenly spaced positions among a step's ``p`` sampled coordinates at which L_LLE is
+        decoded (``lle_coords``); random samples stay random, strided ones stay evenly spread."""
+        m = max(1, round(p * self.config.lle_coords))
+        return torch.arange(m, device=self.device) * p // m
 
     def _neighbours(self, z: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
         """``[B, k, d]``: the latents of the L_LLE neighbours of ``z`` (items ``idx``) among all items. In a
