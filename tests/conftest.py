@@ -19,6 +19,16 @@ if "PYTEST_XDIST_WORKER" in os.environ:
                                                       // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))))
 
 
+def default_signals() -> None:
+    """``preexec_fn`` of a child that is to be interrupted: the default dispositions a terminal gives. A suite
+    started in the background (``cmd &``, as CI may be) inherits SIGINT ignored, an ignored signal stays
+    ignored in every child, and Python then never turns a Ctrl-C into KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def run_cli(*args: str, check: bool = True, timeout: float | None = None, env: dict | None = None,
             process: bool = False) -> subprocess.CompletedProcess:
     """Run ``latent-explorer ARGS`` as a user would, capturing its output and exit status. It runs in this

@@ -15,7 +15,7 @@ from explorer.train.config import TrainConfig, preset
 from explorer.train.fitting import run_fit
 from explorer.train.trainer import Trainer, state_path
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, default_signals, run_cli
 
 
 def test_train_writes_a_checkpoint_that_info_and_eval_describe(tiny_checkpoint, image_folder):
@@ -80,10 +80,7 @@ def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path
     out = tmp_path / "k.safetensors"
     cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
            "--resolution", "16", "--steps", "1000000", "--save-every", "0", "--out", str(out)]
-    # a suite started in the background (``cmd &``) inherits SIGINT ignored, and Python then never turns it
-    # into KeyboardInterrupt: give the child the default disposition, as a terminal would
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     try:
         # --save-every 0 writes after every step: wait for the state file, then interrupt like Ctrl-C
         for line in proc.stderr:
@@ -103,20 +100,13 @@ def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path
     assert load_checkpoint(out).train["step"] == saved.train["step"] + 5
 
 
-def _default_signals():
-    """The child gets the default dispositions a terminal gives (a suite started in the background
-    inherits SIGINT ignored)."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_an_interrupted_run_resumes_bit_identical_to_one_never_stopped(image_folder, tmp_path, sig):
     common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "300"]
     run_cli("train", *common, "--out", str(tmp_path / "ref.safetensors"))
     out = tmp_path / "i.safetensors"
     proc = subprocess.Popen([sys.executable, "-m", "explorer", "train", *common, "--save-every", "0", "--out", str(out)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals)
+                            cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
     try:
         for line in proc.stderr:  # --save-every 0: a save after every step; the signal lands anywhere in one
             if line.startswith("checkpoint saved at step"):
