@@ -228,6 +228,7 @@ def test_bench_runs_and_reports_budgets():
     assert "pixel error vs fp32 mean" in detail["decode 64 image frames (auto)"]
     assert "first layout after" in detail["t-SNE 2000 latents, in a background process"]
     assert "x faster than fp32 eager" in detail["train step (hyper, auto)"]
+    assert "x faster than LLE at all coords" in detail["train step (shape, lle_coords=0.25)"]
     assert "x the fp32 matmul" in detail["decode FLOP rate (auto)"] and "x the bf16 matmul" in detail["decode FLOP rate (auto)"]
     assert all(r["median_ms"] > 0 for r in out["results"])
     assert "cpu" in out["machine"] or "cuda" in out["machine"]

@@ -82,4 +82,40 @@ def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
             out.append(BenchResult(f"train step ({setup.kind}, auto)", ms_auto, repeats, None,
                                    f"{ms32 / ms_auto:.2f} x faster than fp32 eager; {how}"))
             del fp32, auto
+    out += lle_coords_benches(repeats, device, compile_auto, points=1024 if quick else 16384)
     return out
+
+
+def synthetic_shapes(n: int = 256, points: int = 16384, seed: int = 0) -> SignalSet:
+    """``n`` random SDF items, each with its own ``points`` sample coordinates, as mesh data comes."""
+    rng = np.random.default_rng(seed)
+    return SignalSet(modality="shape", values=rng.uniform(-0.1, 0.1, size=(n, points, 1)).astype(np.float32),
+                     resolution=(64, 64, 64), names=[f"s{i}" for i in range(n)], source={"spec": "synthetic"},
+                     coords=rng.uniform(-1, 1, size=(n, points, 3)).astype(np.float32), shared_points=points // 2)
+
+
+def lle_coords_benches(repeats: int, device: torch.device, compile_auto: bool, points: int = 16384) -> list:
+    """``train step (shape, LLE at all coords)`` against ``lle_coords=0.25``: the shipped furniture
+    configuration (base preset for shapes), the LLE projections decoded at every or a quarter of the
+    step's sampled coordinates, both in the run's own precision (``points`` samples per item; ``--quick``: few)."""
+    from explorer.io.timing import BenchResult, timed_in_turns
+
+    plug = get_modality("shape")
+    dataset = synthetic_shapes(points=points)
+    trainers = []
+    with tempfile.TemporaryDirectory() as folder:
+        for frac in (1.0, 0.25):
+            mcfg, tcfg, _ = preset("base", plug.in_dim, 1, plug)
+            tcfg.lle_warmup, tcfg.lle_coords = 0, frac
+            trainer = Trainer(dataset, mcfg, tcfg, f"{folder}/shape-{frac}.safetensors", device=device, modality=plug,
+                              precision="auto", compile=compile_auto)
+            trainer.warm_up()
+            trainers.append(trainer)
+        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+        n = max(3, repeats // 2)
+        ms_all, ms_few = timed_in_turns([t.train_step for t in trainers], n, warmup=2, sync=sync)
+    c = trainers[0].config
+    where = f"base preset for shapes, batch {c.batch_size} x {c.coords_per_signal} points, LLE + iso"
+    return [BenchResult("train step (shape, LLE at all coords)", ms_all, n, None, where),
+            BenchResult("train step (shape, lle_coords=0.25)", ms_few, n, None,
+                        f"{ms_all / ms_few:.2f} x faster than LLE at all coords")]
