@@ -53,6 +53,7 @@ def step_trainers(setup: StepSetup, device: torch.device, compile_auto: bool, fo
     for precision, compiled in (("fp32", False), ("auto", compile_auto)):
         mcfg, tcfg, _ = preset(setup.preset, plug.in_dim, 1)
         mcfg.kind = setup.kind
+        tcfg.lle_warmup = 0  # every timed step carries L_LLE, as a run's steps after the warm-up do
         trainers.append(Trainer(dataset, mcfg, tcfg, f"{folder}/{setup.kind}-{precision}.safetensors", device=device,
                                 modality=plug, precision=precision, compile=compiled))
     return trainers[0], trainers[1], trainers[1].warm_up()
