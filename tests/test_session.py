@@ -88,7 +88,9 @@ def test_a_map_is_first_coloured_by_a_telling_label():
 
 def test_opening_reads_in_one_step_and_adopts_in_another_and_the_method_remakes_the_path():
     """The app reads a checkpoint in a worker (``read_checkpoint`` changes no session) and adopts it on its
-    GUI thread; what was read is ready to explore: the PCA map, the k-NN graph and the spacing unit."""
+    GUI thread; what was read is ready to explore: the PCA map and the spacing unit. The k-NN graph of the
+    default checkpoint's 10 000 latents is not waited for (the app builds it after the map is shown); a
+    geodesic asked for before it exists builds it."""
     from explorer.core.graph import knn_graph
     from explorer.core.session import read_checkpoint
 
@@ -97,9 +99,9 @@ def test_opening_reads_in_one_step_and_adopts_in_another_and_the_method_remakes_
     s.projection_changed.connect(lambda same: events.append("map"))
     opened = read_checkpoint(DEFAULT_CHECKPOINT, k=s.k)
     assert s.ckpt is None and not events  # nothing happened to the session yet
-    assert opened.graph.k == s.k and opened.projection.method == "pca" and opened.spacing > 0
+    assert opened.graph is None and opened.projection.method == "pca" and opened.spacing > 0
     s.adopt(opened)
-    assert events == ["map"] and s.graph is opened.graph and s.n_items == opened.ckpt.n_items
+    assert events == ["map"] and s.graph is None and s.n_items == opened.ckpt.n_items
     assert np.isclose(s.spacing, Session.open(DEFAULT_CHECKPOINT).spacing)  # the same unit as measured alone
 
     s.drag(3, 42, method="lerp")

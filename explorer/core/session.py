@@ -51,16 +51,22 @@ def read_checkpoint(path, precision: str = "auto", compile: str = "off", k: int 
     return make_ready(ckpt, Path(ckpt.path or path), precision, compile, k)
 
 
+GRAPH_AT_OPEN_UP_TO = 2_000
+"""Latents up to which opening builds the k-NN graph before the map is shown (tens of milliseconds); beyond, the
+map comes first and the app builds the graph in the background (10 000 latents of 256 dimensions: about a
+second on two cores). Geodesics asked for before it arrives build their own."""
+
+
 def make_ready(ckpt: Checkpoint, path: Path | None, precision: str = "auto", compile: str = "off", k: int = 10) -> Opened:
     """A checkpoint, read from ``path`` or made in memory (``explorer.show``), with its decoder, PCA map,
-    k-NN graph and spacing (beyond ``ann.EXACT_UP_TO`` latents without the graph, which is built apart, and
-    with the spacing of a sample)."""
-    from explorer.core.ann import EXACT_UP_TO, sampled_spacing
+    k-NN graph and spacing (beyond ``GRAPH_AT_OPEN_UP_TO`` latents without the graph, which is built apart,
+    and with the spacing of a sample)."""
+    from explorer.core.ann import sampled_spacing
 
     pipeline = DecodePipeline(ckpt, precision=precision, compile=compile)
     latents = ckpt.latents.numpy()
     graph, spacing = None, 1.0
-    if len(latents) > EXACT_UP_TO:  # the graph would keep the map waiting: the app builds it in the background
+    if len(latents) > GRAPH_AT_OPEN_UP_TO:  # the graph would keep the map waiting: the app builds it in the background
         spacing = sampled_spacing(latents)
     elif len(latents) > k:  # one neighbour search for both
         neighbours = nearest_neighbours(latents, k)

@@ -35,7 +35,8 @@ def _private_settings(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot):
-    """The main window on the shipped default checkpoint, its PCA map drawn and its preview decoded."""
+    """The main window on the shipped default checkpoint, its PCA map drawn, its preview decoded and its k-NN
+    graph built (10 000 latents: after the map, in the background)."""
     from explorer.core.shipped import DEFAULT_CHECKPOINT
     from explorer.ui.main_window import MainWindow
 
@@ -45,7 +46,7 @@ def window(qtbot):
     w.resize(1100, 700)
     w.show()
     qtbot.waitExposed(w)
-    with qtbot.waitSignal(w.preview_ready, timeout=60_000):
+    with qtbot.waitSignals([w.preview_ready, w.map_tasks.graph_ready], timeout=60_000):
         assert _shared.open_in(qtbot, w, DEFAULT_CHECKPOINT)
     yield w
     w.shutdown()

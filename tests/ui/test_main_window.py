@@ -200,7 +200,7 @@ def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbo
 
 
 def test_the_graph_can_be_shown_with_adjustable_k(window, qtbot):
-    window.graph_action.setChecked(True)  # built with the map when the checkpoint was opened
+    window.graph_action.setChecked(True)  # built after the map was drawn, when the checkpoint was opened
     assert window.map.edges_drawn > 0
     with qtbot.waitSignal(window.map_tasks.graph_ready, timeout=60_000):  # a new k: built in a worker
         window._set_k(3)
