@@ -45,6 +45,11 @@ def synthetic_set(setup: StepSetup, n: int = 256, seed: int = 0) -> SignalSet:
                      names=[f"s{i}" for i in range(n)], source={"spec": "synthetic"})
 
 
+def _sync(device: torch.device):
+    """What waits for a device's queued work before each clock reading (nothing on the CPU)."""
+    return torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+
+
 def step_trainers(setup: StepSetup, device: torch.device, compile_auto: bool, folder: str) -> tuple[Trainer, Trainer, float]:
     """(float32 eager, auto precision and compilation) trainers for ``setup``, and the compile seconds."""
     plug = get_modality(setup.modality, setup.options)
@@ -71,9 +76,8 @@ def train_step_benches(repeats: int, quick: bool, device: torch.device) -> list:
         for setup in SETUPS[:1] if quick else SETUPS:  # --quick: the shipped image configuration only
             fp32, auto, compile_s = step_trainers(setup, device, compile_auto, folder)
             slow = setup.kind == "film"  # seconds a step on two cores: fewer repeats
-            sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
             ms32, ms_auto = timed_in_turns([fp32.train_step, auto.train_step], max(3, repeats // 4) if slow else repeats,
-                                           warmup=1 if slow else 2, sync=sync)
+                                           warmup=1 if slow else 2, sync=_sync(device))
             b = min(auto.config.batch_size, len(auto.train_set.names))
             where = f"{setup.preset} preset, batch {b} x {auto.config.coords_per_signal} coords, LLE + iso"
             out.append(BenchResult(f"train step ({setup.kind}, fp32 eager)", ms32, repeats, None, where))
@@ -112,9 +116,8 @@ def lle_coords_benches(repeats: int, device: torch.device, compile_auto: bool, p
                               precision="auto", compile=compile_auto)
             trainer.warm_up()
             trainers.append(trainer)
-        sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
         n = max(3, repeats // 2)
-        ms_all, ms_few = timed_in_turns([t.train_step for t in trainers], n, warmup=2, sync=sync)
+        ms_all, ms_few = timed_in_turns([t.train_step for t in trainers], n, warmup=2, sync=_sync(device))
     c = trainers[0].config
     where = f"base preset for shapes, batch {c.batch_size} x {c.coords_per_signal} points, LLE + iso"
     return [BenchResult("train step (shape, LLE at all coords)", ms_all, n, None, where),
