@@ -76,6 +76,11 @@ def test_a_log_file_gets_one_plain_line_every_30_seconds():
     assert "1.00 steps/s" in lines[0] and "ETA 1m10s" in lines[0] and "not saved yet" in lines[0]
     assert "last save step 40 (20s ago)" in lines[1].replace("0m", "")
     assert lines[-1].startswith("step 100/100") and "ETA 0m00s" in lines[-1]
+    # with a time budget that ends before the steps, the time left is the budget's
+    log = ProgressLog(30.0, clock=lambda: now[0])
+    now[0] += 30.0
+    line = log.line(TrainProgress(30, 100_000, {"rec": 0.01}, 30.0, seconds_left=45.0))
+    assert "ETA 0m45s" in line
 
 
 def test_train_writes_plain_lines_when_stderr_is_not_a_terminal(image_folder, tmp_path):

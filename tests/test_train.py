@@ -327,6 +327,44 @@ def test_cosine_schedule_lowers_both_learning_rates_to_lr_final(image_folder, tm
         TrainConfig(lr_schedule="linear")
 
 
+def test_a_time_budget_ends_the_run_settled_and_resume_with_a_larger_one_goes_on(image_folder, tmp_path):
+    ds = load_dataset(str(image_folder), resolution=16)
+    model_cfg, cfg, _ = preset("tiny", 2, 3)
+    cfg.steps, cfg.minutes, cfg.lr_schedule, cfg.lr_final = 10_000, 0.5, "cosine", 0.1
+    out = tmp_path / "m.safetensors"
+    ticks = iter(range(10**9))
+    trainer = Trainer(ds, model_cfg, cfg, out)
+    trainer.clock = lambda: float(next(ticks))  # a second passes at every look at the clock
+    progress = [(p, [g["lr"] for g in trainer.opt.param_groups]) for p in trainer.run()]
+    last, rates = progress[-1]
+    assert 5 < last.step < 30 and 30 <= last.seconds < 34  # stopped by the 30 s budget, not the 10 000 steps
+    assert last.seconds_left == 0 and progress[0][0].seconds_left < 30
+    assert abs(rates[0] - 0.1 * cfg.lr) < 1e-3 * cfg.lr and abs(rates[1] - 0.1 * cfg.latent_lr) < 1e-3 * cfg.latent_lr
+    ckpt = load_checkpoint(out)
+    assert ckpt.train["step"] == last.step and ckpt.train["finished"]
+    # the same run with a budget of a minute goes on from where it stopped, to the new budget
+    cfg.minutes = 1.0
+    resumed = Trainer(ds, model_cfg, cfg, out, resume=True)
+    resumed.clock = lambda: float(next(ticks))
+    more = list(resumed.run())
+    assert more[0].step == last.step + 1 and 60 <= more[-1].seconds < 64
+    with pytest.raises(ExplorerError, match="minutes"):
+        TrainConfig(minutes=-1)
+
+
+def test_train_minutes_on_the_command_line_stops_on_time_and_says_so(image_folder, tmp_path):
+    out = tmp_path / "t.safetensors"
+    proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps",
+                   "1000000", "--minutes", "0.002", "--out", str(out))
+    assert "stopping after 0.002 minutes of training or 1000000 steps" in proc.stderr
+    assert "(the 0.002-minute budget)" in proc.stderr
+    ckpt = load_checkpoint(out)
+    assert 1 <= ckpt.train["step"] < 1_000_000 and ckpt.train["config"]["minutes"] == 0.002
+    bad = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--minutes", "0", "--out",
+                  str(tmp_path / "u.safetensors"), check=False)
+    assert bad.returncode != 0 and "--minutes" in bad.stderr and not (tmp_path / "u.safetensors").exists()
+
+
 def test_eval_sheet_sets_real_items_above_their_decodes(tiny_checkpoint, tmp_path):
     import numpy as np
     from PIL import Image

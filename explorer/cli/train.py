@@ -28,6 +28,12 @@ def add_parser(sub) -> None:
                    help="model and training sizes, with their expected time. "
                         + ". ".join(f"{k}: {v}" for k, v in PRESET_TIMES.items()))
     t.add_argument("--steps", type=count(1, 10_000_000), help="optimisation steps (default: the preset's)")
+    t.add_argument("--minutes", type=number(0, 1e6, lo_open=True), metavar="M",
+                   help="train for at most M minutes of training time (compiling and reading the data not "
+                        "counted), or --steps, whichever ends first; the learning rates' cosine follows the time "
+                        "when it runs out first, so the run still ends settled. How many steps fit depends on "
+                        "the machine and its load, so such a run is not repeatable bit for bit as a --steps run is; the "
+                        "checkpoint records the steps")
     t.add_argument("--no-lle", action="store_true", help="train without GEM's LLE loss")
     t.add_argument("--no-iso", action="store_true", help="train without GEM's local isometry loss")
     speed_options(t, compile_default="auto")
@@ -99,7 +105,7 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     speak = group is None or group.leader  # one process of a multi-process run prints
     say = (lambda *a, **k: print(*a, **k)) if speak else (lambda *a, **k: None)
     recipe = make_recipe(args.preset, args.modality, audio_target=args.audio_target, settings=args.set,
-                         overrides=dict(steps=args.steps, batch_size=args.batch_size, seed=args.seed,
+                         overrides=dict(steps=args.steps, minutes=args.minutes, batch_size=args.batch_size, seed=args.seed,
                                         save_every_s=args.save_every, max_items=args.max_items,
                                         max_test=args.max_test),
                          model_kind=args.model_kind, activation=args.activation, lle=not args.no_lle,
@@ -123,6 +129,9 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     say(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
           f"({losses}) on {device.type} ({how})" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
           file=sys.stderr)
+    if train_cfg.minutes > 0:
+        say(f"stopping after {train_cfg.minutes:g} minutes of training or {train_cfg.steps} steps, whichever "
+            "comes first", file=sys.stderr)
     if args.resume and not trainer.resumed:
         say(f"nothing to resume at {out}: starting a new run", file=sys.stderr)
     for note in trainer.notes:
@@ -159,6 +168,8 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     bar.close()
     tf = trainer.final_metrics
     extra = "".join(f", {_headline(m, k)}" for k, m in (tf.items() if None not in configs else [(None, tf)]))
+    if trainer.step < train_cfg.steps and trainer.out_of_time():
+        extra = f" (the {train_cfg.minutes:g}-minute budget){extra}"
     say(f"saved {out} after {trainer.step} steps in {trainer.seconds:.0f} s{extra} "
           f"(training state for --resume: {state_path(out).name})", file=sys.stderr)
     return 0, True

@@ -12,6 +12,11 @@ from explorer.models.config import FieldConfig
 class TrainConfig:
     steps: int = 6000
     """Optimisation steps (one batch of signals each)."""
+    minutes: float = 0.0
+    """A budget of training time in minutes (0: none). The run ends at ``steps`` or when its training time
+    (as the checkpoint records it: compiling and reading the data not counted) reaches the budget, whichever
+    comes first, and a cosine schedule follows whichever of the two is further along, so a run cut by time
+    still ends at ``lr_final``. How many steps that is depends on the machine."""
     batch_size: int = 64
     """Signals per step."""
     coords_per_signal: int = 256
@@ -65,6 +70,8 @@ class TrainConfig:
     """Seconds between checkpoint writes during training (and always at the end)."""
 
     def __post_init__(self) -> None:
+        if not self.minutes >= 0:  # also NaN
+            raise ExplorerError("training config: minutes is a time budget, >= 0 (0: none)")
         if self.steps < 0 or self.batch_size < 1 or self.coords_per_signal < 1 or self.lle_k < 1 or self.lle_warmup < 0:
             raise ExplorerError("training config: steps must be >= 0 and batch_size, coords_per_signal, lle_k >= 1")
         if not 0 < self.lle_coords <= 1:

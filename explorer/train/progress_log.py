@@ -24,7 +24,7 @@ class ProgressLog:
         self._saved: tuple[int, float] | None = None
 
     def line(self, progress) -> str | None:
-        """``progress``: a ``TrainProgress`` (step, steps, losses, saved)."""
+        """``progress``: a ``TrainProgress`` (step, steps, losses, saved; seconds_left of a time budget)."""
         now = self.clock()
         if progress.saved:
             self._saved = (progress.step, now)
@@ -33,7 +33,11 @@ class ProgressLog:
         rate = (progress.step - self._last_step) / max(now - self._last_time, 1e-9)
         self._last_step, self._last_time = progress.step, now
         losses = "  ".join(f"{k} {v:.5f}" for k, v in progress.losses.items())
-        eta = _duration((progress.steps - progress.step) / rate) if rate > 0 else "?"
+        left = (progress.steps - progress.step) / rate if rate > 0 else None
+        budget = getattr(progress, "seconds_left", None)  # of a time budget
+        if budget is not None:
+            left = budget if left is None else min(left, budget)
+        eta = _duration(left) if left is not None else "?"
         saved = (f"last save step {self._saved[0]} ({_duration(now - self._saved[1])} ago)" if self._saved
                  else "not saved yet")
         return (f"step {progress.step}/{progress.steps}  {losses}  {rate:.2f} steps/s  ETA {eta}  {saved}")

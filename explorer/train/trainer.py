@@ -50,11 +50,13 @@ class TrainProgress:
     losses: dict[str, float]
     seconds: float
     saved: bool = False
+    seconds_left: float | None = None
+    """Of the run's time budget (``TrainConfig.minutes``); None without one."""
 
 
 def fingerprint(model: dict, train: dict, data: dict, n_items: int) -> dict:
     """What must not change between a run and its --resume: everything but the step count and save interval."""
-    train = {k: v for k, v in train.items() if k not in ("steps", "save_every_s", "table_sync_every")}
+    train = {k: v for k, v in train.items() if k not in ("steps", "minutes", "save_every_s", "table_sync_every")}
     return {"model": model, "train": train, "data": data, "names": n_items}
 
 
@@ -159,6 +161,13 @@ class Trainer:
         ], fused=True)
         self.step = 0
         self.seconds = 0.0
+        self.clock = time.monotonic
+        """The clock ``run()`` measures training time with (a test's fake one)."""
+        self.agreed_seconds = 0.0
+        """The training time the time budget and the schedule go by: ``seconds``, or in a multi-process run
+        the processes' mean from the last step's all-reduce, so that all of them agree."""
+        self.step_seconds = 0.0
+        """How long the last step took, by ``agreed_seconds``: the schedule aims at the end of the step it sets."""
         self.resumed = False
         self.stop_requested = False
         """Set (``request_stop``, e.g. from a signal handler) to end ``run()`` at the next step boundary."""
@@ -168,6 +177,7 @@ class Trainer:
         remove_orphans(self.out)
         if resume and (self.out.exists() or state_path(self.out).exists()):
             self._load_state()
+            self.agreed_seconds = self.seconds
             self.resumed = True
 
     def _rank_seed(self) -> int:
@@ -278,12 +288,27 @@ class Trainer:
             return 1.0
         return min(1.0, max(0.0, (self.step + 1 - warmup) / warmup))  # self.step: steps done before this one
 
+    def _agree(self, seconds: float) -> None:
+        self.step_seconds, self.agreed_seconds = seconds - self.agreed_seconds, seconds
+
+    def out_of_time(self) -> bool:
+        """Whether the run's time budget (``TrainConfig.minutes``) is spent."""
+        return self.config.minutes > 0 and self.agreed_seconds >= 60 * self.config.minutes
+
+    def seconds_left(self) -> float | None:
+        """Of the time budget; None without one."""
+        return max(0.0, 60 * self.config.minutes - self.agreed_seconds) if self.config.minutes > 0 else None
+
     def lr_scale(self) -> float:
-        """The factor on both learning rates at this step (``lr_schedule``)."""
+        """The factor on both learning rates at this step (``lr_schedule``): along the steps, or along the
+        time budget where that is further along."""
         c = self.config
-        if c.lr_schedule == "constant" or c.steps <= 1:
+        if c.lr_schedule == "constant" or (c.steps <= 1 and c.minutes <= 0):
             return 1.0
-        t = min(1.0, self.step / (c.steps - 1))
+        t = min(1.0, self.step / (c.steps - 1)) if c.steps > 1 else 0.0
+        if c.minutes > 0:
+            # where the budget will be at the end of this step: the last step in the budget ends at lr_final
+            t = max(t, min(1.0, (self.agreed_seconds + self.step_seconds) / (60 * c.minutes)))
         return c.lr_final + (1 - c.lr_final) * 0.5 * (1 + math.cos(math.pi * t))
 
     def train_step(self) -> dict[str, float]:
@@ -294,9 +319,11 @@ class Trainer:
             total.backward()
         if self.group is not None:  # one all-reduce: the network's gradients and every process's flags
             flags = sum_gradients(list(self.model.parameters()) + [self.log_alpha],
-                                  [float(not finite), float(self.stop_requested), float(self.save_wanted)], self.group)
+                                  [float(not finite), float(self.stop_requested), float(self.save_wanted),
+                                   self.seconds], self.group)
             finite = finite and flags[0] == 0
             self.agreed_stop, self.agreed_save = flags[1] > 0, flags[2] > 0
+            self._agree(flags[3] / self.group.world)
         if not finite:
             raise ExplorerError(
                 f"training diverged at step {self.step + 1} (loss is {float(total)}); "
@@ -371,26 +398,29 @@ class Trainer:
         self.stop_requested = True
 
     def run(self) -> Iterator[TrainProgress]:
-        """Train up to ``config.steps``; yield after each step; save periodically and at the end, or when
-        a stop is requested (then ``stopped`` is set and the run ends unfinished, resumable)."""
-        last_save = time.monotonic()
-        t0 = time.monotonic() - self.seconds
+        """Train up to ``config.steps`` or its time budget; yield after each step; save periodically and at
+        the end, or when a stop is requested (then ``stopped`` is set and the run ends unfinished, resumable)."""
+        clock = self.clock
+        last_save = clock()
+        t0 = clock() - self.seconds
         alone = self.group is None
-        while self.step < self.config.steps:
+        while self.step < self.config.steps and not self.out_of_time():
             # in a multi-process run every process stops and saves on the flags all of them agreed on
             if self.stop_requested if alone else self.agreed_stop:
                 self.save()
                 self.stopped = True
                 return
-            self.save_wanted = time.monotonic() - last_save >= self.config.save_every_s
+            self.save_wanted = clock() - last_save >= self.config.save_every_s
             losses = self.train_step()
-            self.seconds = time.monotonic() - t0
+            self.seconds = clock() - t0
+            if alone:
+                self._agree(self.seconds)
             saved = False
             if (self.save_wanted if alone else self.agreed_save) and self.step < self.config.steps:
                 self.save()
-                last_save = time.monotonic()
+                last_save = clock()
                 saved = True
-            yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved)
+            yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved, self.seconds_left())
         self.save(final=True)
 
     def _sample_points(self, b: int, p: int, gen: torch.Generator | None = None) -> torch.Tensor:
