@@ -13,6 +13,7 @@ from explorer.modalities import get_modality
 from explorer.errors import ExplorerError
 from explorer.train.config import TrainConfig, preset
 from explorer.train.fitting import run_fit
+from explorer.models.compiled import why_not_compiled
 from explorer.train.trainer import Trainer, state_path
 
 from conftest import ROOT, default_signals, run_cli
@@ -358,6 +359,9 @@ def test_train_minutes_on_the_command_line_stops_on_time_and_says_so(image_folde
                    "1000000", "--minutes", "0.002", "--out", str(out))
     assert "stopping after 0.002 minutes of training or 1000000 steps" in proc.stderr
     assert "(the 0.002-minute budget)" in proc.stderr
+    # a budget under three minutes is not spent compiling (where a compiler is there to compile with)
+    assert "running uncompiled: " + ("0.002 minutes do not win back the compile time" if why_not_compiled("cpu")
+                                     is None else why_not_compiled("cpu")) in proc.stderr
     ckpt = load_checkpoint(out)
     assert 1 <= ckpt.train["step"] < 1_000_000 and ckpt.train["config"]["minutes"] == 0.002
     bad = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--minutes", "0", "--out",

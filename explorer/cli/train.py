@@ -115,7 +115,7 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     model_cfg = recipe.model_config(dataset)
     configs = model_cfg.parts if isinstance(model_cfg, MultiFieldConfig) else {None: model_cfg}
     command = "latent-explorer " + shlex.join(argv)
-    compiled, note = compile_choice(args.compile, device, train_cfg.steps)
+    compiled, note = compile_choice(args.compile, device, train_cfg.steps, train_cfg.minutes)
     if note:
         say(note, file=sys.stderr)
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,

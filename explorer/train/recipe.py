@@ -10,6 +10,8 @@ from explorer.errors import ExplorerError
 
 AUTO_COMPILE_STEPS = 500
 """``compile="auto"`` compiles runs of at least this many steps: shorter ones do not win back the compile time."""
+AUTO_COMPILE_MINUTES = 3.0
+"""... and of a time budget (``--minutes``) of at least this long: compiling takes up to a minute."""
 
 SETTING_BOUNDS = {
     "steps": (1, 10_000_000), "batch_size": (1, 65_536), "coords_per_signal": (1, 1_048_576), "lle_k": (1, 1024),
@@ -123,12 +125,15 @@ def check_recipe(recipe: Recipe) -> None:
         cfg.__post_init__()
 
 
-def compile_choice(requested: str, device, steps: int) -> tuple[bool, str]:
-    """Whether a run of ``steps`` steps compiles its training step (``"auto"``, ``"on"`` or ``"off"``), and
-    a note saying why not where that is worth saying."""
+def compile_choice(requested: str, device, steps: int, minutes: float = 0.0) -> tuple[bool, str]:
+    """Whether a run of ``steps`` steps (or ``minutes``, its time budget, where that is set) compiles its
+    training step (``"auto"``, ``"on"`` or ``"off"``), and a note saying why not where that is worth saying."""
     from explorer.models.compiled import resolve_compile
 
     compiled, note = resolve_compile(requested, device)
+    if compiled and requested == "auto" and 0 < minutes < AUTO_COMPILE_MINUTES:
+        return False, (f"running uncompiled: {minutes:g} minutes do not win back the compile time "
+                       f"(auto compiles budgets of {AUTO_COMPILE_MINUTES:g}+ minutes; --compile on to compile anyway)")
     if compiled and requested == "auto" and steps < AUTO_COMPILE_STEPS:
         return False, (f"running uncompiled: {steps} steps do not win back the compile time "
                        f"(auto compiles runs of {AUTO_COMPILE_STEPS}+ steps; --compile on to compile anyway)")
