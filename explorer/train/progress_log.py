@@ -34,9 +34,8 @@ class ProgressLog:
         self._last_step, self._last_time = progress.step, now
         losses = "  ".join(f"{k} {v:.5f}" for k, v in progress.losses.items())
         left = (progress.steps - progress.step) / rate if rate > 0 else None
-        budget = getattr(progress, "seconds_left", None)  # of a time budget
-        if budget is not None:
-            left = budget if left is None else min(left, budget)
+        if progress.seconds_left is not None:  # a time budget ends the run first where it is shorter
+            left = progress.seconds_left if left is None else min(left, progress.seconds_left)
         eta = _duration(left) if left is not None else "?"
         saved = (f"last save step {self._saved[0]} ({_duration(now - self._saved[1])} ago)" if self._saved
                  else "not saved yet")
