@@ -35,10 +35,11 @@ def test_eval_records_where_its_fits_started(tiny_checkpoint):
     assert out["test"]["fit_init"] == "best" and out["test"]["n"] == 4
 
 
-def test_held_out_items_and_embedded_files_are_fitted_at_a_step_size_scaled_to_the_latents(tiny_checkpoint,
-                                                                                          image_folder, monkeypatch):
+def test_held_out_items_and_embedded_files_are_fitted_on_1024_coordinates_at_a_step_scaled_to_the_latents(
+        tiny_checkpoint, image_folder, monkeypatch):
     """Adam's step is 0.05, or 0.025 of the training latents' spread where that is larger (docs/recipe.md:
-    Fashion-MNIST's wide latents fit best at 0.1; a fixed 0.1 threw a small model's fits out of its cloud)."""
+    Fashion-MNIST's wide latents fit best at 0.1; a fixed 0.1 threw a small model's fits out of its cloud), and
+    each step sees up to 1 024 of the signal's coordinates (256 left the fits noisy)."""
     import explorer.core.embed as embed
     import explorer.train.evaluate as evaluate
     from explorer.data import load_dataset
@@ -47,10 +48,11 @@ def test_held_out_items_and_embedded_files_are_fitted_at_a_step_size_scaled_to_t
     from explorer.core.embed import read_signal
     from explorer.train import fitting
 
-    seen = []
+    seen, sizes = [], []
 
     def spy(*args, **kwargs):
         seen.append(kwargs["lr"])
+        sizes.append(kwargs["coords_per_signal"])
         return fitting.fit_parts(*args, **kwargs)
 
     monkeypatch.setattr(evaluate, "fit_parts", spy)
@@ -63,6 +65,7 @@ def test_held_out_items_and_embedded_files_are_fitted_at_a_step_size_scaled_to_t
     picture = sorted(p for p in image_folder.rglob("*.png"))[0]
     list(embed.embed_steps(pipeline, read_signal(pipeline, str(picture)), steps=2))
     assert spread < 1 and seen == [0.05, 0.05] and result["test"]["n"] == 2  # a small spread: the fixed step
+    assert sizes == [fitting.WHOLE_FIT_COORDS] * 2 == [1024] * 2  # whole signals: 4 x fit_parts' 256 per step
     wide = ckpt.latents * (4 / spread)  # spread 4, about Fashion-MNIST's: 0.1
     assert fitting.fit_step_size(wide) == pytest.approx(0.1) and fitting.fit_step_size(wide * 2) == pytest.approx(0.2)
     assert fitting.fit_step_size(torch.zeros(5, 8)) == fitting.fit_step_size(torch.ones(1, 8)) == 0.05

@@ -13,7 +13,7 @@ from explorer.errors import ExplorerError
 from explorer.modalities import file_plugs, plug_parts
 from explorer.modalities.base import Observed
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_parts, fit_step_size
+from explorer.train.fitting import FitPart, FitProgress, fit_parts, whole_fit_options
 
 
 def signal_file_filter() -> str:
@@ -68,7 +68,7 @@ def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, l
     for last in fit_parts(pipeline.ckpt.latents.to(pipeline.device),
                           [FitPart(field_, observed.values, observed.coords, loss_fn=plug.loss)], steps=steps,
                           seed=seed, lle=lle, precision=pipeline.part_precision[observed.part],
-                          lr=fit_step_size(pipeline.ckpt.latents)):
+                          **whole_fit_options(pipeline.ckpt.latents)):
         yield last
     z = last.latents.cpu()
     coords = observed.coords if observed.coords.ndim == 2 else observed.coords[0]

@@ -10,7 +10,7 @@ from explorer.data.dataset import SignalSet, spread
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, fit_parts, fit_step_size
+from explorer.train.fitting import FitPart, fit_parts, whole_fit_options
 
 
 def _summary(metrics: dict[str, torch.Tensor]) -> dict:
@@ -98,7 +98,7 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
         else "fp32"
     last = None
     for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init,
-                          lr=fit_step_size(ckpt.latents)):
+                          **whole_fit_options(ckpt.latents)):
         if on_step is not None:
             on_step(last.step, steps)
     if last is None:

@@ -23,6 +23,10 @@ STEP = 5e-2
 """Adam's step size for a fitted latent: ``fit_parts``'s default, and ``fit_step_size``'s least."""
 STEP_PER_SPREAD = 0.025
 """``fit_step_size``'s fraction of the training latents' spread, where it is larger than ``STEP`` (docs/recipe.md)."""
+WHOLE_FIT_COORDS = 1024
+"""Coordinates per step of a fit to a whole signal (``whole_fit_options``): every pixel of a 28 x 28 image. At
+``fit_parts``'s 256 those fits were noisy: 1 024 measured better on Fashion-MNIST, the notes and the furniture
+(docs/recipe.md, 2026-12-04)."""
 
 
 @dataclass
@@ -194,6 +198,13 @@ def best_starts(bank: torch.Tensor, parts: list[FitPart], coords_per_signal: int
                     pred = part.field(bank[a:a + step], c).float()
                 total[i, a:a + step] += per_item(pred, targets[i, pick][None].expand(len(pred), -1, -1))
     return total.argmin(1).cpu()
+
+
+def whole_fit_options(bank: torch.Tensor) -> dict:
+    """``fit_parts``'s step size and coordinates per step for a latent fitted to a whole signal (``eval``'s
+    held-out items, a file embedded in the map): ``fit_step_size`` and ``WHOLE_FIT_COORDS``. Fits to part of a
+    signal (completion, hallucination) keep ``fit_parts``'s defaults, at which their figures were measured."""
+    return {"lr": fit_step_size(bank), "coords_per_signal": WHOLE_FIT_COORDS}
 
 
 def fit_step_size(bank: torch.Tensor) -> float:
