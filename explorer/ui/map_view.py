@@ -365,14 +365,20 @@ class MapView(pg.PlotWidget):
 
     # --- picking ------------------------------------------------------------------------------------
     def point_at(self, pos: QPointF) -> int:
-        """The point within PICK_PIXELS of a view position, or -1."""
+        """The point within PICK_PIXELS of a view position, or -1. An extra point (a star: an embedded file, a
+        walk's sample) is drawn over the training items and wins over them there: a file embedded close to a
+        training item is still the star a press lands on."""
         tree = self._pick_tree()
         if tree is None:
             return -1
-        px, py = self._box.viewPixelSize()
-        d, i = tree.query([pos.x(), pos.y()])
-        dx, dy = (self.all_xy[i] - [pos.x(), pos.y()]) / [max(px, 1e-12), max(py, 1e-12)]
-        return int(i) if np.hypot(dx, dy) <= PICK_PIXELS else -1
+        scale = np.array([max(v, 1e-12) for v in self._box.viewPixelSize()])
+        at = np.array([pos.x(), pos.y()])
+        if len(self.extra_xy):
+            pixels = np.hypot(*((self.extra_xy - at) / scale).T)
+            if pixels.min() <= PICK_PIXELS:
+                return len(self.xy) + int(pixels.argmin())
+        d, i = tree.query(at)
+        return int(i) if np.hypot(*((self.all_xy[i] - at) / scale)) <= PICK_PIXELS else -1
 
     def set_point_style(self, size: float | None = None, opacity: float | None = None) -> None:
         """Point size in pixels and opacity (0 to 1) of the training items; redrawn at once."""

@@ -64,3 +64,24 @@ def test_a_layout_from_a_file_places_the_points_and_a_wrong_one_is_one_line(qtbo
     assert f"needs [{n}, 2]" in errors[-1] and "\n" not in errors[-1]
     assert np.allclose(w.map.xy[:, 1], 2 * np.arange(n)) and w.layout_action.isChecked()
     w.shutdown()
+
+
+def test_a_star_on_top_of_a_training_item_is_what_a_press_there_picks(qtbot):
+    """A file embedded close to a training item (a good fit of an image like it) lands on or beside its point;
+    the star is drawn over it, so a press on the star must start a path from the star, not from the item."""
+    from PySide6.QtCore import QPointF
+
+    from explorer.ui.map_view import MapView
+
+    xy = np.random.default_rng(1).normal(size=(500, 2))
+    view = MapView()
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_points(xy, np.full((500, 3), 128, np.uint8))
+    px, _ = view._box.viewPixelSize()
+    view.set_extra(xy[[7, 9]] + [[0.5 * px, 0.0], [200 * px, 0.0]])  # one star half a pixel off item 7, one far
+    assert view.point_at(QPointF(*xy[7])) == 500  # the star, though item 7 is exactly there
+    assert view.point_at(QPointF(*(xy[9] + [200 * px, 0.0]))) == 501
+    assert view.point_at(QPointF(*xy[9])) == 9  # items away from every star are picked as before
