@@ -427,6 +427,8 @@ def test_train_help_names_every_preset_with_its_cost_without_loading_torch():
     help_text = " ".join(proc.stdout.split())
     for name in PRESETS:
         assert f"{name}:" in help_text
+    import re  # a name is never split at its hyphen over two lines ("audio-" / "waveform:")
+    assert not [line for line in proc.stdout.splitlines() if re.search(r"\w-$", line)]
     check = subprocess.run([sys.executable, "-c", "import sys; from explorer.cli import build_parser; build_parser(); "
                             "print('torch' in sys.modules)"], capture_output=True, text=True)
     assert check.stdout.strip() == "False"

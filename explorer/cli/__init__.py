@@ -19,9 +19,30 @@ MODULES = {"import": "import_model", "desktop-install": "desktop", "desktop-unin
 SUBCOMMANDS = COMMANDS + ("walk",)
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help, except that lines never break inside a hyphenated word: a preset (``audio-waveform``),
+    an option (``--fit-steps``) or a file name stays whole, as it must be typed."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        import textwrap
+
+        return textwrap.wrap(self._whitespace_matcher.sub(" ", text).strip(), width, break_on_hyphens=False)
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        return textwrap.fill(self._whitespace_matcher.sub(" ", text).strip(), width, initial_indent=indent,
+                             subsequent_indent=indent, break_on_hyphens=False)
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, except that a wrong argument is one line and exit status 1, like every other error of
-    the command line (argparse prints its usage first and exits 2); ``-h`` still shows the usage."""
+    the command line (argparse prints its usage first and exits 2); ``-h`` still shows the usage. Help lines
+    break between words only (``HelpFormatter``)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str):
         self.exit(1, f"{self.prog}: error: {message} (see {self.prog} -h)\n")
