@@ -366,7 +366,7 @@ class MapView(pg.PlotWidget):
     # --- picking ------------------------------------------------------------------------------------
     def point_at(self, pos: QPointF) -> int:
         """The point within PICK_PIXELS of a view position, or -1. An extra point (a star: an embedded file, a
-        walk's sample) is drawn over the training items and wins over them there: a file embedded close to a
+        kept completion) is drawn over the training items and wins over them there: a file embedded close to a
         training item is still the star a press lands on."""
         tree = self._pick_tree()
         if tree is None:
