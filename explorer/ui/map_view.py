@@ -377,7 +377,7 @@ class MapView(pg.PlotWidget):
             pixels = np.hypot(*((self.extra_xy - at) / scale).T)
             if pixels.min() <= PICK_PIXELS:
                 return len(self.xy) + int(pixels.argmin())
-        d, i = tree.query(at)
+        _, i = tree.query(at)
         return int(i) if np.hypot(*((self.all_xy[i] - at) / scale)) <= PICK_PIXELS else -1
 
     def set_point_style(self, size: float | None = None, opacity: float | None = None) -> None:
