@@ -157,7 +157,7 @@ def test_k_fits_start_near_a_first_fit_and_report_every_step():
     values = pipeline.values(pipeline.ckpt.latents[7:8].numpy())
     hidden = preset_image_mask("centre", 28, 28).reshape(-1)
     progress, snapshots = [], {}
-    for p in complete_steps(pipeline, values, pipeline.plug.coords((28, 28)), hidden, k=3, steps=20):
+    for p in complete_steps(pipeline, values, pipeline.plug.coords((28, 28)), hidden, k=3, steps=20, starts="nearest"):
         progress.append(p)
         snapshots[p.step] = p.latents.numpy().copy()  # the fit updates its latents in place
     assert [p.step for p in progress] == list(range(1, 21)) and {p.steps for p in progress} == {20}

@@ -8,7 +8,8 @@ import torch
 
 from explorer.models.checkpoint import load_checkpoint
 from explorer.data import load_dataset
-from explorer.data.av_notes import keyboard_layout, render_picture
+from explorer.core.hallucinate import read_key
+from explorer.data.av_notes import PICTURES, keyboard_layout, render_picture
 from explorer.errors import ExplorerError
 from explorer.models import MultiFieldConfig, build_model, model_config_from_dict
 from explorer.train.fitting import FitPart, run_fit_parts
@@ -95,18 +96,52 @@ def test_an_audiovisual_checkpoint_trains_evaluates_and_hallucinates(tmp_path):
     assert plug.parts["audio"].to_signal(spec, res).shape == (2, 16000)
 
 
-def test_the_picture_marks_the_played_key():
+@pytest.mark.parametrize("picture", PICTURES)
+def test_the_picture_marks_the_played_key(picture):
     layout = keyboard_layout()
     assert len(layout) == 25 and sum(not b for *_, b in layout.values()) == 15
-    pics = {p: render_picture("disc", p) for p in (48, 60, 61, 72)}
+    pics = {p: render_picture("disc", p, picture=picture) for p in (48, 60, 61, 72)}
     assert all(v.shape == (48, 48) for v in pics.values())
     marker_row = pics[48][int(0.58 * 48)]
-    # the marker above the keyboard moves from left to right with the pitch
+    # the marker above the keyboard moves from left to right with the pitch, and reads back as its key
     centres = {p: np.argmin(pics[p][int(0.58 * 48)]) for p in pics}
     assert centres[48] < centres[60] < centres[72] and marker_row.min() < 0.5
-    # same instrument: the glyph half is identical; another instrument: it differs
-    assert np.array_equal(pics[48][:24], pics[72][:24])
-    assert not np.array_equal(render_picture("square", 48)[:24], pics[48][:24])
+    assert [read_key(pics[p]) for p in pics] == [0, 12, 13, 24]
+    # same instrument: the glyph's rows are identical but for the beam; another instrument: they differ
+    top = slice(0, 24)
+    differ = (pics[48][top] != pics[72][top]).any(0)
+    assert not differ.any() if picture == "marker" else 0 < differ.sum() <= 8
+    assert not np.array_equal(render_picture("square", 48, picture=picture)[top], pics[48][top])
+
+
+def test_in_beam_pictures_the_key_counts_as_much_as_the_instrument():
+    """By pixel error, a "marker" picture's nearest other picture is always the same instrument at
+    another key: nothing a fit to the picture alone could read a pitch from. In a "beam" picture it is
+    often the same key on another instrument."""
+    from explorer.data.av_notes import GLYPHS
+    from explorer.data.notes import PITCHES
+
+    for picture, least, most in (("marker", 0.0, 0.0), ("beam", 0.3, 0.9)):
+        pics, keys = [], []
+        for glyph in GLYPHS:
+            for key, pitch in enumerate(PITCHES):
+                pics.append(render_picture(glyph, pitch, picture=picture).ravel())
+                keys.append(key)
+        pics, keys = np.stack(pics), np.array(keys)
+        d = ((pics[:, None] - pics[None]) ** 2).sum(-1)
+        np.fill_diagonal(d, np.inf)
+        same_key = float(np.mean(keys[d.argmin(1)] == keys))
+        assert least <= same_key <= most, (picture, same_key)
+
+
+def test_a_built_folder_records_its_drawing_and_an_older_one_rebuilds_as_it_was():
+    from explorer.data.build import cache_folder, recorded_picture
+
+    old = {"build": "av-notes", "count": None, "resolution": None, "seed": 0}
+    new = old | {"picture": "beam"}
+    assert recorded_picture(old) == "marker" and recorded_picture(new) == "beam"
+    assert recorded_picture({"build": "notes"}) is None
+    assert cache_folder(old).name == "av-notes" and cache_folder(new).name == "av-notes-picturebeam"
 
 
 @notes_tools

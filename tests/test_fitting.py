@@ -29,6 +29,37 @@ def test_best_start_is_the_training_latent_that_decodes_the_signal(tiny_checkpoi
     assert best_starts(ckpt.latents, [FitPart(model, targets, own, loss_fn=plug.loss)], chunk_points=500).tolist() == [3, 7]
 
 
+def test_k_fits_from_the_closest_starts_begin_at_the_items_whose_decodes_look_most_alike(tiny_checkpoint):
+    """``--starts closest``: the K training latents whose decodes are closest to what is given, closest first
+    (completion's and hallucination's default since 2026-12-04, docs/recipe.md)."""
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.modalities import checkpoint_plug
+    from explorer.models.decode import decode_values
+    from explorer.train.fitting import FitPart, closest_latents, fit_k_ways
+
+    ckpt = load_checkpoint(tiny_checkpoint)
+    model, plug = ckpt.build_model(), checkpoint_plug(ckpt)
+    coords = plug.coords(tuple(ckpt.modality["resolution"]))
+    target = decode_values(model, ckpt.latents[[5]], coords)  # what item 5 decodes to
+    parts_for = lambda m: [FitPart(model, target.expand(m, -1, -1), coords, loss_fn=plug.loss)]  # noqa: E731
+    near = closest_latents(ckpt.latents, parts_for(1), 3)[0]
+    assert near[0] == 5 and len(set(near.tolist())) == 3
+    losses = [float(plug.loss(decode_values(model, ckpt.latents[[int(i)]], coords), target)) for i in near]
+    assert losses == sorted(losses)  # closest first: the first proposal is the likeliest
+    first = next(iter(fit_k_ways(ckpt.latents, parts_for, 3, steps=10, starts="closest")))
+    assert first.latents.shape == (3, ckpt.latents.shape[1])
+    assert torch.linalg.vector_norm(first.latents - ckpt.latents[near], dim=1).max() < 0.2  # one step from them
+    with pytest.raises(ValueError, match="starts"):
+        next(iter(fit_k_ways(ckpt.latents, parts_for, 3, starts="anywhere")))
+
+
+def test_the_command_line_offers_the_starts_fitting_knows_with_the_same_default():
+    from explorer.cli import common
+    from explorer.train import fitting
+
+    assert common.STARTS == fitting.STARTS and common.DEFAULT_STARTS == fitting.DEFAULT_STARTS == "closest"
+
+
 def test_eval_records_where_its_fits_started(tiny_checkpoint):
     out = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--max-items", "4", "--fit-steps", "5",
                              "--fit-init", "best").stdout)

@@ -10,7 +10,11 @@ from pathlib import Path
 
 from explorer.errors import ExplorerError
 
-STARTS_HELP = "starts of the K fits: the training latents nearest to a first fit (default) or random training latents"
+STARTS, DEFAULT_STARTS = ("nearest", "random", "closest"), "closest"
+"""``train.fitting.STARTS`` and ``DEFAULT_STARTS``, spelled out so that parsing a command line does not import torch."""
+STARTS_HELP = ("starts of the K fits: the training latents whose decodes are closest to what is given, the closest "
+               "first (closest, the default), the training latents nearest to a first fit (nearest), or random "
+               "training latents (random)")
 DEVICES = ["auto", "cpu", "cuda"]
 
 
@@ -165,7 +169,7 @@ def set_threads(n: int | None) -> None:
 def k_fits_options(p: argparse.ArgumentParser, what: str) -> None:
     """What ``complete`` and ``hallucinate`` share: K fits from different starts, written into a folder."""
     p.add_argument("--k", type=count(1, 64), default=4, help=f"{what} (default 4)")
-    p.add_argument("--starts", choices=["nearest", "random"], default="nearest", help=STARTS_HELP)
+    p.add_argument("--starts", choices=list(STARTS), default=DEFAULT_STARTS, help=STARTS_HELP)
     p.add_argument("--steps", type=count(1, 100_000), default=300)
     p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")
     speed_options(p)

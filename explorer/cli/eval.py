@@ -9,7 +9,7 @@ import io
 import json
 import shlex
 
-from explorer.cli.common import STARTS_HELP, check_out_file, count, fmt_metrics, pipeline_for, show_build, speed_options
+from explorer.cli.common import DEFAULT_STARTS, STARTS, STARTS_HELP, check_out_file, count, fmt_metrics, pipeline_for, show_build, speed_options
 
 
 
@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
     e.add_argument("--k", type=count(1, 64), default=4, help="--completion/--hallucination: fits per item (default 4)")
-    e.add_argument("--starts", choices=["nearest", "random"], default="nearest",
+    e.add_argument("--starts", choices=list(STARTS), default=DEFAULT_STARTS,
                    help="--completion/--hallucination: " + STARTS_HELP)
     e.add_argument("--paths", type=count(1, 10_000), metavar="N",
                    help="compare straight and geodesic paths over N random pairs of training items: mean off-manifold "

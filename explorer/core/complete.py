@@ -15,10 +15,10 @@ import torch
 from explorer.errors import ExplorerError
 from explorer.modalities.masks import preset_image_mask
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_k_ways, last_latents
+from explorer.train.fitting import DEFAULT_STARTS, FitPart, FitProgress, fit_k_ways, last_latents
 
 def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
-                   steps: int = 300, part=None, seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
+                   steps: int = 300, part=None, seed: int = 0, starts: str = DEFAULT_STARTS) -> Iterator[FitProgress]:
     """Fit K latents to the visible part of ``values [1, P, C]`` from K different starts (``fit_k_ways``):
     progress after every step (close the generator to cancel); the last progress holds the ``[K, d]`` latents."""
     pipeline.check_fittable()
@@ -38,7 +38,7 @@ def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden:
 
 
 def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,
-             steps: int = 300, part=None, seed: int = 0, starts: str = "nearest") -> np.ndarray:
+             steps: int = 300, part=None, seed: int = 0, starts: str = DEFAULT_STARTS) -> np.ndarray:
     """``[K, d]`` latents fitted to the visible part of ``values [1, P, C]`` from K different starts."""
     return last_latents(complete_steps(pipeline, values, coords, hidden, k, steps, part, seed, starts))
 
@@ -61,7 +61,7 @@ def nearest_neighbour_fill(train_values: np.ndarray, values: np.ndarray, hidden:
 
 
 def completion_benchmark(pipeline, train_values: np.ndarray, test_values: np.ndarray, mask_name: str,
-                         k: int = 4, steps: int = 300, starts: str = "nearest") -> dict:
+                         k: int = 4, steps: int = 300, starts: str = DEFAULT_STARTS) -> dict:
     """Image checkpoints: hidden-part PSNR of GEM completions (the first start, and the best of K) on
     held-out images, next to the nearest-neighbour baseline."""
     res = pipeline.resolution()

@@ -12,13 +12,14 @@ import torch
 from explorer.errors import ExplorerError
 from explorer.modalities.audio_metrics import on_pitch
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_k_ways, last_latents
+from explorer.train.fitting import DEFAULT_STARTS, FitPart, FitProgress, fit_k_ways, last_latents
 
 
 def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300,
-                      seed: int = 0, starts: str = "nearest") -> Iterator[FitProgress]:
+                      seed: int = 0, starts: str = DEFAULT_STARTS) -> Iterator[FitProgress]:
     """Fit K latents to ``values [1, P, C]`` of part ``given`` alone, from K different starts
-    (``fit_k_ways``): progress after every step (close to cancel); the last holds the ``[K, d]`` latents."""
+    (``fit_k_ways``): progress after every step (close to cancel); the last holds the ``[K, d]`` latents, the
+    closest start's first where the starts are "closest" (the default)."""
     pipeline.check_fittable()
     if "parts" not in pipeline.ckpt.modality:
         raise ExplorerError("hallucination needs an audio-visual checkpoint (one latent, two fields)")
@@ -29,11 +30,12 @@ def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, st
     def parts_for(m: int) -> list[FitPart]:
         return [FitPart(field, values.expand(m, -1, -1), coords, loss_fn=plug.loss)]
 
-    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed, precision=pipeline.part_precision[given])
+    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed,
+                      precision=pipeline.part_precision[given])
 
 
 def hallucinate(pipeline, given: str, values: torch.Tensor, k: int = 4, steps: int = 300, seed: int = 0,
-                starts: str = "nearest") -> np.ndarray:
+                starts: str = DEFAULT_STARTS) -> np.ndarray:
     """``[K, d]`` latents fitted to ``values [1, P, C]`` of part ``given`` alone, from K different starts."""
     return last_latents(hallucinate_steps(pipeline, given, values, k, steps, seed, starts))
 
@@ -52,7 +54,7 @@ def read_key(pixels: np.ndarray) -> int:
     return list(centres).index(pitch)
 
 
-def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 200, starts: str = "nearest") -> dict:
+def match_rate(pipeline, dataset, max_items: int = 50, k: int = 4, steps: int = 200, starts: str = DEFAULT_STARTS) -> dict:
     """How often the hallucinated partner matches the true pairing, over the first ``max_items`` items
     of ``dataset`` (an av-notes set): image → sound (pitch within half a semitone) and sound → image (key)."""
     img, aud = dataset.parts["image"], pipeline.parts["audio"].prepare(dataset.parts["audio"])

@@ -4,6 +4,15 @@ The sound is the soundfont note of ``explorer.data.notes``; the picture (grey, `
 shows the instrument as a glyph above a two-octave keyboard (C3 to C5) whose played key is shaded
 and marked from above. Picture and sound depend on each other through (instrument, pitch), which
 the labels record, so that cross-modal predictions can be scored.
+
+Two drawings of the played key (``PICTURES``): "beam", the default since 2026-12-04, lights it with a
+dark bar from the picture's top edge down to the marker, behind the glyph; "marker", the first drawing,
+has only the small marker. Two "marker" pictures of one instrument at different keys differ by a sixth
+of what two instruments at one key do (summed squared pixel differences, 20 against 115), so pictures
+of one instrument are each other's nearest neighbours whatever the key, and a fit by pixel error
+cannot read a pitch from a picture (docs/recipe.md); in "beam" pictures the two differ alike (124
+against 96). A built folder records its drawing
+(``built.json``), so a checkpoint trained on either rebuilds its own pictures.
 """
 from __future__ import annotations
 
@@ -35,6 +44,10 @@ KEYBOARD_LEFT, KEYBOARD_WIDTH = 0.03, 0.94
 """Where the keyboard lies across the picture, as fractions of its side."""
 MARKER_TOP, MARKER_TIP = 0.55, 0.62
 """The rows (fractions of the side) of the triangle that marks the played key from above."""
+BEAM_TOP, BEAM_HALF_WIDTH = 0.03, 0.6
+"""The "beam" drawing's bar: its top row (fraction of the side) and half its width (in white-key widths)."""
+PICTURES = ("beam", "marker")
+"""How a picture shows the played key (the module's docstring); the first is what ``data build`` draws."""
 
 
 def key_geometry(pitches: range = PITCHES) -> tuple[dict[int, float], float]:
@@ -75,17 +88,25 @@ def _glyph(draw, kind: str, cx: float, cy: float, r: float, ink: int) -> None:
             draw.rectangle(box, fill=ink)
 
 
-def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITCHES) -> np.ndarray:
-    """Grey pixels ``[size, size]`` in [0, 1]: white paper, dark glyph, keyboard with the played key marked."""
+def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITCHES,
+                   picture: str = PICTURES[0]) -> np.ndarray:
+    """Grey pixels ``[size, size]`` in [0, 1]: white paper, dark glyph, keyboard with the played key marked
+    (and, in the "beam" drawing, lit by a bar from the top edge)."""
     from PIL import Image, ImageDraw
 
+    if picture not in PICTURES:
+        raise ValueError(f"picture must be one of {PICTURES}, not {picture!r}")
     s = size * SUPERSAMPLE
     img = Image.new("L", (s, s), 255)
     draw = ImageDraw.Draw(img)
-    _glyph(draw, glyph, s / 2, 0.29 * s, 0.2 * s, 25)
     layout = keyboard_layout(pitches)
     centres, key_w = key_geometry(pitches)
     x0, key_w = KEYBOARD_LEFT * s, key_w * s
+    cx = centres[pitch] * s
+    if picture == "beam":  # behind the glyph, which stays whole
+        draw.rectangle([cx - BEAM_HALF_WIDTH * key_w, BEAM_TOP * s, cx + BEAM_HALF_WIDTH * key_w, MARKER_TOP * s],
+                       fill=25)
+    _glyph(draw, glyph, s / 2, 0.29 * s, 0.2 * s, 25)
     top, bottom = 0.64 * s, 0.97 * s
     for p, (a, b, black) in layout.items():  # white keys first, then black keys over them
         if not black:
@@ -96,7 +117,6 @@ def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITC
         if black:
             shade = 180 if p == pitch else 40
             draw.rectangle([x0 + a * key_w, top, x0 + b * key_w, top + 0.6 * (bottom - top)], fill=shade)
-    cx = centres[pitch] * s
     draw.polygon([(cx - 0.6 * key_w, MARKER_TOP * s), (cx + 0.6 * key_w, MARKER_TOP * s), (cx, MARKER_TIP * s)],
                  fill=25)
     img = img.resize((size, size), Image.Resampling.BOX)
@@ -104,7 +124,7 @@ def render_picture(glyph: str, pitch: int, size: int = 48, pitches: range = PITC
 
 
 def build_av_notes(out: str | Path, programs: list[int] | None = None, pitches: range = PITCHES,
-                   velocity: int = 100, size: int = 48) -> Iterator[int]:
+                   velocity: int = 100, size: int = 48, picture: str = PICTURES[0]) -> Iterator[int]:
     """Write ``instrument/NOTE.png`` + ``instrument/NOTE.wav`` pairs and ``labels.csv``; yield pairs written."""
     import io
 
@@ -124,7 +144,7 @@ def build_av_notes(out: str | Path, programs: list[int] | None = None, pitches: 
         notes = [(p, velocity) for p in pitches]
         for key, ((pitch, _), clip) in enumerate(zip(notes, render_notes(program, notes))):
             stem = f"{instrument.replace(' ', '-')}/{note_name(pitch)}"
-            pixels = render_picture(glyph, pitch, size, pitches)
+            pixels = render_picture(glyph, pitch, size, pitches, picture)
             buf = io.BytesIO()
             Image.fromarray(np.round(pixels * 255).astype(np.uint8)).save(buf, format="PNG")
             atomic_write_bytes(out / f"{stem}.png", buf.getvalue())

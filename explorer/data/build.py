@@ -29,19 +29,20 @@ NAMES = ("notes", "av-notes", "furniture", "sprites", "fashion-mnist")
 
 
 def builder(name: str, out: Path, count: int | None = None, resolution: int | None = None,
-            seed: int = 0) -> tuple[Iterator[int], str, int | None]:
-    """``(files written so far, unit, total)`` of building ``name`` into the empty folder ``out``."""
+            seed: int = 0, picture: str | None = None) -> tuple[Iterator[int], str, int | None]:
+    """``(files written so far, unit, total)`` of building ``name`` into the empty folder ``out``;
+    ``picture``: av-notes' drawing of the played key (``av_notes.PICTURES``; None: the first)."""
     if name == "notes":
         from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
 
         programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
         return build_notes(out, programs), "clip", len(programs) * len(PITCHES)
     if name == "av-notes":
-        from explorer.data.av_notes import build_av_notes
+        from explorer.data.av_notes import PICTURES, build_av_notes
         from explorer.data.notes import INSTRUMENTS, PITCHES
 
         programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
-        return build_av_notes(out, programs), "pair", len(programs) * len(PITCHES)
+        return build_av_notes(out, programs, picture=picture or PICTURES[0]), "pair", len(programs) * len(PITCHES)
     if name == "furniture":
         from explorer.data.furniture import build_furniture
 
@@ -62,9 +63,9 @@ def builder(name: str, out: Path, count: int | None = None, resolution: int | No
 
 
 def build(name: str, out: str | Path, count: int | None = None, resolution: int | None = None, seed: int = 0,
-          consume: Callable[[Iterator[int], str, int | None], int] | None = None) -> int:
+          consume: Callable[[Iterator[int], str, int | None], int] | None = None, picture: str | None = None) -> int:
     """Build ``name`` into ``out`` (new or empty) and return the number of files; ``consume(progress,
-    unit, total)`` runs the build (to show progress) and returns the count."""
+    unit, total)`` runs the build (to show progress) and returns the count; ``picture`` as ``builder``'s."""
     out = Path(out)
     require_empty_folder(out)
     try:
@@ -75,9 +76,13 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     tmp = out.parent / f"{LEFTOVER_PREFIX.format(name=out.name)}{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        progress, unit, total = builder(name, tmp, count, resolution, seed)
+        progress, unit, total = builder(name, tmp, count, resolution, seed, picture)
         done = consume(progress, unit, total) if consume else run_to_end(progress, "the build")
         record = {"build": name, "count": count, "resolution": resolution, "seed": seed}
+        if name == "av-notes":
+            from explorer.data.av_notes import PICTURES
+
+            record["picture"] = picture or PICTURES[0]
         (tmp / RECORD).write_text(json.dumps(record, indent=1) + "\n")
         os.replace(tmp, out)  # an empty target folder is replaced; a full one was refused above
     except OSError as e:
@@ -125,12 +130,20 @@ def read_record(folder: str | Path) -> dict | None:
 def cache_folder(record: dict) -> Path:
     """Where ``rebuild`` keeps a built dataset: one folder per name and options."""
     key = record["build"]
-    for opt in ("count", "resolution"):
+    for opt in ("count", "resolution", "picture"):
         if record.get(opt) is not None:
             key += f"-{opt}{record[opt]}"
     if record.get("seed"):
         key += f"-seed{record['seed']}"
     return user_cache("data", key)
+
+
+def recorded_picture(record: dict) -> str | None:
+    """av-notes' drawing of the played key in a built folder's record: a folder built before the record
+    named it has the first drawing, "marker" (``av_notes.PICTURES``); None for other datasets."""
+    if record.get("build") != "av-notes":
+        return None
+    return record.get("picture") or "marker"
 
 
 def rebuild(record: dict, consume: Callable[[Iterator[int], str, int | None], int] | None = None) -> Path:
@@ -139,5 +152,6 @@ def rebuild(record: dict, consume: Callable[[Iterator[int], str, int | None], in
     if read_record(folder) is None:
         if folder.exists():  # a folder without its record is unfinished or foreign: start again
             shutil.rmtree(folder, ignore_errors=True)
-        build(record["build"], folder, record.get("count"), record.get("resolution"), record.get("seed") or 0, consume)
+        build(record["build"], folder, record.get("count"), record.get("resolution"), record.get("seed") or 0, consume,
+              picture=recorded_picture(record))
     return folder

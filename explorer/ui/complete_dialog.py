@@ -214,14 +214,17 @@ class CompleteDialog(QDialog):
         layout.addLayout(self.mask_row)
         run_row = QHBoxLayout()
         self.k = QSpinBox(minimum=1, maximum=8, value=4)
-        self.k.setToolTip("How many completions, each fitted from a different random training latent")
+        self.k.setToolTip(f"How many {'proposals' if mode == 'hallucinate' else 'completions'}, each fitted from "
+                          "a different start")
         self.steps = QSpinBox(minimum=10, maximum=2000, value=200, singleStep=50)
         self.seed = QSpinBox(minimum=0, maximum=1_000_000, value=0)
         self.starts = QComboBox()
+        self.starts.addItem("closest decodes", "closest")
         self.starts.addItem("near a first fit", "nearest")
         self.starts.addItem("random", "random")
-        self.starts.setToolTip("Where the K fits start: the training latents nearest to a first fit of the visible "
-                               "part, or random training latents (GEM; more varied, often worse)")
+        self.starts.setToolTip("Where the K fits start: the training latents whose decodes are closest to what is "
+                               "given (the closest first), those nearest to a first fit of it, or random training "
+                               "latents (GEM; more varied, often worse)")
         self.run_button = QPushButton("Hallucinate" if mode == "hallucinate" else "Complete")
         self.run_button.setDefault(True)
         self.run_button.clicked.connect(self.start)

@@ -247,8 +247,14 @@ def test_hallucinating_sounds_for_a_picture_and_pictures_for_a_sound(qtbot, tmp_
     soundfile.write(tmp_path / "tune.wav", wave, 16000)
     assert dialog.load_file(str(tmp_path / "tune.wav"))
     assert dialog.part == "audio" and dialog.shown_part == "image"
+    assert dialog.starts.currentData() == "closest"  # hallucination's default (docs/recipe.md)
     results = _run(qtbot, dialog, k=2, steps=20)
     assert not dialog.cards[0].play.isVisibleTo(dialog) and not dialog.cards[0].picture.pixmap().isNull()
+    # the first proposal starts from the pair whose sound decodes closest: here the note's own, so its key
+    from explorer.core.hallucinate import read_key
+
+    proposed = w.ws.pipeline.signal(results[0]["latent"][None], part="image")[0]
+    assert read_key(proposed) == read_key(w.ws.pipeline.signal(w.ws.latents[5:6], part="image")[0])
     i = dialog.add_to_map(1)
     assert w.ws.item_name(i) == "tune.wav proposal 2"
     assert not dialog.load_file(str(tmp_path / "nothing.txt"))  # one clear line
