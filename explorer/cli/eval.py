@@ -9,7 +9,8 @@ import io
 import json
 import shlex
 
-from explorer.cli.common import DEFAULT_STARTS, STARTS, STARTS_HELP, check_out_file, count, fmt_metrics, pipeline_for, show_build, speed_options
+from explorer.cli.common import (DEFAULT_STARTS, STARTS, STARTS_HELP, check_out_file, count, fmt_metrics, pipeline_for,
+                                  show_build, speed_options)
 
 
 

@@ -140,7 +140,7 @@ def cache_folder(record: dict) -> Path:
 
 def recorded_picture(record: dict) -> str | None:
     """av-notes' drawing of the played key in a built folder's record: a folder built before the record
-    named it has the first drawing, "marker" (``av_notes.PICTURES``); None for other datasets."""
+    named it has the original drawing, "marker" (``av_notes.PICTURES``); None for other datasets."""
     if record.get("build") != "av-notes":
         return None
     return record.get("picture") or "marker"
