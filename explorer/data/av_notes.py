@@ -7,11 +7,11 @@ the labels record, so that cross-modal predictions can be scored.
 
 Two drawings of the played key (``PICTURES``): "beam", the default since 2026-12-04, lights it with a
 dark bar from the picture's top edge down to the marker, behind the glyph; "marker", the original
-drawing, has only the small marker. Two "marker" pictures of one instrument at different keys differ by a sixth
-of what two instruments at one key do (summed squared pixel differences, 20 against 115), so pictures
-of one instrument are each other's nearest neighbours whatever the key, and a fit by pixel error
-cannot read a pitch from a picture (docs/recipe.md); in "beam" pictures the two differ alike (124
-against 96). A built folder records its drawing (``built.json``), so a checkpoint trained on either
+drawing, has only the small marker. Two "marker" pictures of one instrument at different keys differ
+by a sixth of what two instruments at one key do (summed squared pixel differences, 20 against 115),
+so pictures of one instrument are each other's nearest neighbours whatever the key, and a fit by
+pixel error cannot read a pitch from a picture (docs/recipe.md); in "beam" pictures the two differ
+alike (124 against 96). A built folder records its drawing (``built.json``), so a checkpoint trained on either
 rebuilds its own pictures.
 """
 from __future__ import annotations

@@ -31,18 +31,18 @@ NAMES = ("notes", "av-notes", "furniture", "sprites", "fashion-mnist")
 def builder(name: str, out: Path, count: int | None = None, resolution: int | None = None,
             seed: int = 0, picture: str | None = None) -> tuple[Iterator[int], str, int | None]:
     """``(files written so far, unit, total)`` of building ``name`` into the empty folder ``out``;
-    ``picture``: av-notes' drawing of the played key (``av_notes.PICTURES``; None: the first)."""
+    ``picture``: av-notes' drawing of the played key (``av_notes.PICTURES``; ``build`` resolves None to the first)."""
     if name == "notes":
         from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
 
         programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
         return build_notes(out, programs), "clip", len(programs) * len(PITCHES)
     if name == "av-notes":
-        from explorer.data.av_notes import PICTURES, build_av_notes
+        from explorer.data.av_notes import build_av_notes
         from explorer.data.notes import INSTRUMENTS, PITCHES
 
         programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
-        return build_av_notes(out, programs, picture=picture or PICTURES[0]), "pair", len(programs) * len(PITCHES)
+        return build_av_notes(out, programs, picture=picture), "pair", len(programs) * len(PITCHES)
     if name == "furniture":
         from explorer.data.furniture import build_furniture
 
@@ -68,6 +68,10 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
     unit, total)`` runs the build (to show progress) and returns the count; ``picture`` as ``builder``'s."""
     out = Path(out)
     require_empty_folder(out)
+    if name == "av-notes":
+        from explorer.data.av_notes import PICTURES
+
+        picture = picture or PICTURES[0]
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -79,10 +83,8 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
         progress, unit, total = builder(name, tmp, count, resolution, seed, picture)
         done = consume(progress, unit, total) if consume else run_to_end(progress, "the build")
         record = {"build": name, "count": count, "resolution": resolution, "seed": seed}
-        if name == "av-notes":
-            from explorer.data.av_notes import PICTURES
-
-            record["picture"] = picture or PICTURES[0]
+        if picture is not None:
+            record["picture"] = picture
         (tmp / RECORD).write_text(json.dumps(record, indent=1) + "\n")
         os.replace(tmp, out)  # an empty target folder is replaced; a full one was refused above
     except OSError as e:

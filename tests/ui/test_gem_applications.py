@@ -247,7 +247,7 @@ def test_hallucinating_sounds_for_a_picture_and_pictures_for_a_sound(qtbot, tmp_
     soundfile.write(tmp_path / "tune.wav", wave, 16000)
     assert dialog.load_file(str(tmp_path / "tune.wav"))
     assert dialog.part == "audio" and dialog.shown_part == "image"
-    assert dialog.starts.currentData() == "closest"  # hallucination's default (docs/recipe.md)
+    assert dialog.starts.currentData() == "closest"  # the default starts (docs/recipe.md)
     results = _run(qtbot, dialog, k=2, steps=20)
     assert not dialog.cards[0].play.isVisibleTo(dialog) and not dialog.cards[0].picture.pixmap().isNull()
     # the first proposal starts from the pair whose sound decodes closest: here the note's own, so its key
