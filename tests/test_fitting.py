@@ -53,6 +53,33 @@ def test_k_fits_from_the_closest_starts_begin_at_the_items_whose_decodes_look_mo
         next(iter(fit_k_ways(ckpt.latents, parts_for, 3, starts="anywhere")))
 
 
+def test_a_second_completion_reuses_the_training_latents_decodes(tiny_checkpoint):
+    """The closest starts decode every training latent; a pipeline keeps those decodes, so a second
+    completion on the same checkpoint decodes only coordinates the first did not, and finds the same starts."""
+    from explorer.core.complete import complete
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.modalities.masks import preset_image_mask
+    from explorer.train.fitting import CLOSEST_COORDS
+
+    ckpt = load_checkpoint(tiny_checkpoint)
+    pipeline = DecodePipeline(ckpt, device="cpu", precision="fp32")
+    res = pipeline.resolution()
+    coords = pipeline.plug.coords(res)
+    values = pipeline.values(ckpt.latents[[5]].numpy(), res)  # what item 5 decodes to
+    hidden = preset_image_mask("left-half", *res)
+    first = complete(pipeline, values, coords, hidden, k=3, steps=1)
+    decoded = pipeline.bank_decodes.decoded
+    assert 0 < decoded <= min(CLOSEST_COORDS, int((~hidden).sum()))  # only seen pixels were compared
+    again = complete(pipeline, values, coords, hidden, k=3, steps=1)
+    assert pipeline.bank_decodes.decoded == decoded  # nothing decoded again
+    assert torch.equal(torch.as_tensor(first), torch.as_tensor(again))
+    fresh = complete(DecodePipeline(ckpt, device="cpu", precision="fp32"), values, coords, hidden, k=3, steps=1)
+    assert torch.equal(torch.as_tensor(first), torch.as_tensor(fresh))  # the same as without a kept decode
+    complete(pipeline, values, coords, preset_image_mask("centre", *res), k=3, steps=1)  # other pixels seen
+    assert decoded < pipeline.bank_decodes.decoded < 2 * decoded
+
+
 def test_the_command_line_offers_the_starts_fitting_knows_with_the_same_default():
     from explorer.cli import common
     from explorer.train import fitting

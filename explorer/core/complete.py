@@ -34,7 +34,8 @@ def complete_steps(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden:
         c = coords if coords.ndim == 2 else coords.expand(m, -1, -1)
         return [FitPart(field, values.expand(m, -1, -1), c, mask=(~hidden).expand(m, -1), loss_fn=plug.loss)]
 
-    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed, precision=pipeline.part_precision[part])
+    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed, cache=pipeline.bank_decodes,
+                      precision=pipeline.part_precision[part])
 
 
 def complete(pipeline, values: torch.Tensor, coords: torch.Tensor, hidden: np.ndarray, k: int = 4,

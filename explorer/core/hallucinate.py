@@ -30,7 +30,7 @@ def hallucinate_steps(pipeline, given: str, values: torch.Tensor, k: int = 4, st
     def parts_for(m: int) -> list[FitPart]:
         return [FitPart(field, values.expand(m, -1, -1), coords, loss_fn=plug.loss)]
 
-    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed,
+    return fit_k_ways(pipeline.ckpt.latents, parts_for, k, steps, starts, seed, cache=pipeline.bank_decodes,
                       precision=pipeline.part_precision[given])
 
 

@@ -29,6 +29,7 @@ from explorer.models import part_field
 from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
 from explorer.io.progress import run_to_end
+from explorer.train.bank_decodes import BankDecodes
 
 
 @dataclass
@@ -75,6 +76,9 @@ class DecodePipeline:
         """The callables that decode, per part: the fields, or their compiled versions after ``warm_up()``."""
         self.warm = not self.compiled
         self.chunk_points = chunk_points
+        self.bank_decodes = BankDecodes()
+        """The training latents' decodes that completion and hallucination compare what is given with
+        (``fitting.closest_latents``), kept for the next one."""
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._lock = threading.Lock()  # the app decodes from worker threads
         self.cache_items = cache_items

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from explorer.io.progress import run_to_end
+from explorer.train.bank_decodes import BankDecodes
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
 from explorer.models.precision import autocast
 
@@ -165,14 +166,18 @@ def best_starts(bank: torch.Tensor, parts: list[FitPart], **options) -> torch.Te
 
 @torch.no_grad()
 def closest_latents(bank: torch.Tensor, parts: list[FitPart], k: int, coords_per_signal: int = 256,
-                    chunk_points: int = 1 << 20, seed: int = 0, precision: str = "fp32") -> torch.Tensor:
+                    chunk_points: int = 1 << 20, seed: int = 0, precision: str = "fp32",
+                    cache: BankDecodes | None = None) -> torch.Tensor:
     """``[M, min(k, N)]``: for each signal, the indices of the ``k`` training latents whose decodes have the
     lowest loss (summed over the parts) on up to ``coords_per_signal`` of its observed coordinates, closest first.
 
     A fit that starts there begins on a surface, a garment or a note of the right kind instead of at
-    the mean latent, whose decode is a blur (for shapes often no surface at all). Every training
-    latent is decoded once at coordinates shared by all signals (a grid, nothing hidden), else once
-    per signal at its own; ``chunk_points`` bounds the points decoded at a time.
+    the mean latent, whose decode is a blur (for shapes often no surface at all). Where a part's
+    coordinates are shared by every signal (a grid), each signal is compared on its first observed
+    coordinates in one fixed random order, and every training latent is decoded once at the coordinates
+    the signals need, through ``cache`` where one is given (``BankDecodes``: a later call decodes only what
+    an earlier one did not); else once per signal at its own. ``chunk_points`` bounds the points decoded
+    at a time.
     """
     device = next(parts[0].field.parameters()).device
     bank = bank.detach().to(device)
@@ -183,21 +188,21 @@ def closest_latents(bank: torch.Tensor, parts: list[FitPart], k: int, coords_per
         targets, coords = part.targets.to(device), part.coords.to(device)
         p = targets.shape[1]
         per_item = lambda pred, t: torch.func.vmap(lambda a, b: part.loss_fn(a[None], b[None]))(pred, t)  # noqa: E731
-        if coords.ndim == 2 and part.mask is None:  # one decode of the bank serves every signal
-            pick = torch.randperm(p, generator=gen)[:coords_per_signal].to(device)
-            step = max(1, chunk_points // len(pick))
-            for a in range(0, n, step):
-                with autocast(precision, device):
-                    pred = part.field(bank[a:a + step], coords[pick]).float()  # [n', P', C]
-                for i in range(m):
-                    t = targets[i, pick][None].expand(len(pred), -1, -1)
-                    total[i, a:a + step] += per_item(pred, t)
+        seen = (part.mask.cpu() if part.mask is not None else torch.ones(m, p, dtype=torch.bool))
+        if coords.ndim == 2:  # coordinates shared by every signal: one decode of the bank serves them all
+            order = torch.randperm(p, generator=torch.Generator().manual_seed(0))
+            picks = [order[seen[i][order]][:coords_per_signal] for i in range(m)]
+            needed = torch.unique(torch.cat(picks))
+            decoded = (cache if cache is not None else BankDecodes()).columns(part.field, bank, coords, needed, precision, chunk_points)
+            for i in range(m):
+                cols = torch.searchsorted(needed, picks[i]).to(device)
+                t = targets[i, picks[i].to(device)][None].expand(n, -1, -1)
+                total[i] += per_item(decoded[:, cols], t)
             continue
-        weights = (part.mask.to(device) if part.mask is not None else torch.ones(m, p, dtype=torch.bool, device=device))
         for i in range(m):
-            seen = torch.nonzero(weights[i]).flatten()
-            pick = seen[torch.randperm(len(seen), generator=gen)[:coords_per_signal].to(device)]
-            c = coords[pick] if coords.ndim == 2 else coords[i, pick]
+            observed = torch.nonzero(seen[i]).flatten()
+            pick = observed[torch.randperm(len(observed), generator=gen)[:coords_per_signal]].to(device)
+            c = coords[i, pick]
             step = max(1, chunk_points // len(pick))
             for a in range(0, n, step):
                 with autocast(precision, device):
@@ -237,7 +242,7 @@ Fashion-MNIST completion and av-notes hallucination, better in every case (docs/
 
 
 def fit_k_ways(bank: torch.Tensor, parts_for, k: int, steps: int = 300, starts: str = DEFAULT_STARTS, seed: int = 0,
-               **options) -> Iterator[FitProgress]:
+               cache: BankDecodes | None = None, **options) -> Iterator[FitProgress]:
     """K latents fitted to the same observation from K different starts (completion, hallucination).
 
     ``parts_for(m)``: the ``FitPart`` list for ``m`` copies of the observation. ``starts``: "random"
@@ -245,13 +250,14 @@ def fit_k_ways(bank: torch.Tensor, parts_for, k: int, steps: int = 300, starts: 
     fitted from the mean for a quarter of the steps; the K training latents nearest to it start the
     rest — starts in the right region of the manifold, still different ones) or "closest" (the K
     training latents whose decodes are closest to the observation, ``closest_latents``, closest first:
-    a fit to one part of a pair starts from pairs whose part looks or sounds like it).
+    a fit to one part of a pair starts from pairs whose part looks or sounds like it; ``cache`` keeps the
+    training latents' decodes for the next call).
     """
     if starts not in STARTS:
         raise ValueError(f"starts must be one of {STARTS}")
     if starts == "closest":
         near = closest_latents(bank, parts_for(1), k, coords_per_signal=CLOSEST_COORDS, seed=seed,
-                               precision=options.get("precision", "fp32"))[0]
+                               precision=options.get("precision", "fp32"), cache=cache)[0]
         yield from fit_parts(bank, parts_for(len(near)), steps=steps, init=bank[near], seed=seed, **options)
         return
     if starts == "random" or steps < 4:
