@@ -425,7 +425,9 @@ class CompleteDialog(QDialog):
         self.progress.setValue(0)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status.setText(f"fitting {k} latents from different starts…")
+        n = len(self.pipeline.ckpt.latents)
+        self.status.setText(f"comparing with the {n} training items, then fitting {k} latents from the closest…"
+                            if starts == "closest" else f"fitting {k} latents from different starts…")
         self.runner.start(_fit_job, self.pipeline, fit, self.shown_part)
 
     def cancel(self) -> None:

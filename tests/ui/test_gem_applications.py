@@ -271,6 +271,8 @@ def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbo
     dialog.steps.setValue(2000)
     with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
         dialog.run_button.click()
+    n = len(window.ws.pipeline.ckpt.latents)
+    assert f"comparing with the {n} training items" in dialog.status.text()  # the closest starts say what they do
     dialog.cancel_button.click()
     assert dialog.status.text() == "cancelled" and dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
