@@ -459,6 +459,21 @@ def test_eval_progress_on_the_command_line_survives_a_pipe(tiny_checkpoint):
     assert out["test"]["fit_steps"] == 3  # no terminal: no bar, and no error either
 
 
+def test_the_default_recipe_weighs_the_manifold_losses_as_measured():
+    """``train`` without options (preset ``base``) weighs L_LLE and L_iso at 0.1, where images, sounds and shapes
+    measured better (docs/recipe.md); the ablation's ``small`` keeps GEM's equal weights, audio-visual models
+    keep them too (measured only there), and ``--set`` still decides."""
+    from explorer.train.config import BASE_MANIFOLD_WEIGHT
+    from explorer.train.recipe import make_recipe
+
+    assert BASE_MANIFOLD_WEIGHT == 0.1
+    for modality in ("image", "audio", "shape"):
+        r = make_recipe("base", modality)
+        assert (r.train.lle_weight, r.train.iso_weight) == (0.1, 0.1) and r.train.lle and r.train.iso
+    assert make_recipe("small", "image").train.lle_weight == make_recipe("base", "audiovisual").train.lle_weight == 1.0
+    assert make_recipe("base", "image", settings=["lle_weight=1", "iso_weight=1"]).train.iso_weight == 1.0
+
+
 def test_a_recipe_is_built_and_checked_without_the_command_line():
     """A script builds a run as ``train`` does: the preset, the person's changes (one part's own setting,
     a data setting), every setting checked before any data is read."""

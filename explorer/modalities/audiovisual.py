@@ -28,11 +28,13 @@ class AudioVisualModality:
     @property
     def preset_settings(self) -> dict:
         """32 pairs x 1 024 samples of each part per step; the sound part's first-layer omega0 is the
-        spectrogram field's 90 (``audio.``: a setting of that part alone, as ``--set audio.omega0_first=...``)."""
+        spectrogram field's 90 (``audio.``: a setting of that part alone, as ``--set audio.omega0_first=...``).
+        ``base`` keeps GEM's L_LLE and L_iso weights of 1, not the preset's lighter ones: hallucination, which
+        leans on the shared manifold, was measured at 1 only (``checkpoints/av-notes.md``)."""
         if self.parts["audio"].target == "waveform":
             return {}
         common = {"coords_per_signal": 1024, "batch_size": 32, "audio.omega0_first": 90.0}
-        return {"small": common, "base": common | {"steps": 12000}}
+        return {"small": common, "base": common | {"steps": 12000, "lle_weight": 1.0, "iso_weight": 1.0}}
 
     def data_resolution(self, info: dict) -> int | None:
         """The picture part's side."""
