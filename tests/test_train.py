@@ -462,7 +462,7 @@ def test_eval_progress_on_the_command_line_survives_a_pipe(tiny_checkpoint):
 def test_the_default_recipe_weighs_the_manifold_losses_as_measured():
     """``train`` without options (preset ``base``) weighs L_LLE and L_iso at 0.1, where images, sounds and shapes
     measured better (docs/recipe.md); the ablation's ``small`` keeps GEM's equal weights, audio-visual models
-    keep them too (measured only there), and ``--set`` still decides."""
+    keep them too (their hallucination measured worse at 0.1), and ``--set`` still decides."""
     from explorer.train.config import BASE_MANIFOLD_WEIGHT
     from explorer.train.recipe import make_recipe
 

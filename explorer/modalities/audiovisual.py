@@ -29,8 +29,8 @@ class AudioVisualModality:
     def preset_settings(self) -> dict:
         """32 pairs x 1 024 samples of each part per step; the sound part's first-layer omega0 is the
         spectrogram field's 90 (``audio.``: a setting of that part alone, as ``--set audio.omega0_first=...``).
-        ``base`` keeps GEM's L_LLE and L_iso weights of 1, not the preset's lighter ones: hallucination, which
-        leans on the shared manifold, was measured at 1 only (``checkpoints/av-notes.md``)."""
+        ``base`` keeps GEM's L_LLE and L_iso weights of 1, not the preset's lighter ones: at 0.1 hallucination's
+        first proposals matched less often on av-notes (5 and 14 of 23 against 8 and 16, docs/recipe.md)."""
         if self.parts["audio"].target == "waveform":
             return {}
         common = {"coords_per_signal": 1024, "batch_size": 32, "audio.omega0_first": 90.0}
