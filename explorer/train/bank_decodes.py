@@ -15,6 +15,7 @@ import threading
 
 import torch
 
+from explorer.models.decode import decode_values
 from explorer.models.precision import autocast
 
 
@@ -41,7 +42,8 @@ class BankDecodes:
                 if values is not None and bank.shape[0] * (values.shape[1] + len(missing)) * values.shape[2] > self.max_values:
                     slots, values = torch.full_like(slots, -1), None  # too many kept: start again
                     missing = torch.unique(positions)
-                new = _decode(field, bank, coords[missing.to(coords.device)], precision, chunk_points)
+                with autocast(precision, bank.device):
+                    new = decode_values(field, bank, coords[missing.to(coords.device)], chunk_points).float()
                 start = 0 if values is None else values.shape[1]
                 slots[missing] = torch.arange(start, start + len(missing))
                 values = new if values is None else torch.cat([values, new], 1)
@@ -49,18 +51,6 @@ class BankDecodes:
             self._tables[key] = (slots, values)
             return values[:, slots[positions].to(values.device)]
 
-    def clear(self) -> None:
-        with self._lock:
-            self._tables.clear()
-
-
-def _decode(field, bank: torch.Tensor, coords: torch.Tensor, precision: str, chunk_points: int) -> torch.Tensor:
-    step = max(1, chunk_points // max(1, len(coords)))
-    out = []
-    for a in range(0, bank.shape[0], step):
-        with autocast(precision, bank.device):
-            out.append(field(bank[a:a + step], coords).float())  # [n', P', C]
-    return torch.cat(out)
 
 
 def _fingerprint(t: torch.Tensor) -> tuple:

@@ -16,6 +16,7 @@ import torch
 
 from explorer.io.progress import run_to_end
 from explorer.train.bank_decodes import BankDecodes
+from explorer.models.decode import decode_values
 from explorer.models.losses import lle_projection, nearest_latents, negative_weight_penalty, reconstruction_loss
 from explorer.models.precision import autocast
 
@@ -193,7 +194,8 @@ def closest_latents(bank: torch.Tensor, parts: list[FitPart], k: int, coords_per
             order = torch.randperm(p, generator=torch.Generator().manual_seed(0))
             picks = [order[seen[i][order]][:coords_per_signal] for i in range(m)]
             needed = torch.unique(torch.cat(picks))
-            decoded = (cache if cache is not None else BankDecodes()).columns(part.field, bank, coords, needed, precision, chunk_points)
+            kept = cache if cache is not None else BankDecodes()
+            decoded = kept.columns(part.field, bank, coords, needed, precision, chunk_points)  # [N, len(needed), C]
             for i in range(m):
                 cols = torch.searchsorted(needed, picks[i]).to(device)
                 t = targets[i, picks[i].to(device)][None].expand(n, -1, -1)
@@ -202,12 +204,9 @@ def closest_latents(bank: torch.Tensor, parts: list[FitPart], k: int, coords_per
         for i in range(m):
             observed = torch.nonzero(seen[i]).flatten()
             pick = observed[torch.randperm(len(observed), generator=gen)[:coords_per_signal]].to(device)
-            c = coords[i, pick]
-            step = max(1, chunk_points // len(pick))
-            for a in range(0, n, step):
-                with autocast(precision, device):
-                    pred = part.field(bank[a:a + step], c).float()
-                total[i, a:a + step] += per_item(pred, targets[i, pick][None].expand(len(pred), -1, -1))
+            with autocast(precision, device):
+                pred = decode_values(part.field, bank, coords[i, pick], chunk_points).float()  # [N, P', C]
+            total[i] += per_item(pred, targets[i, pick][None].expand(n, -1, -1))
     return total.topk(min(k, n), dim=1, largest=False).indices.cpu()
 
 
