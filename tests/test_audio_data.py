@@ -84,6 +84,36 @@ def test_notes_are_real_instrument_notes_at_their_pitch(tmp_path):
         assert band.max() > 0.2 * spectrum.max()
 
 
+@notes_tools
+def test_the_notes_set_grows_by_family_and_an_older_notes_folder_rebuilds_as_it_was(tmp_path, monkeypatch):
+    """``data build notes`` renders five instruments of each family now; ``--count N`` takes the first N, one
+    family at a time; a folder built before its record named the count (ten instruments) rebuilds as it was,
+    so the checkpoints trained on it keep their split."""
+    import csv
+    from collections import Counter
+
+    from explorer.data.build import build, read_record, rebuild
+    from explorer.data.notes import NOTES_PROGRAMS
+
+    def families(folder):
+        with open(folder / "labels.csv") as f:
+            return Counter(row["family"] for row in csv.DictReader(f))
+
+    assert len(NOTES_PROGRAMS) == 50 and len(set(NOTES_PROGRAMS)) == 50
+    assert build("notes", tmp_path / "twelve", count=12) == 12 * 25
+    grown = families(tmp_path / "twelve")
+    assert len(grown) == 10 and grown["keyboard"] == grown["mallet"] == 50 and grown["flute"] == 25
+    assert read_record(tmp_path / "twelve")["count"] == 12
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    older = rebuild({"build": "notes", "count": None, "resolution": None, "seed": 0})
+    assert older.name == "notes" and families(older) == Counter({f: 25 for f in grown})
+    twelve = sorted(p.relative_to(tmp_path / "twelve") for p in (tmp_path / "twelve").rglob("*.wav"))
+    ten = sorted(p.relative_to(older) for p in older.rglob("*.wav"))
+    assert set(ten) < set(twelve) and all((older / n).read_bytes() == (tmp_path / "twelve" / n).read_bytes()
+                                          for n in ten[::25])
+
+
 def test_spectrogram_target_turns_back_into_the_same_sound(tmp_path):
     """GEM's route: log magnitudes normalised per frequency, and back to a waveform by Griffin-Lim."""
     ds = load_dataset(str(write_clips(tmp_path / "clips")), "audio")

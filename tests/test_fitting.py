@@ -91,6 +91,42 @@ def test_eval_records_where_its_fits_started(tiny_checkpoint):
     out = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--max-items", "4", "--fit-steps", "5",
                              "--fit-init", "best").stdout)
     assert out["test"]["fit_init"] == "best" and out["test"]["n"] == 4
+    out = json.loads(run_cli("eval", str(tiny_checkpoint), "--json", "--max-items", "4", "--fit-steps", "5",
+                             "--fit-init", "closest", "--k", "3").stdout)
+    assert out["test"]["fit_init"] == "closest" and out["test"]["fit_k"] == 3 and out["test"]["n"] == 4
+
+
+def test_a_fit_from_the_k_closest_starts_ends_on_the_one_that_decodes_closest(tiny_checkpoint):
+    """``eval --fit-init closest``: K fits per item at once, from its K closest training latents; the one kept
+    is the fit whose decode has the lowest loss on the item, never worse than the fit from the closest start."""
+    from explorer.models.checkpoint import load_checkpoint
+    from explorer.modalities import checkpoint_plug
+    from explorer.models.decode import decode_values
+    from explorer.io.progress import run_to_end
+    from explorer.train.fitting import FitPart, closest_latents, fit_from_closest, fit_parts
+
+    ckpt = load_checkpoint(tiny_checkpoint)
+    model, plug = ckpt.build_model(), checkpoint_plug(ckpt)
+    coords = plug.coords(tuple(ckpt.modality["resolution"]))
+    # two signals no training item decodes: halfway between two items each
+    targets = 0.5 * (decode_values(model, ckpt.latents[[1, 4]], coords) + decode_values(model, ckpt.latents[[6, 9]], coords))
+    parts = [FitPart(model, targets, coords, loss_fn=plug.loss)]
+    progress = list(fit_from_closest(ckpt.latents, parts, 3, steps=20))
+    assert [p.step for p in progress[:3]] == [1, 2, 3] and progress[-1].latents.shape == (2, ckpt.latents.shape[1])
+    kept = progress[-1].latents
+
+    def loss(z, i):
+        return float(plug.loss(decode_values(model, z[None], coords), targets[[i]]))
+
+    from_closest = progress[-2].latents  # the last step of the fits from the closest starts
+    near = closest_latents(ckpt.latents, parts, 3)
+    copies = [FitPart(model, targets.repeat_interleave(3, 0), coords, loss_fn=plug.loss)]
+    every = run_to_end(fit_parts(ckpt.latents, copies, steps=20, init=ckpt.latents[near.flatten()]), "fitting").latents
+    for i in range(2):
+        losses = [loss(z, i) for z in every[3 * i: 3 * i + 3]]
+        assert loss(kept[i], i) == pytest.approx(min(losses), rel=1e-4)
+        assert loss(kept[i], i) <= loss(from_closest[i], i) * (1 + 1e-4)
+    assert any(loss(kept[i], i) < loss(from_closest[i], i) * 0.999 for i in range(2))  # another start won
 
 
 def test_held_out_items_and_embedded_files_are_fitted_on_1024_coordinates_at_a_step_scaled_to_the_latents(

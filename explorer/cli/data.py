@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
                         description="Write a built-in image dataset as PNG files plus labels.csv "
                                     "(train on it later with --data DIR).")
     b.add_argument("name", choices=["fashion-mnist", "sprites", "notes", "furniture", "av-notes"],
-                   help="notes: 1 s instrument notes rendered with fluidsynth (10 instruments x 25 pitches); "
+                   help="notes: 1 s instrument notes rendered with fluidsynth (50 instruments, 5 of each of 10 families, x 25 pitches; --count takes the first N instruments, the first 10 one of each family); "
                         "furniture: the Sweet Home 3D catalogue as PLY meshes; av-notes: each note with a "
                         "picture of its instrument and key (audio-visual pairs)")
     b.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder")

@@ -28,15 +28,16 @@ def add_parser(sub) -> None:
                    help="shapes: items per split, spread over it, scored on a 64³ grid (IoU, Chamfer; default 16)")
     e.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle",
                    help="test-time fitting loss: GEM's L_rec + L_LLE (default; stays on the manifold) or L_rec alone")
-    e.add_argument("--fit-init", choices=["best", "mean"], default="mean",
+    e.add_argument("--fit-init", choices=["best", "closest", "mean"], default="mean",
                    help="where each held-out fit starts: the training latent whose decode is closest to the item "
-                        "(best) or the mean training latent (mean, the default)")
+                        "(best), each of the --k closest, keeping the fit whose decode comes closest (closest; K "
+                        "times the work), or the mean training latent (mean, the default)")
     speed_options(e)
     e.add_argument("--save", action="store_true", help="also record the result in the checkpoint's metrics (shown by info)")
     e.add_argument("--completion", metavar="MASK", choices=["left-half", "right-half", "top-half", "bottom-half", "centre"],
                    help="images: measure conditional completion on held-out images instead (hidden-part PSNR of GEM's "
                         "completions next to a nearest-neighbour baseline)")
-    e.add_argument("--k", type=count(1, 64), default=4, help="--completion/--hallucination: fits per item (default 4)")
+    e.add_argument("--k", type=count(1, 64), default=4, help="--completion/--hallucination/--fit-init closest: fits per item (default 4)")
     e.add_argument("--starts", choices=list(STARTS), default=DEFAULT_STARTS,
                    help="--completion/--hallucination: " + STARTS_HELP)
     e.add_argument("--paths", type=count(1, 10_000), metavar="N",
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     else:
         result = evaluate(ckpt, dataset, max_items=args.max_items, fit_steps=args.fit_steps, device=device,
                           fit_lle=args.fit_loss == "rec+lle", precision=args.precision, report=_EvalProgress(),
-                          fit_init=args.fit_init, grid_items=args.grid_items)
+                          fit_init=args.fit_init, fit_k=args.k, grid_items=args.grid_items)
         key = "eval" if not args.data else f"eval:{args.data}"
     if args.save:
         from explorer.models.checkpoint import save_metrics

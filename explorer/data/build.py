@@ -33,9 +33,9 @@ def builder(name: str, out: Path, count: int | None = None, resolution: int | No
     """``(files written so far, unit, total)`` of building ``name`` into the empty folder ``out``;
     ``picture``: av-notes' drawing of the played key (``av_notes.PICTURES``; ``build`` resolves None to the first)."""
     if name == "notes":
-        from explorer.data.notes import INSTRUMENTS, PITCHES, build_notes
+        from explorer.data.notes import NOTES_PROGRAMS, PITCHES, build_notes
 
-        programs = list(INSTRUMENTS)[:count] if count else list(INSTRUMENTS)
+        programs = NOTES_PROGRAMS[:count] if count else NOTES_PROGRAMS
         return build_notes(out, programs), "clip", len(programs) * len(PITCHES)
     if name == "av-notes":
         from explorer.data.av_notes import build_av_notes
@@ -72,6 +72,10 @@ def build(name: str, out: str | Path, count: int | None = None, resolution: int 
         from explorer.data.av_notes import PICTURES
 
         picture = picture or PICTURES[0]
+    if name == "notes" and count is None:  # the record names the count: the default may grow again
+        from explorer.data.notes import NOTES_PROGRAMS
+
+        count = len(NOTES_PROGRAMS)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -148,12 +152,22 @@ def recorded_picture(record: dict) -> str | None:
     return record.get("picture") or "marker"
 
 
+def recorded_count(record: dict) -> int | None:
+    """The count a built folder's record stands for: notes folders built before the record named their count
+    (2026-12-05) hold the first ``notes.LEGACY_NOTES_COUNT`` instruments, today's default holds more."""
+    if record.get("build") == "notes" and record.get("count") is None:
+        from explorer.data.notes import LEGACY_NOTES_COUNT
+
+        return LEGACY_NOTES_COUNT
+    return record.get("count")
+
+
 def rebuild(record: dict, consume: Callable[[Iterator[int], str, int | None], int] | None = None) -> Path:
     """The folder of a built dataset in the user cache, built there first if it is not yet."""
     folder = cache_folder(record)
     if read_record(folder) is None:
         if folder.exists():  # a folder without its record is unfinished or foreign: start again
             shutil.rmtree(folder, ignore_errors=True)
-        build(record["build"], folder, record.get("count"), record.get("resolution"), record.get("seed") or 0, consume,
-              picture=recorded_picture(record))
+        build(record["build"], folder, recorded_count(record), record.get("resolution"), record.get("seed") or 0,
+              consume, picture=recorded_picture(record))
     return folder

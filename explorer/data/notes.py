@@ -32,6 +32,29 @@ INSTRUMENTS = {
     73: ("flute", "flute"),
     81: ("sawtooth lead", "synth lead"),
 }
+"""av-notes' instruments, and the first ten of the notes set (``NOTES_PROGRAMS``)."""
+MORE_INSTRUMENTS = {
+    1: ("bright piano", "keyboard"), 12: ("marimba", "mallet"), 16: ("drawbar organ", "organ"),
+    25: ("steel guitar", "guitar"), 32: ("acoustic bass", "bass"), 42: ("cello", "string"),
+    57: ("trombone", "brass"), 66: ("tenor sax", "reed"), 72: ("piccolo", "flute"), 80: ("square lead", "synth lead"),
+    4: ("electric piano", "keyboard"), 8: ("celesta", "mallet"), 21: ("accordion", "organ"),
+    27: ("clean electric guitar", "guitar"), 35: ("fretless bass", "bass"), 48: ("string ensemble", "string"),
+    60: ("french horn", "brass"), 71: ("clarinet", "reed"), 75: ("pan flute", "flute"), 82: ("calliope lead", "synth lead"),
+    6: ("harpsichord", "keyboard"), 9: ("glockenspiel", "mallet"), 17: ("percussive organ", "organ"),
+    26: ("jazz guitar", "guitar"), 34: ("picked bass", "bass"), 41: ("viola", "string"),
+    58: ("tuba", "brass"), 64: ("soprano sax", "reed"), 74: ("recorder", "flute"), 84: ("charang lead", "synth lead"),
+    7: ("clavinet", "keyboard"), 13: ("xylophone", "mallet"), 20: ("reed organ", "organ"),
+    29: ("overdriven guitar", "guitar"), 38: ("synth bass", "bass"), 49: ("slow strings", "string"),
+    61: ("brass section", "brass"), 68: ("oboe", "reed"), 79: ("ocarina", "flute"), 87: ("bass and lead", "synth lead"),
+}
+"""Four more instruments of each of ``INSTRUMENTS``' families, one of each family at a time: a notes set of
+any size keeps its families even. Every held-out note of the notes set is an instrument x pitch pair never
+trained on; more instruments per family give the model more timbres at each pitch to learn from
+(docs/recipe.md, 2026-12-05)."""
+NOTES_PROGRAMS = list(INSTRUMENTS) + list(MORE_INSTRUMENTS)
+"""The notes set's General MIDI programs in the order ``data build notes --count N`` takes the first N."""
+LEGACY_NOTES_COUNT = len(INSTRUMENTS)
+"""Instruments of a notes folder built before 2026-12-05, whose record does not name its count."""
 NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 TICKS_PER_BEAT, TEMPO_US = 480, 500_000  # 120 bpm: 960 ticks a second
 SPACING_S, HOLD_S = 2.0, 0.8
@@ -102,7 +125,7 @@ def build_notes(out: str | Path, programs: list[int] | None = None, pitches: ran
     rows = []
     done = 0
     for program in programs or list(INSTRUMENTS):
-        instrument, family = INSTRUMENTS.get(program, (f"program {program}", "other"))
+        instrument, family = (INSTRUMENTS | MORE_INSTRUMENTS).get(program, (f"program {program}", "other"))
         notes = [(p, v) for p in pitches for v in velocities]
         for (pitch, velocity), clip in zip(notes, render_notes(program, notes)):
             name = f"{instrument.replace(' ', '-')}/{note_name(pitch)}-v{velocity}.wav"

@@ -50,9 +50,11 @@ def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0
     The product of the spectrum decimated 1 to ``harmonics`` times peaks at the fundamental, or at
     twice it when the fundamental is weak (organ pipes, brass); so a peak at half the frequency that
     reaches ``octave_ratio`` of the highest is taken instead (the usual octave correction). On the
-    250 real soundfont notes of ``data build notes`` this finds every pitch; the earlier estimator
-    (3 harmonics, no correction) put 15 of them, organ, trumpet and alto sax, an octave high. A pure
-    tone, which has no harmonics for the product to find, is heard at its own frequency.
+    250 real soundfont notes of ``data build notes --count 10`` this finds every pitch; the earlier estimator
+    (3 harmonics, no correction) put 15 of them, organ, trumpet and alto sax, an octave high. On all 1 250
+    of ``data build notes`` (50 instruments) it finds 1 185: it errs on drawbar and percussive organ (34),
+    glockenspiel and celesta, which sound above their written pitch (18), clarinet (8) and 5 others.
+    A pure tone, which has no harmonics for the product to find, is heard at its own frequency.
     """
     n = min(len(wave), sample_rate // 2)
     x = np.asarray(wave[:n], np.float64) * np.hanning(n)

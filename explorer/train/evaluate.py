@@ -10,7 +10,7 @@ from explorer.data.dataset import SignalSet, spread
 from explorer.errors import ExplorerError
 from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, fit_parts, whole_fit_options
+from explorer.train.fitting import FitPart, fit_from_closest, fit_parts, whole_fit_options
 
 
 def _summary(metrics: dict[str, torch.Tensor]) -> dict:
@@ -85,10 +85,13 @@ def _measure(parts: dict, model, z: torch.Tensor, data: SignalSet, pick, grid: d
 
 
 def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: int = 300, seed: int = 0,
-              lle: bool = True, precision: str = "fp32", device="cpu", on_step=None, init: str = "mean") -> torch.Tensor:
+              lle: bool = True, precision: str = "fp32", device="cpu", on_step=None, init: str = "mean",
+              k: int = 4) -> torch.Tensor:
     """``[M, d]`` latents of the picked items of (prepared) ``data`` by test-time fitting on every part at
     once (GEM §4.4; network frozen), in bfloat16 only where every part may run in it
-    (``modalities.part_precisions``). ``on_step(step, steps)`` hears every step."""
+    (``modalities.part_precisions``). ``init``: "mean", "best" (``fit_parts``) or "closest" (``k`` fits per
+    item from its k closest training latents, the closest decode kept: ``fit_from_closest``).
+    ``on_step(step, steps)`` hears every step."""
     fit = []
     for key, plug in plug_parts(modality).items():
         d = data if key is None else data.parts[key]
@@ -96,9 +99,11 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
                            loss_fn=plug.loss))
     fit_precision = "bf16" if all(v == "bf16" for v in part_precisions(modality, precision, device).values()) \
         else "fp32"
+    options = dict(steps=steps, seed=seed, lle=lle, precision=fit_precision, **whole_fit_options(ckpt.latents))
+    fits = fit_from_closest(ckpt.latents, fit, k, **options) if init == "closest" else \
+        fit_parts(ckpt.latents, fit, init=init, **options)
     last = None
-    for last in fit_parts(ckpt.latents, fit, steps=steps, seed=seed, lle=lle, precision=fit_precision, init=init,
-                          **whole_fit_options(ckpt.latents)):
+    for last in fits:
         if on_step is not None:
             on_step(last.step, steps)
     if last is None:
@@ -109,7 +114,7 @@ def fit_items(ckpt: Checkpoint, model, modality, data: SignalSet, pick, steps: i
 def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_steps: int = 300,
              device: torch.device | str = "cpu", seed: int = 0,
              fit_lle: bool = True, grid_items: int = 16, grid_resolution: int = 64, precision: str = "fp32",
-             report=None, fit_init: str = "mean") -> dict:
+             report=None, fit_init: str = "mean", fit_k: int = 4) -> dict:
     """``{"train": {...}, "test": {...}}`` with the modality's mean metrics (per part for multi-field models).
 
     Training items are decoded from their stored latents; held-out items get latents by
@@ -149,9 +154,11 @@ def evaluate(ckpt: Checkpoint, dataset: SignalSet, max_items: int = 200, fit_ste
     if len(test.names):
         pick = sorted(rng.choice(len(test.names), min(max_items, len(test.names)), replace=False))
         z = fit_items(ckpt, model, modality, test, pick, fit_steps, seed, fit_lle, precision, device,
-                      on_step=lambda step, steps: report("fitting", step, steps), init=fit_init)
+                      on_step=lambda step, steps: report("fitting", step, steps), init=fit_init, k=fit_k)
         report("measuring", 0, 1)
         result["test"] = _measure(parts, model, z, test, pick, grid)
         report("measuring", 1, 1)
         result["test"] |= {"fit_steps": fit_steps, "fit_loss": "rec+lle" if fit_lle else "rec", "fit_init": fit_init}
+        if fit_init == "closest":
+            result["test"]["fit_k"] = fit_k
     return result
