@@ -51,7 +51,8 @@ MORE_INSTRUMENTS = {
 any size keeps its families even. Every held-out note of the notes set is an instrument x pitch pair never
 trained on; more instruments per family give the model more timbres at each pitch to learn from
 (docs/recipe.md, 2026-12-05)."""
-NOTES_PROGRAMS = list(INSTRUMENTS) + list(MORE_INSTRUMENTS)
+NOTES_INSTRUMENTS = INSTRUMENTS | MORE_INSTRUMENTS
+NOTES_PROGRAMS = list(NOTES_INSTRUMENTS)
 """The notes set's General MIDI programs in the order ``data build notes --count N`` takes the first N."""
 LEGACY_NOTES_COUNT = len(INSTRUMENTS)
 """Instruments of a notes folder built before 2026-12-05, whose record does not name its count."""
@@ -125,7 +126,7 @@ def build_notes(out: str | Path, programs: list[int] | None = None, pitches: ran
     rows = []
     done = 0
     for program in programs or list(INSTRUMENTS):
-        instrument, family = (INSTRUMENTS | MORE_INSTRUMENTS).get(program, (f"program {program}", "other"))
+        instrument, family = NOTES_INSTRUMENTS.get(program, (f"program {program}", "other"))
         notes = [(p, v) for p in pitches for v in velocities]
         for (pitch, velocity), clip in zip(notes, render_notes(program, notes)):
             name = f"{instrument.replace(' ', '-')}/{note_name(pitch)}-v{velocity}.wav"

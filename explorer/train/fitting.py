@@ -188,25 +188,23 @@ def closest_latents(bank: torch.Tensor, parts: list[FitPart], k: int, coords_per
     for part in parts:
         targets, coords = part.targets.to(device), part.coords.to(device)
         p = targets.shape[1]
-        per_item = lambda pred, t: torch.func.vmap(lambda a, b: part.loss_fn(a[None], b[None]))(pred, t)  # noqa: E731
-        seen = (part.mask.cpu() if part.mask is not None else torch.ones(m, p, dtype=torch.bool))
+        seen = _seen(part, m, p)
         if coords.ndim == 2:  # coordinates shared by every signal: one decode of the bank serves them all
-            order = torch.randperm(p, generator=torch.Generator().manual_seed(0))
-            picks = [order[seen[i][order]][:coords_per_signal] for i in range(m)]
+            picks = _first_seen(seen, coords_per_signal)
             needed = torch.unique(torch.cat(picks))
             kept = cache if cache is not None else BankDecodes()
             decoded = kept.columns(part.field, bank, coords, needed, precision, chunk_points)  # [N, len(needed), C]
             for i in range(m):
                 cols = torch.searchsorted(needed, picks[i]).to(device)
                 t = targets[i, picks[i].to(device)][None].expand(n, -1, -1)
-                total[i] += per_item(decoded[:, cols], t)
+                total[i] += _item_losses(part.loss_fn, decoded[:, cols], t)
             continue
         for i in range(m):
             observed = torch.nonzero(seen[i]).flatten()
             pick = observed[torch.randperm(len(observed), generator=gen)[:coords_per_signal]].to(device)
             with autocast(precision, device):
                 pred = decode_values(part.field, bank, coords[i, pick], chunk_points).float()  # [N, P', C]
-            total[i] += per_item(pred, targets[i, pick][None].expand(n, -1, -1))
+            total[i] += _item_losses(part.loss_fn, pred, targets[i, pick][None].expand(n, -1, -1))
     return total.topk(min(k, n), dim=1, largest=False).indices.cpu()
 
 
@@ -250,17 +248,30 @@ def lowest_loss(parts: list[FitPart], z: torch.Tensor, coords_per_signal: int = 
     total = torch.zeros(m, k, device=device)
     for part in parts:
         targets, coords = part.targets.to(device), part.coords.to(device)
-        p = targets.shape[1]
-        order = torch.randperm(p, generator=torch.Generator().manual_seed(0))
-        seen = part.mask.cpu() if part.mask is not None else torch.ones(m, p, dtype=torch.bool)
-        for i in range(m):
-            pick = order[seen[i][order]][:coords_per_signal].to(device)
+        for i, pick in enumerate(_first_seen(_seen(part, m, targets.shape[1]), coords_per_signal)):
+            pick = pick.to(device)
             c = coords[pick] if coords.ndim == 2 else coords[i, pick]
             with autocast(precision, device):
                 pred = decode_values(part.field, z[i], c).float()  # [K, P', C]
-            t = targets[i, pick][None].expand(k, -1, -1)
-            total[i] += torch.func.vmap(lambda a, b: part.loss_fn(a[None], b[None]))(pred, t)
+            total[i] += _item_losses(part.loss_fn, pred, targets[i, pick][None].expand(k, -1, -1))
     return total.argmin(1).cpu()
+
+
+def _seen(part: FitPart, m: int, p: int) -> torch.Tensor:
+    """``[M, P]`` bool on the CPU: where each of the part's signals is observed."""
+    return part.mask.cpu() if part.mask is not None else torch.ones(m, p, dtype=torch.bool)
+
+
+def _first_seen(seen: torch.Tensor, n: int) -> list[torch.Tensor]:
+    """Each signal's first ``n`` observed positions in one fixed random order of all ``P`` (the same order for
+    every signal and every call, so that signals share positions where they can and kept decodes serve again)."""
+    order = torch.randperm(seen.shape[1], generator=torch.Generator().manual_seed(0))
+    return [order[row[order]][:n] for row in seen]
+
+
+def _item_losses(loss_fn, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``[B]``: ``loss_fn`` of each of ``pred [B, P, C]`` against ``target [B, P, C]``, item by item."""
+    return torch.func.vmap(lambda a, b: loss_fn(a[None], b[None]))(pred, target)
 
 
 def whole_fit_options(bank: torch.Tensor) -> dict:
