@@ -18,6 +18,10 @@ def add_parser(sub) -> None:
     em.add_argument("--json", action="store_true")
     em.add_argument("--steps", type=count(1, 100_000), default=300, help="fitting steps (default 300)")
     em.add_argument("--fit-loss", choices=["rec+lle", "rec"], default="rec+lle")
+    em.add_argument("--fit-init", choices=["mean", "closest"], default="mean",
+                    help="where the fit starts: the mean training latent, or the --k training latents whose decodes "
+                         "are closest to the file, keeping the fit that ends closest (K times the work)")
+    em.add_argument("--k", type=count(2, 64), default=4, help="--fit-init closest: fits from as many starts (default 4)")
     em.add_argument("--out", metavar="FILE", help="also write the reconstruction (a file of the modality's format)")
     em.add_argument("--invert", choices=["auto", "yes", "no"], default="auto",
                     help="pictures: embed the negative (auto: when the background is the opposite of the "
@@ -38,7 +42,8 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     observed = read_signal(pipeline, args.file, invert={"auto": None, "yes": True, "no": False}[args.invert])
     bar = progress_bar(total=args.steps, unit="step", desc="fitting")
     result = None
-    for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle"):
+    for step in embed_steps(pipeline, observed, args.steps, lle=args.fit_loss == "rec+lle",
+                            starts=args.k if args.fit_init == "closest" else 1):
         if isinstance(step, EmbedResult):
             result = step
         else:
@@ -53,11 +58,14 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
 
     out = {"file": args.file, "part": result.part, "metrics": result.metrics, "notes": result.notes,
            "neighbours": [{"index": i, "name": n, "distance": d, "labels": labels(i)} for i, n, d in result.neighbours],
-           "latent": [float(v) for v in result.latent]}
+           "latent": [float(v) for v in result.latent], "fit_init": args.fit_init}
+    if args.fit_init == "closest":
+        out["fit_k"] = args.k
     if args.json:
         print(json.dumps(out, indent=2))
     else:
-        print(f"{args.file} embedded in {ckpt.path} ({args.steps} steps, {args.fit_loss})")
+        starts = f", the best of {args.k} closest starts" if args.fit_init == "closest" else ""
+        print(f"{args.file} embedded in {ckpt.path} ({args.steps} steps, {args.fit_loss}{starts})")
         for note in result.notes:
             print(f"  note: {note} (--invert no to keep it as it is)")
         print("  fit: " + ", ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))

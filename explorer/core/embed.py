@@ -13,7 +13,7 @@ from explorer.errors import ExplorerError
 from explorer.modalities import file_plugs, plug_parts
 from explorer.modalities.base import Observed
 from explorer.models import part_field
-from explorer.train.fitting import FitPart, FitProgress, fit_parts, whole_fit_options
+from explorer.train.fitting import FitPart, FitProgress, fit_from_closest, fit_parts, whole_fit_options
 
 
 def signal_file_filter() -> str:
@@ -58,17 +58,26 @@ class EmbedResult:
     """What was done to the file before fitting (``Observed.notes``)."""
 
 
-def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, lle: bool = True
+def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, lle: bool = True, starts: int = 1
                 ) -> Iterator[FitProgress | EmbedResult]:
-    """Fit a latent to the observed part (progress every step; close to cancel); the last value is the result."""
+    """Fit a latent to the observed part (progress every step; close to cancel); the last value is the result.
+
+    ``starts``: 1 fits from the mean training latent; K > 1 fits from the K training latents whose decodes are
+    closest to the file, all at once, and keeps the fit that decodes closest (``fit_from_closest``, as ``eval
+    --fit-init closest``; K times the work)."""
     pipeline.check_fittable()
     field_ = part_field(pipeline.model, observed.part)
     plug = pipeline.parts[observed.part]
+    bank = pipeline.ckpt.latents.to(pipeline.device)
+    parts = [FitPart(field_, observed.values, observed.coords, loss_fn=plug.loss)]
+    options = dict(steps=steps, seed=seed, lle=lle, precision=pipeline.part_precision[observed.part],
+                   **whole_fit_options(pipeline.ckpt.latents))
     last = None
-    for last in fit_parts(pipeline.ckpt.latents.to(pipeline.device),
-                          [FitPart(field_, observed.values, observed.coords, loss_fn=plug.loss)], steps=steps,
-                          seed=seed, lle=lle, precision=pipeline.part_precision[observed.part],
-                          **whole_fit_options(pipeline.ckpt.latents)):
+    for progress in fit_from_closest(bank, parts, starts, **options) if starts > 1 else fit_parts(bank, parts, **options):
+        if last is not None and progress.step == last.step:  # the chosen fit, after the K fits' last step
+            last = progress
+            continue
+        last = progress
         yield last
     z = last.latents.cpu()
     coords = observed.coords if observed.coords.ndim == 2 else observed.coords[0]

@@ -29,7 +29,7 @@ from explorer.ui.banner import Banner
 from explorer.ui.hover import HoverTips
 from explorer.ui.map_tasks import MapTasks
 from explorer.ui.map_view import MapView
-from explorer.ui.embedding import Embedding
+from explorer.ui.embedding import EMBED_STARTS, Embedding
 from explorer.ui.legend import Legend
 from explorer.ui.path_sound import PathSound
 from explorer.ui.preview_panel import PreviewPanel
@@ -425,7 +425,8 @@ class MainWindow(QMainWindow):
     def embed_file(self, path: str, steps: int = 300) -> None:
         """Fit a latent for the file in a worker (progress and Cancel in the task bar), then show it."""
         if self.ws.ckpt is not None:
-            self.embedding.start(self.ws.pipeline, path, steps)
+            starts = EMBED_STARTS if self.embed_closest_action.isChecked() else 1
+            self.embedding.start(self.ws.pipeline, path, steps, starts)
 
     def _on_embedded(self, name: str, value, original: bytes, recon: bytes) -> None:
         i = self.ws.add_extra(name, value.latent, "embedded", metrics=value.metrics,

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QToolBar
 from explorer.core.session import TSNE_PARAMS
 from explorer.core.shipped import shipped_checkpoints
 from explorer.errors import ExplorerError
+from explorer.ui.embedding import EMBED_STARTS
 
 FIND_HELP = ("Items whose name or any label matches this regular expression stay bright, the rest are "
              "dimmed (Ctrl+F; empty: all). Examples: boot|sandal, ^train-000, trumpet")
@@ -44,6 +45,14 @@ def build_menus(win) -> None:
     win.import_action = file.addAction("&Import a DeepSDF experiment…", win.choose_import, "Ctrl+I")
     file.addAction("&Export path…", win.open_export, "Ctrl+E")
     file.addAction("E&mbed a signal…", win.choose_embed_file, "Ctrl+M")
+    win.embed_closest_action = file.addAction(f"Embed from the {EMBED_STARTS} c&losest starts")
+    win.embed_closest_action.setCheckable(True)
+    win.embed_closest_action.setToolTip(f"Fit an embedded file {EMBED_STARTS} times at once, from the training latents "
+                                        "whose decodes are closest to it, and keep the closest fit: closer for sounds (not for "
+                                        f"garments), {EMBED_STARTS} times the work")
+    win.embed_closest_action.setChecked(win.settings.integer("embed_starts", 1, 1, 64) > 1)
+    win.embed_closest_action.toggled.connect(
+        lambda on: win.settings.setValue("embed_starts", EMBED_STARTS if on else 1))
     file.addAction("Save the &map as an image…", win.choose_map_image, "Ctrl+Shift+S")
     file.addSeparator()
     file.addAction("&Quit", win.close, QKeySequence.StandardKey.Quit)

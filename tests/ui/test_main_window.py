@@ -797,3 +797,34 @@ def test_a_screenshot_of_a_checkpoint_whose_decode_fails_is_taken_not_waited_for
     out = tmp_path / "shot.png"
     proc = run_cli(str(bad), "--screenshot", str(out), check=False, timeout=100, env={"QT_QPA_PLATFORM": "offscreen"})
     assert out.exists() and "timed out" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_embedding_from_the_closest_starts_is_a_kept_choice_in_the_file_menu(qtbot, tmp_path, tiny_checkpoint):
+    """File ▸ Embed from the 4 closest starts: the task bar says so, the file lands on the map, and the choice is
+    there again in the next window."""
+    from PIL import Image
+
+    from explorer.ui.embedding import EMBED_STARTS
+    from explorer.ui.main_window import MainWindow
+
+    w = MainWindow()
+    w.pca_action.setChecked(True)
+    qtbot.addWidget(w)
+    w.show()
+    assert open_in(qtbot, w, tiny_checkpoint)
+    assert not w.embed_closest_action.isChecked()  # the default: one fit, from the mean
+    w.embed_closest_action.trigger()
+    pixels = w.ws.pipeline.signal(w.ws.latents[3:4])[0][..., 0]
+    Image.fromarray((np.clip(pixels, 0, 1) * 255).round().astype(np.uint8).squeeze()).save(tmp_path / "mine.png")
+    with qtbot.waitSignal(w.embed_ready, timeout=60_000) as blocker:
+        w.embed_file(str(tmp_path / "mine.png"), steps=10)
+        assert f"from its {EMBED_STARTS} closest starts" in w.tasks.get("embed").progress.format()
+    assert blocker.args[0]["name"] == "mine.png" and w.ws.extra[-1]["kind"] == "embedded"
+    w.shutdown()
+    again = MainWindow()
+    qtbot.addWidget(again)
+    assert again.embed_closest_action.isChecked()
+    again.embed_closest_action.trigger()
+    third = MainWindow()
+    qtbot.addWidget(third)
+    assert not third.embed_closest_action.isChecked()
