@@ -73,11 +73,7 @@ def embed_steps(pipeline, observed: Observed, steps: int = 300, seed: int = 0, l
     options = dict(steps=steps, seed=seed, lle=lle, precision=pipeline.part_precision[observed.part],
                    **whole_fit_options(pipeline.ckpt.latents))
     last = None
-    for progress in fit_from_closest(bank, parts, starts, **options) if starts > 1 else fit_parts(bank, parts, **options):
-        if last is not None and progress.step == last.step:  # the chosen fit, after the K fits' last step
-            last = progress
-            continue
-        last = progress
+    for last in fit_from_closest(bank, parts, starts, **options) if starts > 1 else fit_parts(bank, parts, **options):
         yield last
     z = last.latents.cpu()
     coords = observed.coords if observed.coords.ndim == 2 else observed.coords[0]

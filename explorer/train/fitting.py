@@ -212,8 +212,8 @@ def fit_from_closest(bank: torch.Tensor, parts: list[FitPart], k: int, steps: in
                      precision: str = "fp32", cache: BankDecodes | None = None, **options) -> Iterator[FitProgress]:
     """Fit every signal K times at once, from its K closest training latents (``closest_latents``), and end
     on the fit whose decode comes closest to the signal (``lowest_loss``): where one start falls into a wrong
-    basin (a note an octave off, a garment of the wrong kind), another may not. Progress (every step)
-    shows the fits from the closest starts; the last yield holds the chosen latents ``[M, d]``. K times the
+    basin (a note an octave off, a garment of the wrong kind), another may not. Progress (every step, once)
+    shows the fits from the closest starts; the last step's yield holds the chosen latents ``[M, d]``. K times the
     work of one fit. Options as ``fit_parts``'s."""
     m = parts[0].targets.shape[0]
     near = closest_latents(bank, parts, k, coords_per_signal=CLOSEST_COORDS, seed=seed, precision=precision,
@@ -225,7 +225,8 @@ def fit_from_closest(bank: torch.Tensor, parts: list[FitPart], k: int, steps: in
     last = None
     for last in fit_parts(bank, copies, steps=steps, init=bank[near.flatten()], seed=seed, precision=precision,
                           **options):
-        yield FitProgress(last.step, steps, last.loss, last.latents[::k])
+        if last.step < steps:  # the last step is reported once, with the chosen fits
+            yield FitProgress(last.step, steps, last.loss, last.latents[::k])
     if last is None:
         return
     z = last.latents.reshape(m, k, -1)
