@@ -138,6 +138,34 @@ def test_spectrogram_target_turns_back_into_the_same_sound(tmp_path):
     assert np.allclose(again.prepare(ds).values, spec.values)
 
 
+def test_a_quiet_decode_is_heard_at_the_clips_level_once_calibrated(tmp_path):
+    """A spectrogram field learned by least squares on log magnitudes is heard a few dB quiet; when a run
+    ends the plug measures that on the training decodes (``calibrate``) and lifts what it plays back."""
+    import torch
+
+    ds = load_dataset(str(write_clips(tmp_path / "clips")), "audio")
+    audio = get_modality("audio", {"target": "spectrogram"})
+    spec = audio.prepare(ds)
+    f, frames = spec.resolution
+    six_db = torch.log(torch.tensor(2.0)) / audio.norm.std  # 6 dB lower magnitudes, in normalised units
+    quiet = torch.from_numpy(spec.values) - six_db.repeat_interleave(frames)[None, :, None]
+    signals = torch.from_numpy(spec.signals)
+
+    def heard():
+        return float(audio.metrics(quiet, torch.from_numpy(spec.values), signals=signals,
+                                   resolution=spec.resolution)["lsd"].mean())
+
+    before = heard()
+    train = torch.from_numpy(~spec.is_test)
+    audio.calibrate(quiet[train], signals[train], spec.resolution)
+    assert 5.5 < float(audio.gain.median()) < 8.0  # the 6 dB lost, and the little Griffin-Lim loses besides
+    assert heard() < before - 2.0  # every clip, held out or not, sounds closer to its original
+    again = get_modality("audio", json.loads(json.dumps(audio.options())))  # it travels in the checkpoint
+    assert torch.allclose(again.gain, audio.gain, atol=1e-3)
+    with pytest.raises(ExplorerError, match="audio gain"):
+        get_modality("audio", audio.options() | {"gain": [99.0] * f})
+
+
 def test_a_spectrogram_checkpoint_trains_and_is_measured_as_sound(tmp_path):
     folder = write_clips(tmp_path / "clips")
     out = tmp_path / "s.safetensors"
@@ -146,6 +174,7 @@ def test_a_spectrogram_checkpoint_trains_and_is_measured_as_sound(tmp_path):
     ckpt = load_checkpoint(out)
     assert ckpt.modality["options"]["target"] == "spectrogram" and ckpt.modality["resolution"] == [257, 126]
     assert ckpt.model_config.in_dim == 2 and len(ckpt.modality["options"]["norm"]["mean"]) == 257
+    assert len(ckpt.modality["options"]["gain"]) == 257  # its level, measured when the run ended
     info = run_cli("info", str(out)).stdout
     assert "spectrogram field" in info
     result = json.loads(run_cli("eval", str(out), "--json", "--fit-steps", "5", "--max-items", "4").stdout)

@@ -19,14 +19,14 @@ import torch
 
 from explorer.io.atomic import atomic_write_bytes
 from explorer.errors import ExplorerError
-from explorer.io.typed import need_int, show
+from explorer.io.typed import need_float, need_int, need_list, show
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.audio_file import AUDIO_SUFFIXES, load_clip
 from explorer.modalities.base import Observed, check_suffix
 from explorer.modalities.audio_metrics import log_spectral_distance, multires_stft_mse, on_pitch, waveform_mse
 from explorer.modalities.masks import time_mask
 from explorer.modalities.pictures import log_spectrogram_of, spectrogram_picture
-from explorer.modalities.spectrogram import EPS, FrequencyNorm, griffin_lim, log_spectrogram
+from explorer.modalities.spectrogram import EPS, GAIN_LIMIT_DB, FrequencyNorm, griffin_lim, level_gain, log_spectrogram
 
 SAMPLE_RATE = 16000
 TARGETS = ("waveform", "spectrogram")
@@ -66,7 +66,8 @@ class AudioModality:
     signal_words = ("sound", "sounds")
 
     def __init__(self, target: str = "waveform", n_fft: int = 512, hop: int = 128, length: int = SAMPLE_RATE,
-                 norm: dict | None = None, griffin_lim_iters: int = 64, sample_rate: int = SAMPLE_RATE) -> None:
+                 norm: dict | None = None, griffin_lim_iters: int = 64, sample_rate: int = SAMPLE_RATE,
+                 gain: list | None = None) -> None:
         self.sample_rate = need_int(sample_rate, "audio sample_rate", 1000, 384_000)
         """16 kHz for this project's models; a person's own waveform decoder (``explorer.show``) may have another."""
         if target not in TARGETS:
@@ -77,6 +78,14 @@ class AudioModality:
         self.length = need_int(length, "audio length", 1, 1 << 22)
         self.norm = None if norm is None else FrequencyNorm.from_dict(norm, self.n_fft // 2 + 1)
         self.griffin_lim_iters = need_int(griffin_lim_iters, "audio griffin_lim_iters", 1, 10_000)
+        self.gain = None if gain is None else self._checked_gain(gain)
+        """``[F]`` dB added to each frequency of a decoded spectrogram before it is heard, measured on the
+        training items when training ends (``calibrate``); None in checkpoints from before it."""
+
+    def _checked_gain(self, gain) -> torch.Tensor:
+        bins = self.n_fft // 2 + 1
+        need_list(gain, "audio gain", bins, length=bins)
+        return torch.tensor([need_float(v, "audio gain", -GAIN_LIMIT_DB, GAIN_LIMIT_DB) for v in gain], dtype=torch.float32)
 
     def check_resolution(self, resolution: tuple[int, ...]) -> None:
         if self.target == "waveform":
@@ -118,7 +127,8 @@ class AudioModality:
             return {"target": "waveform"} | ({"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {})
         return {"target": "spectrogram", "n_fft": self.n_fft, "hop": self.hop, "length": self.length,
                 "norm": None if self.norm is None else self.norm.to_dict()} | (
-                    {"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {})
+                    {"sample_rate": self.sample_rate} if self.sample_rate != SAMPLE_RATE else {}) | (
+                    {} if self.gain is None else {"gain": [round(float(v), 3) for v in self.gain]})
 
     # --- dataset -> field values ---------------------------------------------------------------
     def prepare(self, dataset):
@@ -267,10 +277,25 @@ class AudioModality:
             return v.clamp(-1.0, 1.0)
         if self.norm is None:
             raise ExplorerError("this spectrogram model has no per-frequency statistics; it cannot be turned into sound")
-        log_mag = self.norm.inverse(v.reshape(*v.shape[:-1], *resolution))
-        magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
+        magnitude = self._magnitude(self.norm.inverse(v.reshape(*v.shape[:-1], *resolution)))
         wave = griffin_lim(magnitude, self.n_fft, self.hop, self.length, iters=iters or self.griffin_lim_iters)
         return wave.clamp(-1.0, 1.0)
+
+    def _magnitude(self, log_mag: torch.Tensor) -> torch.Tensor:
+        """Linear magnitudes of log magnitudes ``[..., F, frames]``, at the level ``calibrate`` measured."""
+        if self.gain is not None:
+            log_mag = log_mag + (self.gain * (np.log(10.0) / 20.0))[:, None]
+        return (torch.exp(log_mag) - EPS).clamp_min(0.0)
+
+    def calibrate(self, pred: torch.Tensor, signals, resolution: tuple[int, ...]) -> None:
+        """Set ``gain`` from decodes ``pred [B, P, 1]`` of training items and their clips ``signals [B, T]``
+        (``spectrogram.level_gain``): what the trainer does when a run ends. Waveform fields are heard as
+        they are."""
+        if self.target == "waveform" or signals is None:
+            return
+        self.gain = None
+        decoded = self.to_wave(pred, resolution)
+        self.gain = level_gain(decoded, torch.as_tensor(signals).float(), self.n_fft, self.hop)
 
     def morph(self, decode, path: np.ndarray, seconds: float, resolution: tuple[int, ...]) -> np.ndarray:
         """One continuous sound of ``seconds`` whose latent moves along ``path [T, d]`` while it plays.
@@ -299,8 +324,7 @@ class AudioModality:
         values = decode(torch.from_numpy(z), coords)[..., 0].float().cpu()  # [columns, F]
         if self.norm is None:
             raise ExplorerError("this spectrogram model has no per-frequency statistics; it cannot be turned into sound")
-        log_mag = self.norm.inverse(values.T[None])[0]  # [F, columns]
-        magnitude = (torch.exp(log_mag) - EPS).clamp_min(0.0)
+        magnitude = self._magnitude(self.norm.inverse(values.T[None])[0])  # [F, columns]
         wave = griffin_lim(magnitude, self.n_fft, self.hop, n, iters=self.griffin_lim_iters)
         return wave.clamp(-1.0, 1.0).numpy()
 

@@ -75,6 +75,10 @@ class Modality(Protocol):
         (the items' own signals, where values are a transform) and ``resolution`` serve plugs that
         measure the decoded signal rather than the field."""
 
+    # Not in every plug: ``calibrate(pred, signals, resolution)``, which sets how the plug's decodes are
+    # turned into signals from decodes ``pred`` of training items and their own ``signals`` (the level
+    # of a spectrogram's frequencies); the trainer calls it, where a plug has it, when a run ends.
+
     def export_picture(self, pipeline, z: np.ndarray, part, options) -> np.ndarray:
         """One frame of an exported path or walk (plugs that produce "pictures"): RGB or grey in [0, 1]."""
 

@@ -434,7 +434,10 @@ class Trainer:
         return torch.randint(p, (b, m), generator=gen).to(self.device)
 
     # --- checkpoints ----------------------------------------------------------------------
-    def train_metrics(self, latents: torch.Tensor | None = None, max_items: int = 256) -> dict:
+    def train_metrics(self, latents: torch.Tensor | None = None, max_items: int = 256, calibrate: bool = False) -> dict:
+        """Metrics of up to ``max_items`` training items decoded from their latents, per part; with
+        ``calibrate``, a plug that sets its output level from such decodes (``calibrate``: spectrogram
+        fields) does so first, and the metrics are of the calibrated decodes."""
         latents = self.all_latents() if latents is None else latents
         out = {}
         for part in self.parts:
@@ -442,6 +445,8 @@ class Trainer:
             coords = part.coords if part.item_coords is None else part.item_coords[:m]
             pred = decode_values(part_field(self.model, part.key), latents[:m], coords)
             signals = None if part.data.signals is None else torch.from_numpy(part.data.signals[:m])
+            if calibrate and hasattr(part.plug, "calibrate"):
+                part.plug.calibrate(pred.cpu(), signals, part.data.resolution)
             metrics = part.plug.metrics(pred.cpu(), part.values[:m].cpu(), signals=signals,
                                         resolution=part.data.resolution)
             summary = {k: float(v.mean()) for k, v in metrics.items()} | {"n": m}
@@ -454,7 +459,7 @@ class Trainer:
         ts = self.train_set
         latents = self.latents.detach() if latents is None else latents
         if final:
-            self.final_metrics = self.train_metrics(latents)
+            self.final_metrics = self.train_metrics(latents, calibrate=True)
         metrics = {"train_fit": self.final_metrics} if final else {}
         return Checkpoint(
             model_config=self.model_config,
