@@ -393,6 +393,7 @@ def test_each_modality_brings_its_preset_settings_and_the_command_line_overrides
     assert "shell" not in preset("tiny", 3, 1, get_modality("shape"))[2] and "shell" not in image_train.to_dict()
     sound_model, sound_train, _ = preset("base", 2, 1, get_modality("audio", {"target": "spectrogram"}))
     assert sound_model.omega0_first == 90 and sound_train.steps == 20000 and sound_train.latent_lr == 1e-2
+    assert sound_model.rank == 16 and image_model.rank == 8  # the notes' wider weight factors, theirs alone
     wave_model, _, _ = preset("base", 1, 1, get_modality("audio", {"target": "waveform"}))
     assert wave_model.omega0_first == 30  # nothing of the spectrogram's
     tiny_model, _, _ = preset("tiny", 3, 1, get_modality("shape"))
