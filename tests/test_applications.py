@@ -59,7 +59,8 @@ def test_embedding_a_sound_into_an_image_checkpoint_is_refused(tmp_path):
 
 def test_embedding_a_note_lands_on_its_own_note_among_its_instrument(tmp_path):
     """A flute C4 rendered afresh is fitted next to the training item it was rendered as, closer to it than
-    to any other note (the notes checkpoint holds 50 instruments at each pitch since 2026-12-05)."""
+    to any other note (the notes checkpoint holds 50 instruments at each pitch since 2026-12-05), among
+    notes of its pitch class."""
     import shutil
 
     import pytest
@@ -76,7 +77,7 @@ def test_embedding_a_note_lands_on_its_own_note_among_its_instrument(tmp_path):
     assert out["metrics"]["lsd"] < 12
     first, second = out["neighbours"][:2]
     assert first["name"] == "flute/C4-v100.wav" and first["distance"] < 0.75 * second["distance"]
-    assert sum(n["name"].startswith("flute/") for n in out["neighbours"]) >= 2
+    assert sum(n["labels"]["pitch"] % 12 == 0 for n in out["neighbours"]) >= 3  # Cs, in any octave
 
 
 def test_completion_writes_k_different_fills_that_keep_the_visible_part(tmp_path):
