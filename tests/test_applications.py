@@ -57,7 +57,7 @@ def test_embedding_a_sound_into_an_image_checkpoint_is_refused(tmp_path):
     assert proc.returncode == 1 and "not an image, sound or mesh" in proc.stderr
 
 
-def test_embedding_a_note_lands_on_its_own_note_among_its_instrument(tmp_path):
+def test_embedding_a_note_lands_on_its_own_note_among_its_pitch_class(tmp_path):
     """A flute C4 rendered afresh is fitted next to the training item it was rendered as, closer to it than
     to any other note (the notes checkpoint holds 50 instruments at each pitch since 2026-12-05), among
     notes of its pitch class."""

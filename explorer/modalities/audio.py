@@ -297,7 +297,7 @@ class AudioModality:
             return
         self.gain = None
         decoded = self.to_wave(pred, resolution)
-        self.gain = level_gain(decoded, torch.as_tensor(signals).float(), self.n_fft, self.hop)
+        self.gain = level_gain(decoded, torch.as_tensor(signals), self.n_fft)
 
     def morph(self, decode, path: np.ndarray, seconds: float, resolution: tuple[int, ...]) -> np.ndarray:
         """One continuous sound of ``seconds`` whose latent moves along ``path [T, d]`` while it plays.

@@ -35,12 +35,17 @@ def multires_stft_mse(pred: torch.Tensor, target: torch.Tensor, sizes: tuple[int
     return torch.stack(terms).mean(0)
 
 
-def log_spectral_distance(pred: torch.Tensor, target: torch.Tensor, n_fft: int = 2048, eps: float = 1e-10) -> torch.Tensor:
-    """``[B, T]`` -> ``[B]`` in dB: thesis eq. 5.3 on frame-averaged power spectra."""
+def power_ratio_db(pred: torch.Tensor, target: torch.Tensor, n_fft: int, eps: float = 1e-10) -> torch.Tensor:
+    """``[B, T]`` -> ``[B, n_fft // 2 + 1]``: how many dB the frame-averaged power spectrum of ``target``
+    lies above that of ``pred``, per frequency."""
     p_pred = (stft_magnitude(pred, n_fft) ** 2).mean(dim=2)
     p_true = (stft_magnitude(target, n_fft) ** 2).mean(dim=2)
-    ratio_db = 10 * torch.log10((p_true + eps) / (p_pred + eps))
-    return torch.sqrt((ratio_db**2).mean(dim=1))
+    return 10 * torch.log10((p_true + eps) / (p_pred + eps))
+
+
+def log_spectral_distance(pred: torch.Tensor, target: torch.Tensor, n_fft: int = 2048, eps: float = 1e-10) -> torch.Tensor:
+    """``[B, T]`` -> ``[B]`` in dB: thesis eq. 5.3 on frame-averaged power spectra."""
+    return torch.sqrt((power_ratio_db(pred, target, n_fft, eps) ** 2).mean(dim=1))
 
 
 def estimate_pitch(wave: np.ndarray, sample_rate: int = 16000, lo: float = 100.0, hi: float = 600.0,

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from explorer.io.typed import need_dict, need_float, need_key, need_list
+from explorer.modalities.audio_metrics import power_ratio_db
 
 EPS = 1e-5
 
@@ -89,15 +90,11 @@ GAIN_LIMIT_DB = 12.0
 """The most an output level correction lifts or lowers one frequency (``level_gain``)."""
 
 
-def level_gain(decoded: torch.Tensor, real: torch.Tensor, n_fft: int, hop: int,
-               limit_db: float = GAIN_LIMIT_DB) -> torch.Tensor:
+def level_gain(decoded: torch.Tensor, real: torch.Tensor, n_fft: int, limit_db: float = GAIN_LIMIT_DB) -> torch.Tensor:
     """``[F]`` dB per frequency that brings the decoded clips' level to the real ones', from ``[B, T]``
     decodes (already through Griffin-Lim) and the clips they decode: the mean over clips of the ratio
-    of their frame-averaged powers, within ``±limit_db``. A spectrogram field fitted by mean squared
+    of their frame-averaged powers (``audio_metrics.power_ratio_db``, what the log-spectral distance
+    measures) at the field's ``n_fft``, within ``±limit_db``. A spectrogram field fitted by mean squared
     error on log magnitudes, heard through Griffin-Lim, comes out a few dB quiet, most in the upper
     frequencies (docs/recipe.md, 2026-12-05); this is what lifts it back."""
-    def power(wave: torch.Tensor) -> torch.Tensor:
-        return (stft(wave.float(), n_fft, hop).abs() ** 2).mean(dim=-1)  # [B, F]
-
-    ratio_db = 10 * torch.log10((power(real) + 1e-10) / (power(decoded) + 1e-10))
-    return ratio_db.mean(dim=0).clamp(-limit_db, limit_db)
+    return power_ratio_db(decoded.float(), real.float(), n_fft).mean(dim=0).clamp(-limit_db, limit_db)
