@@ -231,6 +231,9 @@ class CompleteDialog(QDialog):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
+        self.close_button = QPushButton("Close")
+        self.close_button.setToolTip("Close this window; a fit still running stops (Esc)")
+        self.close_button.clicked.connect(self.reject)
         self.progress = QProgressBar()
         for w in (QLabel("K"), self.k, QLabel("Fit steps"), self.steps, QLabel("Starts"), self.starts,
                   QLabel("Seed"), self.seed):
@@ -238,6 +241,7 @@ class CompleteDialog(QDialog):
         run_row.addWidget(self.progress, 1)
         run_row.addWidget(self.run_button)
         run_row.addWidget(self.cancel_button)
+        run_row.addWidget(self.close_button)
         layout.addLayout(run_row)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -432,6 +436,7 @@ class CompleteDialog(QDialog):
 
     def cancel(self) -> None:
         self.runner.cancel()
+        self.progress.reset()  # not left at a part of a fit that no longer runs
         self._idle("cancelled")
 
     def _idle(self, message: str) -> None:

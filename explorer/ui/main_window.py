@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = Settings()
         self.ws = Session()
+        self._highlight_said = ""
+        """The status bar's last message about what is dimmed on the map."""
         self.map = MapView()
         self.panel = PreviewPanel(self.ws)
         self.legend = Legend(self.ws)
@@ -107,6 +109,7 @@ class MainWindow(QMainWindow):
         self.compile_in_background = True
         """False for a one-shot window (``--screenshot``): compiling would outlast it."""
         self.colour_by = QComboBox()
+        self.colour_by.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "instrument" not cut to "instrume"
         self.find_field = QLineEdit()
         menus.build_menus(self)
         self.hover = HoverTips(self.ws, self.map, self.panel, self.hover_preview_action, self)
@@ -297,6 +300,14 @@ class MainWindow(QMainWindow):
         """Open a checkpoint: it is read, checked and made ready in a worker (the task bar shows it, with
         Cancel) while the open one stays usable; ``opened`` says how it ended. A bad file shows a one-line
         message and the open checkpoint stays."""
+        from explorer.modalities import file_plugs
+
+        kind = next((c.file_kind for c in file_plugs() if Path(path).suffix.lower() in c.read_suffixes), None)
+        if kind is not None and Path(path).is_file():  # a signal, not a model: say where it goes
+            self._show_error(f"{Path(path).name} is {kind}, not a checkpoint: open a checkpoint, then File ▸ "
+                             "Embed a signal (Ctrl+M) places it on that checkpoint's map")
+            self.opened.emit(False)
+            return
         self._opening = Path(path)
         self.tasks.start("open", f"opening {self._opening.name}", self._cancel_open)
         self.opener.start(read_checkpoint, path, self.decoder_precision(), self.decoder_compile(), self.ws.k, files)
@@ -562,8 +573,12 @@ class MainWindow(QMainWindow):
 
     def _on_highlight(self) -> None:
         self.map.set_highlight(self.ws.highlight)
+        bar = self.statusBar()
         if self.ws.highlight_reason:
-            self.statusBar().showMessage(self.ws.highlight_reason, 8000)
+            bar.showMessage(self.ws.highlight_reason, 8000)
+        elif bar.currentMessage() and bar.currentMessage() == self._highlight_said:
+            bar.clearMessage()  # "48 of 1114 match 'viol'" is no longer so once the find is cleared
+        self._highlight_said = self.ws.highlight_reason
 
     def _on_projection_changed(self, same_frame: bool) -> None:
         if not self._restoring:  # opening: drawn once at its end

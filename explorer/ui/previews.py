@@ -4,7 +4,17 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
+                               QWidget)
+
+
+def caption_label() -> QLabel:
+    """A preview's caption: a long name wraps onto a second line instead of widening the preview, which
+    would narrow the map beside it while the mouse moves over it."""
+    label = QLabel("")
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    return label
 
 
 class ImagePreview(QWidget):
@@ -27,7 +37,7 @@ class ImagePreview(QWidget):
         self.choices = [(round(h * s), round(w * s)) for s in scales]
         for i, (ch, cw) in enumerate(self.choices):
             self.resolution.addItem(f"{cw} x {ch}" + (" (trained)" if i == 0 else ""), i)
-        self.caption = QLabel("")
+        self.caption = caption_label()
         row = QHBoxLayout()
         row.addWidget(QLabel("Decode at"))
         row.addWidget(self.resolution)
@@ -81,7 +91,7 @@ class AudioPreview(QWidget):
         self.volume.setMaximumWidth(120)
         self.volume.setMinimumWidth(60)  # in a small window it shrinks, but stays
         self.on_hover = QCheckBox("Play on hover")
-        self.caption = QLabel("")
+        self.caption = caption_label()
         row = QHBoxLayout()
         for w in (self.play, QLabel("Volume"), self.volume, self.on_hover):
             row.addWidget(w)
@@ -136,7 +146,7 @@ class MeshPreview(QWidget):
         self.iso.setRange(-50, 50)
         self.iso.setValue(0)
         self.iso_label = QLabel("iso level 0.000")
-        self.caption = QLabel("")
+        self.caption = caption_label()
         self.reset_button = QPushButton("Reset view")
         self.reset_button.setToolTip("Back to the first camera, the whole shape in view (Home)")
         self.reset_button.setShortcut("Home")

@@ -277,6 +277,7 @@ def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbo
     assert f"comparing with the {n} training items" in dialog.status.text()  # the closest starts say what they do
     dialog.cancel_button.click()
     assert dialog.status.text() == "cancelled" and dialog.run_button.isEnabled()
+    assert dialog.progress.value() == dialog.progress.minimum() - 1  # reset, not stuck at part of the fit
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
     assert not dialog.cards and not window.ws.extra  # nothing half-done shows up
     with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
@@ -285,6 +286,15 @@ def test_a_completion_can_be_cancelled_and_goes_with_its_checkpoint(window, qtbo
     assert not dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.runner.busy, timeout=60_000)
     assert not dialog.cards
+    dialog = window.open_complete("complete")
+    qtbot.waitExposed(dialog)
+    dialog.close_button.click()  # so does its Close button
+    assert not dialog.isVisible()
     with qtbot.waitSignal(window.preview_ready, timeout=120_000):
         open_in(qtbot, window, CHECKPOINT_DIR / "notes.safetensors")
     assert window.complete_dialog is None and not dialog.isVisible()  # its results belonged to the other checkpoint
+    from PySide6.QtWidgets import QComboBox
+
+    fresh = QComboBox()  # the toolbar's Colour by box widens for the new labels, as wide as a new box of them
+    fresh.addItems([window.colour_by.itemText(i) for i in range(window.colour_by.count())])
+    qtbot.waitUntil(lambda: window.colour_by.width() >= fresh.sizeHint().width(), timeout=10_000)

@@ -10,7 +10,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
 
-from explorer.core.shipped import DEFAULT_CHECKPOINT
+from explorer.core.shipped import CHECKPOINT_DIR, DEFAULT_CHECKPOINT
 
 from conftest import open_in
 
@@ -137,6 +137,16 @@ def test_with_hover_preview_the_caption_names_what_is_shown(window, qtbot):
     assert window.preview.caption.text().startswith("path lerp, t = 0.50")
 
 
+def test_a_long_name_under_the_mouse_does_not_narrow_the_map(window, qtbot):
+    """The preview's least width is what the splitter leaves the map: a caption that widened it narrowed the
+    map while the mouse moved over it (a 245-character name took the map from 533 to 68 pixels)."""
+    window.preview.show_signal(np.zeros((28, 28, 1)), "under the mouse: " + "a-very-long-folder/" * 12 + "item.png (fine)")
+    caption = window.preview.caption
+    assert caption.minimumSizeHint().width() < window.panel.width()
+    # the whole name is shown, on more lines
+    assert caption.text().endswith("item.png (fine)") and caption.heightForWidth(300) > 2 * caption.fontMetrics().height()
+
+
 def test_the_preview_keeps_its_size_whatever_the_quality_text(window, qtbot):
     size = window.panel.holder.size()
     window.panel.quality.setText("<br>".join(["a long explanation of a path"] * 30))
@@ -197,6 +207,11 @@ def test_a_corrupt_checkpoint_leaves_the_window_open_with_a_message(window, qtbo
     assert window.banner.isVisible()
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert not window.banner.isVisible()
+    sheet = tmp_path / "notes-sheet.png"  # a picture chosen in File ▸ Open: told where pictures go
+    sheet.write_bytes((CHECKPOINT_DIR / "notes-sheet.png").read_bytes())
+    assert not open_in(qtbot, window, sheet)
+    assert window.last_error.startswith("notes-sheet.png is an image, not a checkpoint") and "Embed a signal" in window.last_error
+    assert window.ws.ckpt.names is names
 
 
 def test_the_graph_can_be_shown_with_adjustable_k(window, qtbot):
@@ -440,7 +455,6 @@ def test_preview_can_follow_the_mouse_and_examples_list_every_modality(window, q
 
 
 def test_an_audiovisual_checkpoint_shows_picture_and_sound_together(qtbot):
-    from explorer.core.shipped import CHECKPOINT_DIR
     from explorer.ui.main_window import MainWindow
     from explorer.ui.previews import AudioPreview, ImagePreview
 
@@ -571,8 +585,10 @@ def test_find_dims_what_does_not_match_and_the_legend_isolates_a_label(window, q
     assert "match 'sandal'" in window.statusBar().currentMessage()
     qtbot.keyClicks(window.find_field, "(")  # not a pattern (yet): said at the field, nothing else changes
     assert "not a regular expression" in window.find_field.toolTip() and window.ws.highlight is not None
-    window.find_field.clear()
+    window.find_field.selectAll()
+    qtbot.keyClick(window.find_field, Qt.Key.Key_Backspace)
     assert window.ws.highlight is None and all(g.lit for g in window.map._groups)
+    assert "match" not in window.statusBar().currentMessage()  # all lit again, and the message about 'sandal' gone
     assert "label:Bag" in window.legend.text()  # each label in the legend is a link
     window.legend.linkActivated.emit("label:Bag")
     assert sum(len(g.data) for g in window.map._groups if g.lit) == int((classes == "Bag").sum())
