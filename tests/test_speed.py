@@ -170,6 +170,23 @@ def test_a_compiled_decoder_compiles_once_for_any_batch_and_resolution(tiny_chec
     assert counters["stats"]["unique_graphs"] == graphs  # no request compiled again
 
 
+@has_compiler
+def test_every_checkpoint_opened_in_a_session_gets_a_compiled_decoder():
+    """Each opening builds a new model whose ``forward`` torch compiles again, for its own shapes: the
+    four shipped checkpoints opened one after another all compile (at torch's limit of 8 graphs the fourth
+    decoded uncompiled while it said it was compiled)."""
+    from torch._dynamo.utils import counters
+
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.core.shipped import CHECKPOINT_DIR
+
+    for name in ("fashion-mnist", "notes", "furniture", "av-notes"):
+        pipeline = DecodePipeline(load_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors"), device="cpu", compile="on")
+        graphs = counters["stats"]["unique_graphs"]
+        assert pipeline.warm_up() > 0 and pipeline.compiled
+        assert counters["stats"]["unique_graphs"] > graphs, f"{name} decoded uncompiled"
+
+
 def test_threads_must_be_positive(image_folder, tmp_path):
     proc = run_cli("train", "--data", str(image_folder), "--preset", "tiny", "--threads", "0",
                    "--out", str(tmp_path / "m.safetensors"), check=False)

@@ -58,10 +58,19 @@ def resolve_compile(mode: str, device: torch.device | str) -> tuple[bool, str | 
     return False, f"running uncompiled: {missing}"
 
 
+RECOMPILE_LIMIT = 64
+"""Graphs torch keeps for one compiled function (torch's own limit is 8). Every checkpoint opened in a
+session compiles the same ``forward`` again, two to four graphs each: at 8 the fourth checkpoint of a
+session decoded uncompiled while it said it was compiled, with a warning on stderr."""
+
+
 def compile_fn(fn, dynamic: bool | None = None):
     """``torch.compile(fn)`` with the kernels cached in ``cache_dir()``."""
+    import torch._dynamo
+
     if not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # inductor reads (and sets) this variable itself
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir())
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
     return torch.compile(fn, dynamic=dynamic)
 
 
