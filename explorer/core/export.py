@@ -21,6 +21,13 @@ from explorer.io.atomic import atomic_path, atomic_write_bytes
 from explorer.errors import ExplorerError
 
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
+
+
+def formats_for(makes) -> tuple[str, ...]:
+    """The ``FORMATS`` a checkpoint whose parts make ``makes`` ("pictures", "sound", "meshes") can be
+    exported to: pictures as .gif, .mp4 and .png, sound as .wav, meshes as .zip; a path bundle always."""
+    wanted = {".gif": "pictures", ".mp4": "pictures", ".png": "pictures", ".wav": "sound", ".zip": "meshes"}
+    return tuple(f for f in FORMATS if f not in wanted or wanted[f] in makes)
 @dataclass
 class ExportOptions:
     resolution: int | None = None

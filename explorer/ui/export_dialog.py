@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from explorer.core.export import FORMATS, ExportOptions, export_steps
+from explorer.core.export import ExportOptions, export_steps, formats_for
 from explorer.ui.workers import TaskRunner
 
 
@@ -69,6 +69,8 @@ class ExportDialog(QDialog):
         ws = window.ws
         modality = ws.ckpt.modality["name"]
         makes = {what for plug in ws.pipeline.parts.values() for what in plug.produces}
+        self.formats = formats_for(makes)
+        """The extensions this checkpoint can be exported to (a sound checkpoint: .wav and .json)."""
         default_ext = (".mp4" if "sound" in makes else ".gif") if "pictures" in makes else ".wav"
         folder = Path(self.settings.text("export/folder", str(Path.home())))
         stem = Path(ws.ckpt.path).stem if ws.ckpt.path else "path"
@@ -98,7 +100,7 @@ class ExportDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.file, 1)
         row.addWidget(browse)
-        form.addRow("File (" + " ".join(FORMATS) + ")", row)
+        form.addRow("File (" + " ".join(self.formats) + ")", row)
         form.addRow("Frames", self.frames)
         form.addRow("Resolution", self.resolution)
         form.addRow("Frame rate", self.fps)
@@ -133,9 +135,9 @@ class ExportDialog(QDialog):
         self.confirm_overwrite = self._ask_overwrite
 
     def _browse(self) -> None:
+        kinds = {".gif": "GIF", ".mp4": "MP4", ".png": "PNG strip", ".wav": "WAV", ".zip": "Meshes", ".json": "Path bundle"}
         path, _ = QFileDialog.getSaveFileName(self, "Export to", self.file.text(),
-                                              "GIF (*.gif);;MP4 (*.mp4);;PNG strip (*.png);;WAV (*.wav);;"
-                                              "Meshes (*.zip);;Path bundle (*.json)")
+                                              ";;".join(f"{kinds[f]} (*{f})" for f in self.formats))
         if path:
             self.file.setText(path)
 
@@ -149,8 +151,9 @@ class ExportDialog(QDialog):
 
     def start(self) -> None:
         out = Path(self.file.text()).expanduser()
-        if out.suffix.lower() not in FORMATS:
-            self._on_failed(f"{out.name}: the extension picks the format; use one of {', '.join(FORMATS)}")
+        if out.suffix.lower() not in self.formats:
+            self._on_failed(f"{out.name}: the extension picks the format; for this {self.modality} checkpoint "
+                            f"use one of {', '.join(self.formats)}")
             return
         if out.exists() and not self.confirm_overwrite(out):
             return

@@ -32,11 +32,13 @@ class Legend(QLabel):
         rgb, legend = label_colours(labels[key])
         categories = {str(v) for v in labels[key]}
 
-        def entry(t: str, c: str) -> str:
+        def entry(t: str, c: str) -> str:  # one unbreakable piece: a wrapped line never parts a dot from its label
             dot = f"<span style='color:{c}'>●</span>"
+            shown = escape(t).replace("-", "-\u2060")  # nor breaks "T-shirt/top" after its hyphen (a word joiner)
             if t not in categories:  # a number on a colour ramp, or "N more"
-                return f"{dot} {escape(t)}"
-            return f"{dot} <a href='label:{quote(t)}' style='color:black; text-decoration:none'>{escape(t)}</a>"
+                return f"<span style='white-space:nowrap'>{dot} {shown}</span>"
+            return (f"<span style='white-space:nowrap'>{dot} <a href='label:{quote(t)}' "
+                    f"style='color:black; text-decoration:none'>{shown}</a></span>")
 
         self.setText(" ".join(entry(t, c) for t, c in legend))
         self.setVisible(True)

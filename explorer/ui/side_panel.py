@@ -85,7 +85,7 @@ class SidePanel(QWidget):
         self.nearest.clear()
         for j, name, d in rows:
             extra = f", {labels[j]}" if labels is not None else ""
-            it = QListWidgetItem(f"{name}{extra} — {d:.2f}")
+            it = QListWidgetItem(f"{d:.2f}  {name}{extra}")  # the distance first: a long name is cut, not it
             it.setToolTip(f"{name}{extra}: {d:.2f} neighbour spacings away")
             it.setData(Qt.ItemDataRole.UserRole, j)
             self.nearest.addItem(it)

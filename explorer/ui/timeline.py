@@ -2,9 +2,28 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QSpinBox, QStyle,
+                               QStyleOptionSlider, QWidget)
 
 STEPS = 1000
+
+
+class ScrubSlider(QSlider):
+    """A slider whose playhead jumps to where the groove is clicked, and can be dragged on from there
+    (a plain one steps a tenth of the way towards the click)."""
+
+    def mousePressEvent(self, ev) -> None:
+        if ev.button() == Qt.MouseButton.LeftButton:
+            opt = QStyleOptionSlider()
+            self.initStyleOption(opt)
+            style = self.style()
+            handle = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderHandle, self)
+            if not handle.contains(ev.position().toPoint()):
+                groove = style.subControlRect(QStyle.ComplexControl.CC_Slider, opt, QStyle.SubControl.SC_SliderGroove, self)
+                x = int(ev.position().x() - groove.x() - handle.width() / 2)
+                self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x,
+                                                             max(1, groove.width() - handle.width())))
+        super().mousePressEvent(ev)  # the handle is under the mouse now: a drag goes on from here
 
 
 class Timeline(QWidget):
@@ -17,9 +36,9 @@ class Timeline(QWidget):
         self.play = QPushButton("Play")
         self.play.setCheckable(True)
         self.play.setToolTip("Play or pause the path (P)")
-        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider = ScrubSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, STEPS)
-        self.slider.setToolTip("Scrub along the path")
+        self.slider.setToolTip("Scrub along the path: click or drag")
         self.fps = QSpinBox()
         self.fps.setRange(1, 60)
         self.fps.setValue(12)

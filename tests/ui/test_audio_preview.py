@@ -38,7 +38,7 @@ def _open(qtbot, checkpoint, size=None):
     return w
 
 
-def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot, audio_checkpoint):
+def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot, audio_checkpoint, tmp_path):
     from explorer.ui.previews import AudioPreview
 
     w = _open(qtbot, audio_checkpoint)
@@ -58,6 +58,13 @@ def test_audio_preview_shows_waveform_and_spectrogram_and_follows_the_path(qtbot
     dialog = w.open_export()
     assert dialog.file.text().endswith(".wav")
     assert dialog.crossfade.isEnabled() and dialog.morph.isEnabled() and not dialog.resolution.isEnabled()
+    from PySide6.QtWidgets import QFormLayout
+
+    label = dialog.layout().itemAt(0).layout().itemAt(0, QFormLayout.ItemRole.LabelRole).widget().text()
+    assert label == "File (.wav .json)"  # only what it can write: no .gif offered and then refused
+    dialog.file.setText(str(tmp_path / "path.gif"))
+    dialog.start()
+    assert "use one of .wav, .json" in dialog.status.text()
     dialog.close()
     w.shutdown()
 

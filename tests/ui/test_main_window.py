@@ -59,6 +59,16 @@ def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
     assert window.legend.isVisible() and window.legend.parent() is window.map.parent()
     assert window.legend.height() >= window.legend.heightForWidth(window.legend.width())  # wrapped, not cut
     assert not window.statusBar().isAncestorOf(window.legend)
+    from PySide6.QtGui import QTextDocument
+
+    doc = QTextDocument()  # wrapped narrow, every line starts with a colour dot: none is parted from its label
+    doc.setHtml(window.legend.text())
+    doc.setTextWidth(150)
+    doc.size()  # lays it out
+    block = doc.firstBlock()
+    lines = [block.text()[block.layout().lineAt(j).textStart():][:block.layout().lineAt(j).textLength()]
+             for j in range(block.layout().lineCount())]
+    assert len(lines) > 3 and all(line.lstrip().startswith("●") for line in lines)
     assert not window.tasks.tasks  # no job running: nothing beside the messages
     message = f"opened {DEFAULT_CHECKPOINT} (10 000 items, image); decoding in fp32"
     assert window.statusBar().fontMetrics().horizontalAdvance(message) < window.statusBar().width()
@@ -79,6 +89,10 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
         window.timeline.set_position(1.0)  # scrub to the end: the preview follows
     assert not np.array_equal(window.preview.pixels, start)
+    slider = window.timeline.slider  # a click on the middle of the timeline puts the playhead there
+    with qtbot.waitSignal(window.preview_ready, timeout=60_000):
+        qtbot.mouseClick(slider, Qt.MouseButton.LeftButton, pos=slider.rect().center())
+    assert window.timeline.position() == pytest.approx(0.5, abs=0.05)
     assert mode in window.panel.quality.text() and "neighbour spacings" in window.panel.quality.text()
     assert "median distance" in window.panel.quality.toolTip()  # the unit is explained where it is shown
     if mode == "geodesic":
@@ -606,7 +620,7 @@ def test_the_selected_points_nearest_items_are_listed_with_distances_and_lead_th
     lst = window.side.nearest
     assert lst.count() == 10 and window.ws.item_name(i) in window.side.nearest_title.text()
     rows = [lst.item(r).text() for r in range(lst.count())]
-    dists = [float(t.rsplit("— ", 1)[1]) for t in rows]
+    dists = [float(t.split()[0]) for t in rows]  # the distance first, where the narrow panel does not cut it off
     assert dists == sorted(dists) and dists[0] > 0
     assert any(c in rows[0] for c in set(window.ws.ckpt.labels["class"]))  # with the colour label
     target = lst.item(3).data(Qt.ItemDataRole.UserRole)
