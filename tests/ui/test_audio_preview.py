@@ -95,6 +95,16 @@ def test_playing_the_timeline_plays_the_path_as_one_sound(qtbot, audio_checkpoin
     assert w.timeline._timer.isActive()
     qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)  # pause: the sound stops with it
     assert not w.timeline._timer.isActive()
+    heard = w.sound.last_path_sound
+    w.timeline.set_position(0.0)  # the same stretch again, as a loop plays it: no wait for a sound made anew
+    qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)
+    assert w.timeline._timer.isActive() and not w.sound.sounder.busy and w.sound.last_path_sound is heard
+    w.timeline.fps.setValue(8)  # at another speed the sound is made again
+    qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)
+    w.timeline.set_position(0.0)
+    with qtbot.waitSignal(w.sound.sounder.finished, timeout=120_000):
+        qtbot.mouseClick(w.timeline.play, Qt.MouseButton.LeftButton)
+    assert len(w.sound.last_path_sound) == 2 * len(heard)
     w.shutdown()
 
 
