@@ -165,8 +165,7 @@ class MainWindow(QMainWindow):
         self.sound.failed.connect(self._show_error)
         self.sound.status.connect(lambda m: self.statusBar().showMessage(m, 3000))
         self.map_tasks.map_ready.connect(self.map_ready)
-        self.map_tasks.partial.connect(lambda xy: self.map.set_points(xy, self.legend.colours(), fit=False,
-                                                                      highlight=self.ws.highlight))
+        self.map_tasks.partial.connect(self._on_partial_map)
         self.map_tasks.tsne_cancelled.connect(lambda: self.pca_action.setChecked(True))
         self.map_tasks.graph_ready.connect(self._on_graph)
         self.map_tasks.failed.connect(self._show_error)
@@ -583,6 +582,11 @@ class MainWindow(QMainWindow):
     def _on_projection_changed(self, same_frame: bool) -> None:
         if not self._restoring:  # opening: drawn once at its end
             self._redraw_points(fit=not same_frame)
+
+    def _on_partial_map(self, xy) -> None:
+        """A t-SNE layout on its way: the points move, and the selected point's ring with its point."""
+        self.map.set_points(xy, self.legend.colours(), fit=False, highlight=self.ws.highlight)
+        self.map.set_selected(self.ws.selected)
 
     def _redraw_points(self, fit: bool = True) -> None:
         if self.ws.projection is None:

@@ -279,7 +279,11 @@ def test_tsne_map_animates_in_the_background_and_is_cached(qtbot, tmp_path):
         assert task.progress.isVisible() and task.cancel_button.isVisible() and task.pause_button.isVisible()
         pca_xy = w.ws.projection.xy
         view = w.map._box.viewRange()
+        w.go_to_item(7)
+        rings = []  # where the selected point's ring is drawn as the points move, against where its point is
+        w.map_tasks.partial.connect(lambda xy: rings.append(np.c_[w.map._selected.getData()][0] - xy[7]))
     assert w.ws.projection.method == "tsne" and len(updates) > 3 and w.tasks.get("tsne") is None
+    assert len(rings) > 2 and np.allclose(rings, 0, atol=1e-5)  # the ring moves with its point
     assert formats[-2] == f"t-SNE {updates[-2]}/{maxima[-2]}"  # an iteration counter
     # the map held still: same frame and spread as the PCA map throughout, the view as it was
     pca_spread = np.sqrt(((pca_xy - pca_xy.mean(0)) ** 2).sum(1).mean())
