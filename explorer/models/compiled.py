@@ -66,10 +66,10 @@ session decoded uncompiled while it said it was compiled, with a warning on stde
 
 def compile_fn(fn, dynamic: bool | None = None):
     """``torch.compile(fn)`` with the kernels cached in ``cache_dir()``."""
-    import torch._dynamo
-
     if not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # inductor reads (and sets) this variable itself
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir())
+    import torch._dynamo  # after the variable: importing it fixes inductor's cache folder
+
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
     return torch.compile(fn, dynamic=dynamic)
 
