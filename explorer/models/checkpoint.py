@@ -161,7 +161,7 @@ def _parse_header(raw: bytes, path: Path) -> tuple[dict, int]:
         raise ExplorerError(f"{path} is too short to be a checkpoint ({len(raw)} bytes); is it truncated?")
     (n,) = struct.unpack("<Q", raw[:8])
     if n > len(raw) - 8 or n > 100_000_000:
-        raise ExplorerError(f"{path} is not a latent-explorer checkpoint, or it is truncated (bad header size)")
+        raise ExplorerError(f"{path} is not a latent-explorer checkpoint (it does not start as a safetensors file does), or it is truncated")
     try:
         header = json.loads(raw[8 : 8 + n])
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
@@ -191,7 +191,7 @@ def peek_metadata(path: str | Path) -> dict:
         with open(path, "rb") as f:
             (n,) = struct.unpack("<Q", f.read(8))
             if n > 100_000_000:
-                raise ExplorerError(f"{path} is not a latent-explorer checkpoint (bad header size)")
+                raise ExplorerError(f"{path} is not a latent-explorer checkpoint (it does not start as a safetensors file does)")
             header = json.loads(f.read(n))
     except (OSError, struct.error, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ExplorerError(f"{path} is not a readable latent-explorer checkpoint ({e.__class__.__name__})") from e

@@ -615,6 +615,10 @@ class MainWindow(QMainWindow):
         entry = self.ws.dragged()
         if entry is not None:
             self._on_path_requested(entry.a, entry.b)
+        elif "walk" in self.ws.paths:  # the walk stays; the choice is for the paths drags make
+            word = {"lerp": "straight (lerp)", "geodesic": "geodesic", "both": "lerp and geodesic"}[method]
+            self.statusBar().showMessage(f"the LLE walk stays on the map; a drag from one point to another "
+                                         f"now makes {word} paths", 8000)
 
     # --- interaction ------------------------------------------------------------------------------------
     def _show_nearest(self, index: int) -> None:

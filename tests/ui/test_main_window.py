@@ -329,6 +329,8 @@ def test_lle_walk_draws_ghost_samples_that_can_be_previewed(window, qtbot):
         window.timeline.set_position(1.0)
     assert not np.array_equal(first, window.preview.pixels)
     assert "LLE walk" in window.panel.quality.text()
+    qtbot.keyClick(window, Qt.Key.Key_D)  # Geodesic while the walk is shown: it says what the choice is for
+    assert "walk" in window.ws.paths and "now makes geodesic paths" in window.statusBar().currentMessage()
 
 
 def test_bookmarks_and_saved_paths_come_back_when_the_checkpoint_is_reopened(window, qtbot):
