@@ -175,11 +175,13 @@ def test_every_checkpoint_opened_in_a_session_gets_a_compiled_decoder():
     """Each opening builds a new model whose ``forward`` torch compiles again, for its own shapes: the
     four shipped checkpoints opened one after another all compile (at torch's limit of 8 graphs the fourth
     decoded uncompiled while it said it was compiled)."""
+    import torch._dynamo
     from torch._dynamo.utils import counters
 
     from explorer.core.pipeline import DecodePipeline
     from explorer.core.shipped import CHECKPOINT_DIR
 
+    torch._dynamo.reset()  # as a new session starts: what earlier tests compiled is not counted
     for name in ("fashion-mnist", "notes", "furniture", "av-notes"):
         pipeline = DecodePipeline(load_checkpoint(CHECKPOINT_DIR / f"{name}.safetensors"), device="cpu", compile="on")
         graphs = counters["stats"]["unique_graphs"]
