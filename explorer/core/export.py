@@ -28,6 +28,8 @@ def formats_for(makes) -> tuple[str, ...]:
     exported to: pictures as .gif, .mp4 and .png, sound as .wav, meshes as .zip; a path bundle always."""
     wanted = {".gif": "pictures", ".mp4": "pictures", ".png": "pictures", ".wav": "sound", ".zip": "meshes"}
     return tuple(f for f in FORMATS if f not in wanted or wanted[f] in makes)
+
+
 @dataclass
 class ExportOptions:
     resolution: int | None = None
