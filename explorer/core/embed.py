@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from explorer.errors import ExplorerError
-from explorer.modalities import file_plugs, plug_parts
+from explorer.modalities import file_plug, file_plugs, plug_parts
 from explorer.modalities.base import Observed
 from explorer.models import part_field
 from explorer.train.fitting import FitPart, FitProgress, fit_from_closest, fit_parts, whole_fit_options
@@ -28,7 +28,7 @@ def read_signal(pipeline, path: str | Path, invert: bool | None = None) -> Obser
     the background (``ImageModality.read_file``)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    reader = next((plug for plug in file_plugs() if suffix in plug.read_suffixes), None)
+    reader = file_plug(path)
     if reader is None:
         raise ExplorerError(f"{path.name}: not an image, sound or mesh file (PNG/JPEG, WAV/FLAC/OGG, OBJ/PLY/STL/OFF)")
     parts = plug_parts(pipeline.plug)

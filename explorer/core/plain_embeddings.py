@@ -141,11 +141,11 @@ def _sibling_metadata(tensors: Path) -> Path | None:
 # --- the original files -------------------------------------------------------------------------------
 def _file_plug(files: list[Path]):
     """The plug that reads these files (by their suffix), or an error naming a file nobody reads."""
-    from explorer.modalities import file_plugs, get_modality
+    from explorer.modalities import file_plug, get_modality
 
     kinds = set()
     for f in files:
-        plug = next((p for p in file_plugs() if f.suffix.lower() in p.read_suffixes), None)
+        plug = file_plug(f)
         if plug is None:
             raise ExplorerError(f"{f}: no reader for {f.suffix or 'a file without an extension'} files (pictures: .png, "
                                 ".jpg; sounds: .wav, .flac, .ogg; meshes: .obj, .ply, .stl, .off)")

@@ -1,6 +1,8 @@
 """One plug per signal type. Models never import these; the trainer and the UI ask them."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from explorer.errors import ExplorerError
 from explorer.io.typed import need_dict
 from explorer.modalities.audio import AudioModality
@@ -31,6 +33,12 @@ def get_modality(name: str, options: dict | None = None):
 def file_plugs() -> list[type]:
     """The plug classes that read a file into an observation (their ``read_suffixes``), in ``KNOWN`` order."""
     return [cls for cls in _MODALITIES.values() if cls.read_suffixes]
+
+
+def file_plug(path) -> type | None:
+    """The plug class that reads ``path``, by its extension (``read_suffixes``); None where none does."""
+    suffix = Path(path).suffix.lower()
+    return next((cls for cls in file_plugs() if suffix in cls.read_suffixes), None)
 
 
 def checkpoint_modality(info: dict):

@@ -299,11 +299,11 @@ class MainWindow(QMainWindow):
         """Open a checkpoint: it is read, checked and made ready in a worker (the task bar shows it, with
         Cancel) while the open one stays usable; ``opened`` says how it ended. A bad file shows a one-line
         message and the open checkpoint stays."""
-        from explorer.modalities import file_plugs
+        from explorer.modalities import file_plug
 
-        kind = next((c.file_kind for c in file_plugs() if Path(path).suffix.lower() in c.read_suffixes), None)
-        if kind is not None and Path(path).is_file():  # a signal, not a model: say where it goes
-            self._show_error(f"{Path(path).name} is {kind}, not a checkpoint: open a checkpoint, then File ▸ "
+        reader = file_plug(path)
+        if reader is not None and Path(path).is_file():  # a signal, not a model: say where it goes
+            self._show_error(f"{Path(path).name} is {reader.file_kind}, not a checkpoint: open a checkpoint, then File ▸ "
                              "Embed a signal (Ctrl+M) places it on that checkpoint's map")
             self.opened.emit(False)
             return
