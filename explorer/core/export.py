@@ -23,11 +23,13 @@ from explorer.errors import ExplorerError
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
 
 
+NEEDS = {".gif": "pictures", ".mp4": "pictures", ".png": "pictures", ".wav": "sound", ".zip": "meshes"}
+"""What a checkpoint must make (a plug's ``produces``) to be exported to each format; a path bundle needs nothing."""
+
+
 def formats_for(makes) -> tuple[str, ...]:
-    """The ``FORMATS`` a checkpoint whose parts make ``makes`` ("pictures", "sound", "meshes") can be
-    exported to: pictures as .gif, .mp4 and .png, sound as .wav, meshes as .zip; a path bundle always."""
-    wanted = {".gif": "pictures", ".mp4": "pictures", ".png": "pictures", ".wav": "sound", ".zip": "meshes"}
-    return tuple(f for f in FORMATS if f not in wanted or wanted[f] in makes)
+    """The ``FORMATS`` a checkpoint whose parts make ``makes`` ("pictures", "sound", "meshes") can be exported to."""
+    return tuple(f for f in FORMATS if f not in NEEDS or NEEDS[f] in makes)
 
 
 @dataclass
@@ -131,7 +133,7 @@ def export_steps(pipeline, latents: np.ndarray, out: str | Path, options: Export
         return next((k for k, plug in parts.items() if what in plug.produces), "none")
 
     image_part, audio_part, mesh_part = part_making("pictures"), part_making("sound"), part_making("meshes")
-    want_pictures = fmt in (".gif", ".mp4", ".png")
+    want_pictures = NEEDS.get(fmt) == "pictures"
     if want_pictures and image_part == "none":
         raise ExplorerError(f"{fmt} needs pictures; this {name} checkpoint makes sound: export .wav")
     if fmt == ".wav" and audio_part == "none":
