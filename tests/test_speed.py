@@ -207,3 +207,32 @@ def test_decode_commands_take_precision(tiny_checkpoint, tmp_path):
     Image.fromarray((np.random.default_rng(0).uniform(size=(16, 16, 3)) * 255).astype(np.uint8)).save(image)
     result = run_cli("embed", str(tiny_checkpoint), str(image), "--steps", "5", "--precision", "bf16", "--json")
     assert '"psnr"' in result.stdout
+
+
+def test_a_decoder_past_torch_graph_limit_says_it_is_uncompiled(tiny_checkpoint, monkeypatch):
+    """Where torch would run a compiled function uncompiled without a word (its graph limit reached), the
+    warm-up says so and the pipeline reports itself uncompiled; decoding still works."""
+    import torch._dynamo
+
+    from explorer.core.pipeline import DecodePipeline
+    from explorer.models import compiled
+
+    torch._dynamo.reset()
+    monkeypatch.setattr(compiled, "GRAPHS_PER_COMPILE", 0)
+    pipeline = DecodePipeline(load_checkpoint(tiny_checkpoint), device="cpu", compile="on")
+    with torch._dynamo.config.patch(recompile_limit=1):  # the batch of one needs a second graph
+        pipeline.warm_up()
+    assert not pipeline.compiled
+    assert any("decoding uncompiled" in note and "limit" in note for note in pipeline.notes), pipeline.notes
+    assert torch.isfinite(pipeline.values(np.zeros((1, pipeline.ckpt.model_config.latent_dim)))).all()
+    torch._dynamo.reset()
+
+
+def test_the_graph_limit_grows_with_every_compiled_decoder():
+    import torch._dynamo
+
+    from explorer.models.compiled import GRAPHS_PER_COMPILE, compile_fn
+
+    for _ in range(3):
+        compile_fn(torch.nn.Linear(2, 2))
+    assert torch._dynamo.config.recompile_limit >= 3 * GRAPHS_PER_COMPILE

@@ -26,7 +26,7 @@ from explorer.models.checkpoint import Checkpoint
 from explorer.core.device import resolve_device
 from explorer.modalities import checkpoint_plug, part_precisions, plug_parts
 from explorer.models import part_field
-from explorer.models.compiled import compile_fn, failure_reason, resolve_compile
+from explorer.models.compiled import compile_fn, failure_reason, no_silent_fallback, resolve_compile
 from explorer.models.precision import autocast, resolve_precision
 from explorer.io.progress import run_to_end
 from explorer.train.bank_decodes import BankDecodes
@@ -118,7 +118,7 @@ class DecodePipeline:
         compiled = {part: compile_fn(f, dynamic=True) for part, f in self.fields.items()}
         d = self.ckpt.model_config.latent_dim
         try:
-            with torch.no_grad():
+            with torch.no_grad(), no_silent_fallback():
                 for part, f in compiled.items():
                     coords = torch.zeros(7, self.parts[part].in_dim, device=self.device)
                     for precision in {self.part_precision[part], self.bulk_precision[part]}:

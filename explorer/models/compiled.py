@@ -58,20 +58,36 @@ def resolve_compile(mode: str, device: torch.device | str) -> tuple[bool, str | 
     return False, f"running uncompiled: {missing}"
 
 
-RECOMPILE_LIMIT = 64
-"""Graphs torch keeps for one compiled function (torch's own limit is 8). Every checkpoint opened in a
-session compiles the same ``forward`` again, two to four graphs each: at 8 the fourth checkpoint of a
-session decoded uncompiled while it said it was compiled, with a warning on stderr."""
+GRAPHS_PER_COMPILE = 8
+"""Graphs torch may keep for a compiled function, for each ``compile_fn`` call of this process (torch's own
+limit is 8 in all). Every checkpoint opened in a session compiles the same ``forward`` again, two to four
+graphs for each new set of shapes, and torch keeps them after the checkpoint is closed: at a fixed limit the
+checkpoint that reached it decoded uncompiled while it said it was compiled (the fourth at 8)."""
+
+_compiles = 0
 
 
 def compile_fn(fn, dynamic: bool | None = None):
-    """``torch.compile(fn)`` with the kernels cached in ``cache_dir()``."""
+    """``torch.compile(fn)`` with the kernels cached in ``cache_dir()``, and room for its graphs: torch's
+    limits on graphs per function grow by ``GRAPHS_PER_COMPILE`` with every call."""
+    global _compiles
     if not os.environ.get("TORCHINDUCTOR_CACHE_DIR"):  # inductor reads (and sets) this variable itself
         os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir())
     import torch._dynamo  # after the variable: importing it fixes inductor's cache folder
 
-    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+    _compiles += 1
+    config = torch._dynamo.config
+    config.recompile_limit = max(config.recompile_limit, GRAPHS_PER_COMPILE * _compiles)
+    config.accumulated_recompile_limit = max(config.accumulated_recompile_limit, 4 * config.recompile_limit)
     return torch.compile(fn, dynamic=dynamic)
+
+
+def no_silent_fallback():
+    """A context in which a compiled function that reaches torch's graph limit raises instead of running
+    uncompiled without a word (``warm_up`` then says the decoder is uncompiled)."""
+    import torch._dynamo
+
+    return torch._dynamo.config.patch(fail_on_recompile_limit_hit=True)
 
 
 def failure_reason(error: BaseException) -> str:
