@@ -80,6 +80,10 @@ class AudioPreview(QWidget):
         self.spec_view.setMouseEnabled(x=False, y=False)
         self.spec_view.setLabel("bottom", "time", units="s")
         self.spec_view.setLabel("left", "", units="Hz")  # "(kHz)": "frequency (kHz)" was cut in this low plot
+        # the image fills the plot to its edges: room above for the top tick's label ("8" was cut in half), and
+        # the time axis may show its "0" although it reaches a few pixels left of the axis
+        self.spec_view.getPlotItem().setContentsMargins(0, 8, 0, 0)
+        self.spec_view.getAxis("bottom").setStyle(hideOverlappingLabels=8)
         self.spec_image = pg.ImageItem(axisOrder="row-major")
         self.spec_image.setColorMap(pg.colormap.get("viridis"))
         self.spec_view.addItem(self.spec_image)

@@ -175,3 +175,33 @@ def test_in_a_small_window_the_side_panel_stays_narrow_and_the_volume_stays(qtbo
     assert w.side.width() <= 300 < w.width() / 3
     assert w.preview.volume.isVisible() and w.preview.volume.width() >= 60
     w.shutdown()
+
+
+def test_the_spectrogram_axes_show_their_end_labels_whole(qtbot):
+    """The spectrogram fills its plot to the edges: its top frequency label ("8" kHz) used to be cut in half
+    at the widget's top, and the time axis hid its "0"."""
+    from PySide6.QtGui import QImage, QPainter
+
+    from explorer.ui.previews import AudioPreview
+
+    p = AudioPreview()
+    qtbot.addWidget(p)
+    p.resize(350, 480)
+    p.show()
+    t = np.arange(16000) / 16000
+    p.show_signal(0.5 * np.sin(2 * np.pi * 440 * t), "a")
+    qtbot.waitExposed(p)
+    view = p.spec_view
+    image = QImage(10, 10, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    try:
+        labels = {}
+        for side in ("left", "bottom"):
+            axis = view.getAxis(side)
+            for rect, _flags, text in axis.generateDrawSpecs(painter)[2]:
+                labels[side, text] = view.mapFromScene(axis.mapRectToScene(rect)).boundingRect()
+    finally:
+        painter.end()
+    top = labels["left", "8"]
+    assert top.top() >= 0 and top.bottom() < view.height(), top
+    assert ("bottom", "0") in labels, sorted(labels)
