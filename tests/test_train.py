@@ -1,4 +1,5 @@
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -62,9 +63,11 @@ def test_training_reduces_the_reconstruction_error(image_folder, tmp_path):
 
 def test_same_command_gives_the_same_checkpoint_and_resume_continues_exactly(image_folder, tmp_path):
     common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16"]
-    run_cli("train", *common, "--out", str(tmp_path / "a.safetensors"), "--steps", "30")
+    first = run_cli("train", *common, "--out", str(tmp_path / "a.safetensors"), "--steps", "30")
     run_cli("train", *common, "--out", str(tmp_path / "b.safetensors"), "--steps", "30")
     a, b = load_checkpoint(tmp_path / "a.safetensors"), load_checkpoint(tmp_path / "b.safetensors")
+    n_train, n_test = a.data["n_train"], a.data["n_test"]
+    assert f"on {n_train} image signals of {image_folder} ({n_test} more held out for eval)" in first.stderr
     assert torch.equal(a.latents, b.latents)
     # 15 steps, then --resume to 30: identical to 30 steps in one go
     run_cli("train", *common, "--out", str(tmp_path / "c.safetensors"), "--steps", "15")
@@ -99,6 +102,28 @@ def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path
                    "--steps", str(saved.train["step"] + 5), "--resume")
     assert f"resuming at step {saved.train['step']}" in more.stderr
     assert load_checkpoint(out).train["step"] == saved.train["step"] + 5
+
+
+def test_ctrl_c_while_the_training_step_compiles_says_nothing_was_saved(image_folder, tmp_path):
+    """Compiling comes before the first step (tens of seconds without cached kernels): a Ctrl-C there has
+    nothing to save, and says so and what to do, instead of a bare "interrupted"."""
+    out = tmp_path / "c.safetensors"
+    env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "kernels")}  # nothing cached: a long compile
+    cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
+           "--resolution", "16", "--steps", "1000000", "--compile", "on", "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_signals)
+    try:
+        for line in proc.stderr:
+            if line.startswith("compiling the training step"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    assert proc.returncode == 130 and "Traceback" not in rest, rest
+    assert "interrupted while compiling the training step, before training: nothing was saved; run the same " \
+           "command again" in rest
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

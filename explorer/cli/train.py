@@ -132,7 +132,9 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     how = f"{trainer.precision}, {'compiled' if trainer.compiled else 'eager'}, {torch.get_num_threads()} threads"
     if group is not None:
         how += f"; {group.world} processes ({group.backend}), each optimising the latents of its own items"
-    say(f"training {kind} field on {n_train} {args.modality} signals of {args.data} "
+    n_held = int(dataset.is_test.sum())
+    held = f" ({n_held} more held out for eval)" if n_held else ""
+    say(f"training {kind} field on {n_train} {args.modality} signals of {args.data}{held} "
           f"({losses}) on {device.type} ({how})" + (f", resuming at step {trainer.step}" if trainer.resumed else ""),
           file=sys.stderr)
     if train_cfg.minutes > 0:
@@ -143,7 +145,13 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     for note in trainer.notes:
         say(note, file=sys.stderr)
     if trainer.compiled:
-        _compile_trainer(trainer, args.compile, say)
+        try:
+            _compile_trainer(trainer, args.compile, say)
+        except KeyboardInterrupt:  # before the first step: no training to save
+            kept = f"{out} still holds step {trainer.step}; " if trainer.resumed else "nothing was saved; "
+            say(f"interrupted while compiling the training step, before training: {kept}run the same command "
+                "again" + (" (with --resume)" if trainer.resumed else ""), file=sys.stderr)
+            return 130, False
     terminal = sys.stderr.isatty()
     bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
                disable=None if terminal and speak else True, mininterval=1.0)
