@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         split.setSizes([760, 440])
         self.splitter = split
         self.timeline = Timeline()
+        self.timeline.set_path_shown(False)
         central = QWidget()
         cl = QVBoxLayout(central)
         self.banner = Banner()
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         ws.paths_changed.connect(self._redraw_paths)
         ws.selection_changed.connect(self.map.set_selected)
         ws.selection_changed.connect(self._show_nearest)
+        ws.selection_changed.connect(lambda _i: self.panel.show_quality())  # an embedded point: what it was fitted to
         ws.playhead_changed.connect(self._on_playhead)
         ws.message.connect(status)
         ws.extra_changed.connect(self._on_extra_changed)
@@ -210,7 +212,10 @@ class MainWindow(QMainWindow):
         return menus.show_about(self)
 
     def _escape(self) -> None:
-        """Esc: close the message banner; with none, show every point again (after a box or a legend click)."""
+        """Esc: leave the Find box (the one-letter shortcuts type into it otherwise), close the message banner;
+        with none, show every point again (after a find, a box or a legend click)."""
+        if self.find_field.hasFocus():
+            self.map.setFocus(Qt.FocusReason.ShortcutFocusReason)
         if self.banner.isVisible():
             self.banner.hide()
         elif self.ws.highlight is not None:
@@ -440,13 +445,13 @@ class MainWindow(QMainWindow):
 
     def _on_embedded(self, name: str, value, original: bytes, recon: bytes) -> None:
         i = self.ws.add_extra(name, value.latent, "embedded", metrics=value.metrics,
-                              neighbours=[list(n) for n in value.neighbours])
+                              neighbours=[list(n) for n in value.neighbours], notes=list(value.notes))
         self.map.set_neighbours([n for n, *_ in value.neighbours])
         had_path = bool(self.ws.paths)
         self.go_to_item(i)
         if had_path:
             self.statusBar().showMessage("the path was put away to show the embedded file; drag to make a new one", 8000)
-        self.panel.show_embedded(name, value, original, recon)
+        self.panel.show_embedded(self.ws.extra[-1], original, recon)
         self.embed_ready.emit(self.ws.extra[-1])
 
     # --- extra points: embedded files and kept completions -----------------------------------------
@@ -566,6 +571,7 @@ class MainWindow(QMainWindow):
         except ExplorerError as e:  # while a pattern is being typed it may not be one yet: said at the field
             self.find_field.setStyleSheet("QLineEdit { border: 1px solid #d9534f; }")
             self.find_field.setToolTip(str(e))
+            self.statusBar().showMessage(str(e), 8000)  # the tooltip alone is seen only by hovering
             return
         self.find_field.setStyleSheet("")
         self.find_field.setToolTip(menus.FIND_HELP)
@@ -721,6 +727,7 @@ class MainWindow(QMainWindow):
             self._show_error(reason)
 
     def _redraw_paths(self) -> None:
+        self.timeline.set_path_shown(bool(self.ws.paths))
         self.map.set_paths({m: e.xy for m, e in self.ws.paths.items()}, self.ws.current)
         walk = self.ws.paths.get("walk")
         self.map.set_ghosts(walk.xy[1:] if walk is not None else None)

@@ -71,6 +71,8 @@ class PreviewPanel(QWidget):
         self.play_when_decoded = False
         """Play the sound once decoded (a hover with "play on hover" on)."""
         self._pending: set = set()
+        self._pictures: list[tuple[dict, bytes, bytes]] = []
+        """Each embedded point's file and reconstruction, as pictures, for this session (not saved)."""
 
     def _make_mesh_preview(self):
         """The 3-D panel exists from the start (vispy wants its canvas in the layout before the window
@@ -165,6 +167,10 @@ class PreviewPanel(QWidget):
     def show_quality(self) -> None:
         """The current paths in words: ends, length, items passed, distance off the manifold."""
         ws = self.ws
+        j = ws.selected - ws.n_items
+        if not ws.paths and 0 <= j < len(ws.extra) and ws.extra[j]["kind"] == "embedded":
+            self.show_embedded(ws.extra[j])  # what it was fitted to, whenever it is selected
+            return
         if not ws.paths:
             self.quality.setText("Drag from one point to another to see what lies between them.")
             self.quality.setToolTip("")
@@ -185,19 +191,30 @@ class PreviewPanel(QWidget):
         self.quality.setText("<br>".join(lines))
         self.quality.setToolTip(QUALITY_HELP)
 
-    def show_embedded(self, name: str, result, original: bytes, recon: bytes) -> None:
+    def show_embedded(self, entry: dict, original: bytes | None = None, recon: bytes | None = None) -> None:
         """What an embedding found, below the preview: its metrics and notes, the file beside its
-        reconstruction, and the nearest training items (with their first telling label)."""
+        reconstruction (pictures kept for this session: given once, shown again whenever the point is
+        selected), and the nearest training items (with their first telling label). ``entry``: the extra
+        point (``Session.extra``: name, metrics, notes, neighbours)."""
         from explorer.ui.thumbnails import img_tag
 
+        if original is not None and recon is not None:
+            self._pictures = [(e, o, r) for e, o, r in self._pictures if e is not entry] + [(entry, original, recon)]
+        shown = next(((o, r) for e, o, r in self._pictures if e is entry), None)
+        notes = entry.get("notes") or []
         labels = self.ws.ckpt.labels
         first = next((k for k in labels if k != "folder"), None)
-        pictures = "".join(f"<td align=center>{img_tag(png)}<br>{what}</td>"
-                           for png, what in ((original, "the file" + (" (negative)" if result.notes else "")),
-                                             (recon, "its reconstruction")))
-        self.quality.setText(f"<b>{name}</b> embedded: "
-                             + ", ".join(f"{k} {v:.3g}" for k, v in result.metrics.items() if isinstance(v, float))
-                             + "".join(f"<br><i>{note}</i>" for note in result.notes)
-                             + f"<table><tr>{pictures}</tr></table>nearest training items: "
-                             + ", ".join(f"{n}" + (f" ({labels[first][j]})" if first else "")
-                                         for j, n, _ in result.neighbours))
+        pictures = "" if shown is None else "<table><tr>" + "".join(
+            f"<td align=center>{img_tag(png)}<br>{what}</td>"
+            for png, what in ((shown[0], "the file" + (" (negative)" if notes else "")),
+                              (shown[1], "its reconstruction"))) + "</tr></table>"
+        neighbours = [(j, n) for j, n, *_ in entry.get("neighbours") or [] if isinstance(j, int) and 0 <= j < len(self.ws.ckpt.names)]
+        self.quality.setText(f"<b>{entry['name']}</b> embedded: "
+                             + ", ".join(f"{k} {v:.3g}" for k, v in (entry.get("metrics") or {}).items()
+                                         if isinstance(v, float))
+                             + "".join(f"<br><i>{note}</i>" for note in notes)
+                             + (pictures or "<br>")
+                             + ("nearest training items: " + ", ".join(
+                                 f"{n}" + (f" ({labels[first][j]})" if first else "") for j, n in neighbours)
+                                if neighbours else ""))
+        self.quality.setToolTip("")

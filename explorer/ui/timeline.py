@@ -57,6 +57,17 @@ class Timeline(QWidget):
         self.slider.valueChanged.connect(lambda v: self.position_changed.emit(v / STEPS))
         self.fps.valueChanged.connect(lambda _: self._timer.setInterval(int(1000 / self.fps.value())))
 
+    def set_path_shown(self, shown: bool) -> None:
+        """Play and the slider work along a path; with none on the map (put away to show a selected or
+        embedded point) they are greyed out and say why, instead of moving without effect."""
+        if not shown:
+            self.play.setChecked(False)
+        self.play.setEnabled(shown)
+        self.slider.setEnabled(shown)
+        why = "" if shown else " (no path on the map: drag from one point to another, or walk with W)"
+        self.play.setToolTip("Play or pause the path (P)" + why)
+        self.slider.setToolTip("Scrub along the path: click or drag" + why)
+
     def position(self) -> float:
         return self.slider.value() / STEPS
 
@@ -64,7 +75,8 @@ class Timeline(QWidget):
         self.slider.setValue(int(round(t * STEPS)))
 
     def toggle(self) -> None:
-        self.play.toggle()
+        if self.play.isEnabled():  # P with no path on the map: nothing to play
+            self.play.toggle()
 
     @property
     def direction(self) -> int:

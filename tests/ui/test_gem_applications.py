@@ -99,6 +99,12 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     again = regenerate(bundle, window.ws.ckpt, checkpoint_sha256(window.ws.ckpt.path))
     assert np.allclose(again, np.asarray(bundle["latents"]), atol=1e-6)
 
+    window.go_to_item(n)  # back at the star: what it was fitted to is shown again, pictures and all
+    assert "mine.png</b> embedded: " in window.panel.quality.text() and window.panel.quality.text().count("<img") == 2
+    window._redraw_paths()  # as when a t-SNE map is done: it stays
+    assert "mine.png</b> embedded: " in window.panel.quality.text()
+    window.go_to_item(far)
+    assert "embedded" not in window.panel.quality.text()
     window.go_to_item(n)
     window.bookmark_here()
     assert window.side.entries("bookmark")[-1]["name"].endswith("mine.png")
@@ -114,6 +120,9 @@ def test_an_embedded_image_is_a_point_of_its_own_path_end_bookmark_and_saved(win
     assert [e["name"] for e in w2.ws.extra] == ["mine.png"]
     assert np.allclose(w2.ws.extra[0]["latent"], entry["latent"])
     assert len(w2.map._embedded.data) == 1
+    w2.go_to_item(n)  # in a new session: its numbers and neighbours (the pictures are not kept)
+    assert "mine.png</b> embedded: " in w2.panel.quality.text() and f"psnr {entry['metrics']['psnr']:.3g}" in w2.panel.quality.text()
+    assert "nearest training items" in w2.panel.quality.text() and "<img" not in w2.panel.quality.text()
     saved = w2.side.entries("path")[-1]
     with qtbot.waitSignal(w2.path_ready, timeout=60_000):  # made again in a worker
         w2.restore_path(saved)

@@ -78,6 +78,9 @@ def test_opening_shows_every_latent_on_the_map_and_a_legend(window):
 def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window, qtbot, mode):
     (window.lerp_action if mode == "lerp" else window.geo_action).trigger()
     a, b = far_apart(window)
+    assert not window.timeline.slider.isEnabled() and not window.timeline.play.isEnabled()  # no path to play yet
+    window.timeline.toggle()  # P
+    assert not window.timeline.play.isChecked()
     before = window.preview.pixels.copy()
     with qtbot.waitSignals([window.path_ready, window.preview_ready], order="strict", timeout=60_000):
         drag(window.map, a, b)  # the path is made in a worker, then drawn and decoded
@@ -97,6 +100,11 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     assert "median distance" in window.panel.quality.toolTip()  # the unit is explained where it is shown
     if mode == "geodesic":
         assert len(entry.path.nodes) > 2  # it goes through the data
+    assert window.timeline.slider.isEnabled() and window.timeline.play.isEnabled()
+    window.timeline.toggle()
+    window.go_to_item(a)  # the path is put away (as to show an embedded file): the timeline stops and is greyed out
+    assert not window.timeline.play.isChecked() and not window.timeline.slider.isEnabled()
+    assert "no path on the map" in window.timeline.slider.toolTip()
 
 
 def test_both_paths_can_be_compared(window, qtbot):
@@ -605,6 +613,7 @@ def test_find_dims_what_does_not_match_and_the_legend_isolates_a_label(window, q
     assert "match 'sandal'" in window.statusBar().currentMessage()
     qtbot.keyClicks(window.find_field, "(")  # not a pattern (yet): said at the field, nothing else changes
     assert "not a regular expression" in window.find_field.toolTip() and window.ws.highlight is not None
+    assert "not a regular expression" in window.statusBar().currentMessage()  # said where it is seen
     window.find_field.selectAll()
     qtbot.keyClick(window.find_field, Qt.Key.Key_Backspace)
     assert window.ws.highlight is None and all(g.lit for g in window.map._groups)
@@ -614,6 +623,12 @@ def test_find_dims_what_does_not_match_and_the_legend_isolates_a_label(window, q
     assert sum(len(g.data) for g in window.map._groups if g.lit) == int((classes == "Bag").sum())
     window.legend.linkActivated.emit("label:Bag")
     assert window.ws.highlight is None
+    qtbot.keyClicks(window.find_field, "bag")
+    qtbot.keyClick(window.find_field, Qt.Key.Key_Escape)  # Esc leaves the box: H is a shortcut again, not an "h"
+    assert not window.find_field.hasFocus() and window.ws.highlight is None and window.find_field.text() == ""
+    hover = window.hover_preview_action.isChecked()
+    qtbot.keyClick(window.focusWidget() or window, Qt.Key.Key_H)
+    assert window.find_field.text() == "" and window.hover_preview_action.isChecked() != hover
 
 
 def test_the_selected_points_nearest_items_are_listed_with_distances_and_lead_there(window, qtbot):
