@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSizePolicy, QWidget
 
 NATURAL = (QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
 """A job takes the room it needs and no more: the rest of the status bar is the messages'."""
+
+TEXT_WIDTH = 360
+"""The widest a job's progress text is shown, in pixels; a longer one (a long file name) is shortened in its
+middle, and shown whole in the bar's tooltip."""
 
 
 class Task(QWidget):
@@ -18,8 +23,7 @@ class Task(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
-        self.progress.setFormat(f"{what} %p%")
+        self._set_format(f"{what} %p%")
         self.progress.setValue(0)
         layout.addWidget(self.progress)
         self.pause_button = None
@@ -39,7 +43,22 @@ class Task(QWidget):
         self.progress.setMaximum(max(1, total))
         self.progress.setValue(done)
         if text is not None:
-            self.progress.setFormat(text)
+            self._set_format(text)
+
+    def _set_format(self, text: str) -> None:
+        """The bar as wide as its text (up to ``TEXT_WIDTH``): "embedding myred.png 0%" no longer wraps in a
+        bar of a fixed 160 pixels."""
+        fm = self.progress.fontMetrics()
+        width = lambda t: fm.horizontalAdvance(t.replace("%p", "100"))  # noqa: E731 -- the widest it gets
+        shown = text
+        if width(text) > TEXT_WIDTH:
+            head, sep, tail = text.rpartition(" %p%")
+            if not sep:
+                head, tail = text, ""
+            shown = fm.elidedText(head, Qt.TextElideMode.ElideMiddle, TEXT_WIDTH - width(sep + tail)) + sep + tail
+        self.progress.setFormat(shown)
+        self.progress.setToolTip(text.replace("%p%", "").strip())
+        self.progress.setFixedWidth(width(shown) + 3 * fm.averageCharWidth())
 
 
 class TaskBar(QWidget):
@@ -50,6 +69,8 @@ class TaskBar(QWidget):
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.setSizePolicy(*NATURAL)
+        # as tall empty as with a job in it: the status bar, and the whole window above it, no longer jump
+        self.setMinimumHeight(Task("", lambda: None).sizeHint().height())
         self.tasks: dict[str, Task] = {}
 
     def start(self, key: str, what: str, on_cancel: Callable[[], None], on_pause: Callable[[], None] | None = None,

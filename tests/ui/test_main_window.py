@@ -748,6 +748,8 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     w = MainWindow()
     qtbot.addWidget(w)
     w.show()
+    qtbot.waitExposed(w)
+    idle_height = w.statusBar().height()
     w._set_tsne_param("iterations", 5000)  # still running while the file is embedded
     with qtbot.waitSignal(w.map_tasks.tsne.progress, timeout=60_000):
         assert open_in(qtbot, w, small)
@@ -763,6 +765,9 @@ def test_a_tsne_and_an_embedding_each_have_their_own_progress_and_cancel(qtbot, 
     qtbot.waitUntil(lambda: w.tasks.get("embed").cancel_button.width() > 0)
     assert w.tasks.width() <= w.tasks.sizeHint().width() < w.statusBar().width() / 2
     assert "embedding" in w.tasks.get("embed").progress.format() and w.tasks.get("embed").pause_button is None
+    bar = w.tasks.get("embed").progress  # "embedding mine.png 0%" fits in its bar, on one line
+    assert bar.fontMetrics().horizontalAdvance(bar.format().replace("%p", "100")) < bar.width()
+    assert w.statusBar().height() == idle_height  # the window does not jump when a job comes
     with qtbot.assertNotEmitted(w.embed_ready, wait=500):
         qtbot.mouseClick(w.tasks.get("embed").cancel_button, Qt.MouseButton.LeftButton)
     assert set(w.tasks.tasks) == {"tsne"} and w.map_tasks.tsne.busy  # only the embedding stopped
