@@ -55,6 +55,10 @@ def test_embedding_a_sound_into_an_image_checkpoint_is_refused(tmp_path):
     (tmp_path / "x.txt").write_text("hello")
     proc = run_cli("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "x.txt"), check=False)
     assert proc.returncode == 1 and "not an image, sound or mesh" in proc.stderr
+    (tmp_path / "text.png").write_text("hello")  # a picture's name on other contents: said in words, not as a class
+    proc = run_cli("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "text.png"), check=False)
+    assert proc.returncode == 1 and "text.png is not a picture that can be read" in proc.stderr
+    assert "Error" not in proc.stderr.replace("latent-explorer: error:", "") and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_embedding_a_note_lands_on_its_own_note_among_its_pitch_class(tmp_path):

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import stat
 import sys
-import tempfile
 from pathlib import Path
 
 from explorer.errors import ExplorerError
+from explorer.io.atomic import check_writable
 
 STARTS, DEFAULT_STARTS = ("nearest", "random", "closest"), "closest"
 """``train.fitting.STARTS`` and ``DEFAULT_STARTS``, spelled out so that parsing a command line does not import torch."""
@@ -60,7 +59,7 @@ def check_out_file(path: str, flag: str = "--out") -> Path:
     out = Path(path)
     if out.is_dir():
         raise ExplorerError(f"{flag} {path} is a folder; give a file name")
-    _check_writable(out.parent, path, flag)
+    check_writable(out.parent, f"{flag} {path}")
     return out
 
 
@@ -69,33 +68,8 @@ def check_out_folder(path: str, flag: str = "--out") -> Path:
     out = Path(path)
     if out.exists() and not out.is_dir():
         raise ExplorerError(f"{flag} {path} is a file, not a folder; choose a new folder")
-    _check_writable(out, path, flag)
+    check_writable(out, f"{flag} {path}")
     return out
-
-
-def _check_writable(folder: Path, path: str, flag: str) -> None:
-    """The deepest existing folder on the way to ``folder`` must be a folder, and a file must be creatable
-    there (tried with an unnamed temporary file: permission bits say nothing when running as root, a
-    read-only or special filesystem such as /sys refuses only when asked)."""
-    place = Path(os.path.abspath(folder))
-    while True:
-        try:
-            st = place.stat()
-        except (FileNotFoundError, NotADirectoryError):
-            if place.parent == place:
-                raise ExplorerError(f"{flag} {path}: no folder on its way exists") from None
-            place = place.parent
-            continue
-        except OSError as e:
-            raise ExplorerError(f"{flag} {path}: cannot reach {place} ({e.strerror or e})") from None
-        break
-    if not stat.S_ISDIR(st.st_mode):
-        raise ExplorerError(f"{flag} {path}: {place} is a file, not a folder")
-    try:
-        with tempfile.TemporaryFile(dir=place):
-            pass
-    except OSError as e:
-        raise ExplorerError(f"{flag} {path}: cannot write in {place} ({e.strerror or e})") from None
 
 
 def speed_options(p: argparse.ArgumentParser, compile_default: str = "off") -> None:

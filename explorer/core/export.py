@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from explorer.io.atomic import atomic_path, atomic_write_bytes
+from explorer.io.atomic import atomic_path, atomic_write_bytes, check_writable
 from explorer.errors import ExplorerError
 
 FORMATS = (".gif", ".mp4", ".png", ".wav", ".zip", ".json")
@@ -81,6 +81,7 @@ def check_target(out: str | Path, force: bool) -> Path:
         raise ExplorerError(f"{out} exists; add --force to overwrite it")
     if out.is_dir():
         raise ExplorerError(f"{out} is a folder; give a file name")
+    check_writable(out.parent, f"could not write {out}")  # before the frames are decoded, not after
     return out
 
 

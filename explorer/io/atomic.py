@@ -2,11 +2,38 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from explorer.errors import ExplorerError
+
+
+def check_writable(folder: str | Path, what: str) -> None:
+    """Before any work: the deepest existing folder on the way to ``folder`` (which may not exist yet) must be a
+    folder, and a file must be creatable there (tried with an unnamed temporary file: permission bits say
+    nothing when running as root, a read-only or special filesystem such as /sys refuses only when asked).
+    ``what`` starts the error (``"--out x.gif"``)."""
+    place = Path(os.path.abspath(folder))
+    while True:
+        try:
+            st = place.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            if place.parent == place:
+                raise ExplorerError(f"{what}: no folder on its way exists") from None
+            place = place.parent
+            continue
+        except OSError as e:
+            raise ExplorerError(f"{what}: cannot reach {place} ({e.strerror or e})") from None
+        break
+    if not stat.S_ISDIR(st.st_mode):
+        raise ExplorerError(f"{what}: {place} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=place):
+            pass
+    except OSError as e:
+        raise ExplorerError(f"{what}: cannot write in {place} ({e.strerror or e})") from None
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:

@@ -43,8 +43,11 @@ def open_picture(path: str | Path, label: str = ""):
         limit = Image.MAX_IMAGE_PIXELS or 0
         raise ExplorerError(f"{label}{path} has more than {limit / 1e6:.0f} million pixels: too large to read safely "
                             "(a decompression bomb?); shrink it or remove it") from None
+    except Image.UnidentifiedImageError as e:  # not a picture at all, or a picture's name on other contents
+        raise ExplorerError(f"{label}{path} is not a picture that can be read: its contents are in none of the "
+                            "image formats Pillow knows (PNG, JPEG, BMP, GIF, TIFF, WebP, ...)") from e
     except Exception as e:  # Pillow raises many types for bad files
-        raise ExplorerError(f"{label}{path} is not a readable image ({e.__class__.__name__}); remove it or fix it") from e
+        raise ExplorerError(f"{label}{path} is not a readable image ({e}); remove it or fix it") from e
     with img:
         w, h = img.size
         check_fits(w * h * BYTES_PER_PIXEL, f"reading {path} ({w} x {h} pixels)")

@@ -183,6 +183,7 @@ class ExportDialog(QDialog):
 
     def _on_failed(self, message: str) -> None:
         self.status.setText(message)
+        self.progress.reset()  # not left at 100 % of the export before, or at a part of this one
         self._done()
         self.failed.emit(message)
 
@@ -195,6 +196,7 @@ class ExportDialog(QDialog):
             self.runner.cancel()
             self.runner.wait(30_000)
             self.status.setText("cancelled: nothing was written")
+            self.progress.reset()
             self._done()
             return
         self.close()

@@ -186,7 +186,7 @@ class PreviewPanel(QWidget):
                 continue
             between = len(set(e.path.nodes) - {e.a, e.b})
             lines.append(f"<b>{m}</b>: {ws.item_name(e.a)} → {ws.item_name(e.b)}, "
-                         f"length {e.path.length / unit:.1f} neighbour spacings, {between} items between, {where}"
+                         f"length {e.path.length / unit:.1f} neighbour spacings, {between} item{'' if between == 1 else 's'} between, {where}"
                          + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
         self.quality.setText("<br>".join(lines))
         self.quality.setToolTip(QUALITY_HELP)

@@ -461,8 +461,14 @@ def test_export_from_the_dialog_with_progress_cancel_and_remembered_settings(win
     with qtbot.waitSignal(dialog.runner.progress, timeout=60_000):
         dialog.export_button.click()
     dialog.cancel_button.click()
-    assert "cancelled" in dialog.status.text()
+    assert "cancelled" in dialog.status.text() and dialog.progress.value() < 0  # the bar is reset
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["exported.gif"]
+    # a place that cannot be written: said before a frame is decoded, the bar not left at the last export's 100 %
+    dialog.file.setText(str(out / "inside-a-file.gif"))
+    with qtbot.waitSignal(dialog.failed, timeout=60_000) as failed, qtbot.assertNotEmitted(dialog.runner.progress):
+        dialog.export_button.click()
+    assert failed.args[0] == f"could not write {out / 'inside-a-file.gif'}: {out} is a file, not a folder"
+    assert dialog.progress.value() < 0 and dialog.export_button.isEnabled()
     dialog.close()
     # the folder and the settings are remembered
     again = window.open_export()
