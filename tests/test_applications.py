@@ -46,6 +46,23 @@ def test_a_dark_garment_on_white_is_embedded_as_its_negative_and_says_so(tmp_pat
     assert "note:" in text and any(c in text for c in ("Ankle boot", "Sneaker", "Sandal"))
 
 
+def test_an_embedded_picture_says_what_was_done_to_fit_the_checkpoint(tmp_path):
+    """A colour photo of another size, given to the grey 28 x 28 Fashion-MNIST model: turned grey and its middle
+    square scaled down, and the result says both (it used to turn grey without a word)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    Image.fromarray((rng.uniform(size=(48, 64, 3)) * 255).astype(np.uint8)).save(tmp_path / "photo.png")
+    notes = json.loads(run_cli("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "photo.png"), "--json",
+                               "--steps", "5").stdout)["notes"]
+    assert "photo.png is in colour and this checkpoint's pictures are grey: it was embedded in grey" in notes
+    assert "photo.png is 64 x 48 pixels: its middle square was scaled to 28 x 28" in notes
+    grey = (rng.uniform(size=(28, 28, 1)) * 255).astype(np.uint8).repeat(3, -1)  # grey, in an RGB file
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    assert not json.loads(run_cli("embed", str(DEFAULT_CHECKPOINT), str(tmp_path / "grey.png"), "--json",
+                                  "--steps", "5").stdout)["notes"]
+
+
 def test_embedding_a_sound_into_an_image_checkpoint_is_refused(tmp_path):
     import soundfile
 

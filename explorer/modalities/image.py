@@ -10,7 +10,7 @@ from explorer.errors import ExplorerError
 from explorer.io.atomic import atomic_write_bytes
 from explorer.models.losses import reconstruction_loss
 from explorer.modalities.base import Observed, check_suffix
-from explorer.modalities.image_file import IMAGE_SUFFIXES, read_picture
+from explorer.modalities.image_file import IMAGE_SUFFIXES, is_grey_mode, open_picture, read_picture
 from explorer.modalities.masks import image_mask
 from explorer.modalities.pictures import rgb
 
@@ -109,8 +109,16 @@ class ImageModality:
         its negative and the result says so (embedded as it was, it came out a grey square)."""
         info = pipeline.part_info(part)
         h = info["resolution"][0]
-        pixels = read_picture(path, info["channels"] == 1, (h, h), square=True)
+        grey = info["channels"] == 1
+        with open_picture(path) as img:
+            mode, size = img.mode, img.size
+        pixels = read_picture(path, grey, (h, h), square=True)
         notes = []
+        if grey and not is_grey_mode(mode) and _has_colour(path, h):
+            notes.append(f"{path.name} is in colour and this checkpoint's pictures are grey: it was embedded in grey")
+        if size != (h, h):
+            notes.append(f"{path.name} is {size[0]} x {size[1]} pixels: "
+                         + ("its middle square was " if size[0] != size[1] else "it was ") + f"scaled to {h} x {h}")
         if invert is None:
             mine, theirs = border_level(pixels), training_background(pipeline, part)
             invert = abs(mine - theirs) > 0.5 and abs((1 - mine) - theirs) < 0.25
@@ -187,3 +195,9 @@ class ImageModality:
         buf = io.BytesIO()
         img.save(buf, format="PNG")
         atomic_write_bytes(path, buf.getvalue())
+
+
+def _has_colour(path: Path, side: int) -> bool:
+    """The picture's colours differ from grey somewhere (a colour file may hold a grey picture)."""
+    pixels = read_picture(path, False, (side, side), square=True)
+    return float((pixels.max(-1) - pixels.min(-1)).max()) > 0.05

@@ -206,7 +206,7 @@ class PreviewPanel(QWidget):
         first = next((k for k in labels if k != "folder"), None)
         pictures = "" if shown is None else "<table><tr>" + "".join(
             f"<td align=center>{img_tag(png)}<br>{what}</td>"
-            for png, what in ((shown[0], "the file" + (" (negative)" if notes else "")),
+            for png, what in ((shown[0], "the file" + (" (negative)" if any("its negative" in n for n in notes) else "")),
                               (shown[1], "its reconstruction"))) + "</tr></table>"
         neighbours = [(j, n) for j, n, *_ in entry.get("neighbours") or [] if isinstance(j, int) and 0 <= j < len(self.ws.ckpt.names)]
         self.quality.setText(f"<b>{entry['name']}</b> embedded: "
