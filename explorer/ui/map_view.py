@@ -153,7 +153,8 @@ class MapView(pg.PlotWidget):
         self._rubber = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 2, Qt.PenStyle.DashLine))
         self._box_outline = pg.PlotCurveItem(pen=cosmetic(QColor("#444444"), 1, Qt.PenStyle.DashLine))
         self._paths: dict[str, pg.PlotDataItem] = {}
-        self._halos: list[pg.PlotDataItem] = []
+        self._halos: list = []
+        """What is drawn with the paths besides their lines: white edges, end marks."""
         self._playhead = _Marks(size=16, symbol="o", pen=cosmetic(QColor("black"), 2), brush=QBrush(QColor("#F0E442")))
         # above the points (which are re-added on every redraw): edges under them, the rest over them
         for z, item in enumerate((self._ghosts, self._selected, self._neighbours, self._embedded, self._rubber,
@@ -341,10 +342,14 @@ class MapView(pg.PlotWidget):
             item = _leave_clicks(pg.PlotDataItem(xy[:, 0], xy[:, 1], pen=cosmetic(colour, width), symbol="o",
                                                  symbolSize=4, symbolBrush=colour, symbolPen=None))
             item.setZValue(4)  # over the points, under the markers
-            for it in (halo, item):
+            # where it ends, in its colour (its start is the selected point's ring; the end had no mark)
+            end = pg.ScatterPlotItem(pos=xy[-1:], symbol="d", size=13, brush=colour, pen=cosmetic(QColor("white"), 1.5))
+            end.setZValue(4.5)
+            end.mouseClickEvent = lambda ev: ev.ignore()  # a press there picks the point under it
+            for it in (halo, item, end):
                 self.addItem(it)
             self._paths[name] = item
-            self._halos.append(halo)
+            self._halos += [halo, end]
 
     def set_extra(self, xy: np.ndarray) -> None:
         """Points that are not training items (embedded signals, kept completions) as stars, pickable

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
@@ -87,6 +88,8 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     entry = window.ws.paths[mode]
     assert (entry.a, entry.b) == (a, b) and entry.path.method == mode
     assert len(window.map._paths[mode].xData) == window.ws.frames  # drawn through every frame
+    ends = [it for it in window.map._halos if isinstance(it, pg.ScatterPlotItem)]  # its end is marked
+    assert len(ends) == 1 and np.allclose(ends[0].data["x"], window.map.xy[b, 0], atol=1e-6)
     start = window.preview.pixels.copy()
     assert not np.array_equal(start, before)
     with qtbot.waitSignal(window.preview_ready, timeout=60_000):
