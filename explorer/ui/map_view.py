@@ -129,6 +129,7 @@ class MapView(pg.PlotWidget):
         self.setMouseTracking(True)
         self.hideAxis("left")
         self.hideAxis("bottom")
+        self.getPlotItem().hideButtons()  # pyqtgraph's unexplained "A" (auto-range): View > Zoom to fit (F) does it
         self._drag_from = -1
         self.xy = np.zeros((0, 2), np.float32)
         """The training items' positions; extra points (embedded, kept) follow them as items ``len(xy) + j``."""
@@ -343,9 +344,8 @@ class MapView(pg.PlotWidget):
                                                  symbolSize=4, symbolBrush=colour, symbolPen=None))
             item.setZValue(4)  # over the points, under the markers
             # where it ends, in its colour (its start is the selected point's ring; the end had no mark)
-            end = pg.ScatterPlotItem(pos=xy[-1:], symbol="d", size=13, brush=colour, pen=cosmetic(QColor("white"), 1.5))
+            end = _Marks(pos=xy[-1:], symbol="d", size=13, brush=colour, pen=cosmetic(QColor("white"), 1.5))
             end.setZValue(4.5)
-            end.mouseClickEvent = lambda ev: ev.ignore()  # a press there picks the point under it
             for it in (halo, item, end):
                 self.addItem(it)
             self._paths[name] = item

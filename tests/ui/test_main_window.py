@@ -89,6 +89,7 @@ def test_dragging_between_two_points_draws_a_path_and_changes_the_preview(window
     assert (entry.a, entry.b) == (a, b) and entry.path.method == mode
     assert len(window.map._paths[mode].xData) == window.ws.frames  # drawn through every frame
     ends = [it for it in window.map._halos if isinstance(it, pg.ScatterPlotItem)]  # its end is marked
+    assert window.map.getPlotItem().buttonsHidden  # no unexplained "A" button in the corner after a zoom
     assert len(ends) == 1 and np.allclose(ends[0].data["x"], window.map.xy[b, 0], atol=1e-6)
     start = window.preview.pixels.copy()
     assert not np.array_equal(start, before)
