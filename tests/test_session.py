@@ -21,7 +21,8 @@ def test_a_session_drags_decodes_keeps_marks_and_comes_back_from_json():
 
     s.set_playhead(0.5)
     mark = s.bookmark_here()
-    assert mark["name"].startswith("bookmark 1: geodesic t=0.50") and len(mark["latent"]) == s.latents.shape[1]
+    assert mark["name"] == f"bookmark 1: geodesic {s.item_name(3)} → {s.item_name(42)}, t=0.50"  # which path
+    assert len(mark["latent"]) == s.latents.shape[1]
     s.walk(7)
     walk = s.save_current_path()
     assert walk["method"] == "walk" and walk["seed"] == s.walk_seed == 1

@@ -498,7 +498,10 @@ class Session:
             return None
         n = len(self.bookmarks) + 1
         if self.paths:
-            entry = {"name": f"bookmark {n}: {self.current} t={self.playhead:.2f}",
+            e = self.paths[self.current]
+            how = f"walk from {self.item_name(e.a)}" if self.current == "walk" else \
+                f"{self.current} {self.item_name(e.a)} → {self.item_name(e.b)}"
+            entry = {"name": f"bookmark {n}: {how}, t={self.playhead:.2f}",  # which path, not only its kind
                      "latent": [float(v) for v in self.playhead_latent()]}
         else:
             i = max(self.selected, 0)
