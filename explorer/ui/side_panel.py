@@ -40,6 +40,11 @@ class SidePanel(QWidget):
         self.nearest = QListWidget()
         self.nearest.setToolTip("The training items nearest to the selected point in latent space, with their "
                                 "distance in neighbour spacings; double-click to go")
+        for lst in (self.bookmarks, self.paths, self.extra, self.nearest):
+            # a long name is shortened in its middle (both ends of "lerp: A → B" stay), whole in its tooltip,
+            # instead of a sideways scroll bar in the narrow panel
+            lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            lst.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.nearest_title = QLabel("<b>Nearest in latent space</b>")
         self.nearest_title.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -92,11 +97,13 @@ class SidePanel(QWidget):
 
     def show_extra(self, names: list[str]) -> None:
         self.extra.clear()
-        self.extra.addItems(names)
+        for name in names:
+            QListWidgetItem(name, self.extra).setToolTip(name)
 
     @staticmethod
     def _add(lst: QListWidget, entry: dict) -> None:
         it = QListWidgetItem(entry["name"])
+        it.setToolTip(entry["name"])
         it.setData(Qt.ItemDataRole.UserRole, entry)
         it.setFlags(it.flags() | Qt.ItemFlag.ItemIsEditable)
         lst.addItem(it)

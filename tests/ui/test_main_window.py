@@ -894,3 +894,21 @@ def test_embedding_from_the_closest_starts_is_a_kept_choice_in_the_file_menu(qtb
     third = MainWindow()
     qtbot.addWidget(third)
     assert not third.embed_closest_action.isChecked()
+
+
+def test_long_names_in_the_side_panel_are_shortened_in_the_middle_not_scrolled_sideways(qtbot):
+    from explorer.ui.side_panel import SidePanel
+
+    side = SidePanel()
+    qtbot.addWidget(side)
+    side.resize(300, 700)
+    side.show()
+    long = "slow-strings/C#4-v100-a-very-long-recording-name.wav"
+    side.show_nearest("x", [(0, long, 1.5)], labels=["string"])
+    side._add(side.paths, {"name": f"lerp: accordion/A#3-v100.wav → {long}"})
+    side.show_extra([f"{long} (embedded)"])
+    qtbot.waitExposed(side)
+    for lst in (side.nearest, side.paths, side.extra):
+        assert not lst.horizontalScrollBar().isVisible()  # no sideways scrolling in the narrow panel
+        assert lst.textElideMode() == Qt.TextElideMode.ElideMiddle  # "lerp: accordion… → …name.wav": both ends
+        assert long in lst.item(0).toolTip()  # whole on hover
