@@ -179,7 +179,8 @@ def build_menus(win) -> None:
     tools_menu.addAction(win.generate_action)
     win.addAction(QAction("Bookmark", win, shortcut="Ctrl+D", triggered=win.bookmark_here))
     win.addAction(QAction("Save path", win, shortcut="Ctrl+S", triggered=win.save_current_path))
-    win.addAction(QAction("Close the message, show all points", win, shortcut="Esc", triggered=win._escape))
+    win.addAction(QAction("Leave the Find box, close the message, show all points", win, shortcut="Esc",
+                          triggered=win._escape))
     play = QAction("Play/Pause", win, shortcut="P", triggered=win.timeline.toggle)
     win.addAction(play)
     sound = QAction("Play sound", win, shortcut="Space", triggered=win.play_sound)
