@@ -142,7 +142,8 @@ class MainWindow(QMainWindow):
         ws.paths_changed.connect(self._redraw_paths)
         ws.selection_changed.connect(self.map.set_selected)
         ws.selection_changed.connect(self._show_nearest)
-        ws.selection_changed.connect(lambda _i: self.panel.show_quality())  # an embedded point: what it was fitted to
+        ws.selection_changed.connect(self.panel.show_quality)  # an embedded point: what it was fitted to (a bound
+        # method: psygnal holds it weakly; a lambda here kept the window alive as long as the session)
         ws.playhead_changed.connect(self._on_playhead)
         ws.message.connect(status)
         ws.extra_changed.connect(self._on_extra_changed)
