@@ -11,7 +11,8 @@ from explorer.models.precision import autocast, cpu_has_fast_bf16, resolve_preci
 from explorer.core.shipped import DEFAULT_CHECKPOINT
 from explorer.io.progress import LogBar
 from explorer.train.progress_log import ProgressLog
-from explorer.train.trainer import TrainProgress
+from explorer.train.config import preset
+from explorer.train.trainer import Trainer, TrainProgress
 
 from conftest import run_cli
 
@@ -81,6 +82,28 @@ def test_a_log_file_gets_one_plain_line_every_30_seconds():
     now[0] += 30.0
     line = log.line(TrainProgress(30, 100_000, {"rec": 0.01}, 30.0, seconds_left=45.0))
     assert "ETA 0m45s" in line
+    # in an L_LLE warm-up the steps go faster than they will: the time left counts the rest at their cost
+    log = ProgressLog(30.0, clock=lambda: now[0])
+    now[0] += 30.0
+    line = log.line(TrainProgress(30, 100, {"rec": 0.01}, 30.0, work_left=10 + 2.0 * 60))  # warm-up ends at 40
+    assert "1.00 steps/s" in line and "ETA 2m10s" in line
+
+
+def test_the_time_left_counts_the_steps_after_an_lle_warm_up_at_their_own_cost(image_folder, tmp_path):
+    from explorer.data import load_dataset
+
+    dataset = load_dataset(str(image_folder), "image", resolution=16)
+    model_cfg, train_cfg, _ = preset("tiny", 2, 3)
+    train_cfg.steps, train_cfg.lle_warmup = 400, 100
+    trainer = Trainer(dataset, model_cfg, train_cfg, tmp_path / "m.safetensors", compile=True)
+    assert trainer.work_left() == 400  # not measured yet: every step alike
+    trainer.warm_up()
+    assert trainer.lle_step_cost >= 1.0
+    assert trainer.work_left() == pytest.approx(100 + trainer.lle_step_cost * 300)
+    for _ in trainer.run():
+        if trainer.step == 100:
+            assert trainer.work_left() == 300  # with L_LLE on, the steps left are of the kind run now
+            break
 
 
 def test_train_writes_plain_lines_when_stderr_is_not_a_terminal(image_folder, tmp_path):

@@ -104,7 +104,8 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     from explorer.data import load_dataset
     from explorer.models import MultiFieldConfig
     from explorer.train.recipe import compile_choice, make_recipe
-    from explorer.train.progress_log import ProgressLog
+    from explorer.io.progress import duration
+    from explorer.train.progress_log import ProgressLog, time_left
     from explorer.train.trainer import Trainer, state_path
 
     speak = group is None or group.leader  # one process of a multi-process run prints
@@ -153,8 +154,11 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
                 "again" + (" (with --resume)" if trainer.resumed else ""), file=sys.stderr)
             return 130, False
     terminal = sys.stderr.isatty()
+    # the time left is ours (progress_log.time_left), not tqdm's: its "remaining" took the cheap steps of an
+    # L_LLE warm-up for all of them and said half the run's time
     bar = tqdm(total=train_cfg.steps, initial=trainer.step, unit="step", dynamic_ncols=True, file=sys.stderr,
-               disable=None if terminal and speak else True, mininterval=1.0)
+               disable=None if terminal and speak else True, mininterval=1.0,
+               bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}, {rate_fmt}{postfix}]")
     log = None if terminal or not speak else ProgressLog(30.0, start_step=trainer.step)
     previous = _stop_on_signals(trainer, several=group is not None)
     try:
@@ -166,7 +170,9 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
             if line:
                 print(line, file=sys.stderr, flush=True)
             if progress.step % 10 == 0 or progress.step == progress.steps:
-                bar.set_postfix({k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
+                left = time_left(progress, bar.format_dict.get("rate"))
+                bar.set_postfix({"left": duration(left) if left is not None else "?"}
+                                | {k: f"{v:.4f}" for k, v in progress.losses.items()}, refresh=False)
     except KeyboardInterrupt:  # a second Ctrl-C: at once, without saving; the last save resumes
         bar.close()
         say("stopped at once; --resume continues from the last save", file=sys.stderr)

@@ -12,6 +12,17 @@ from collections.abc import Callable
 from explorer.io.progress import duration as _duration
 
 
+def time_left(progress, rate: float | None) -> float | None:
+    """Seconds left of a run going at ``rate`` steps per second now (None: not known yet): its
+    ``work_left`` (steps of the kind run now: an L_LLE warm-up's cheaper steps are not taken for the
+    rest) at that rate, or its time budget's ``seconds_left`` where that ends it sooner."""
+    work = progress.work_left if progress.work_left is not None else progress.steps - progress.step
+    left = work / rate if rate else None
+    if progress.seconds_left is not None:  # a time budget ends the run first where it is shorter
+        left = progress.seconds_left if left is None else min(left, progress.seconds_left)
+    return left
+
+
 class ProgressLog:
     """``line(progress)`` returns a line to print when ``interval`` seconds have passed since the last one."""
 
@@ -24,7 +35,8 @@ class ProgressLog:
         self._saved: tuple[int, float] | None = None
 
     def line(self, progress) -> str | None:
-        """``progress``: a ``TrainProgress`` (step, steps, losses, saved; seconds_left of a time budget)."""
+        """``progress``: a ``TrainProgress`` (step, steps, losses, saved; seconds_left of a time budget; work_left,
+        the steps left in steps of the kind run now, which the speed now divides)."""
         now = self.clock()
         if progress.saved:
             self._saved = (progress.step, now)
@@ -33,9 +45,7 @@ class ProgressLog:
         rate = (progress.step - self._last_step) / max(now - self._last_time, 1e-9)
         self._last_step, self._last_time = progress.step, now
         losses = "  ".join(f"{k} {v:.5f}" for k, v in progress.losses.items())
-        left = (progress.steps - progress.step) / rate if rate > 0 else None
-        if progress.seconds_left is not None:  # a time budget ends the run first where it is shorter
-            left = progress.seconds_left if left is None else min(left, progress.seconds_left)
+        left = time_left(progress, rate)
         eta = _duration(left) if left is not None else "?"
         saved = (f"last save step {self._saved[0]} ({_duration(now - self._saved[1])} ago)" if self._saved
                  else "not saved yet")

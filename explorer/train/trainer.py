@@ -52,6 +52,10 @@ class TrainProgress:
     saved: bool = False
     seconds_left: float | None = None
     """Of the run's time budget (``TrainConfig.minutes``); None without one."""
+    work_left: float | None = None
+    """The steps left, counted in steps of the kind being run now: during an L_LLE warm-up a step with L_LLE
+    (two decodes) counts as ``Trainer.lle_step_cost`` of them, so that a time left estimated from the speed
+    now is not half the truth (``Trainer.work_left``)."""
 
 
 def fingerprint(model: dict, train: dict, data: dict, n_items: int) -> dict:
@@ -168,6 +172,9 @@ class Trainer:
         the processes' mean from the last step's all-reduce, so that all of them agree."""
         self.step_seconds = 0.0
         """How long the last step took, by ``agreed_seconds``: the schedule aims at the end of the step it sets."""
+        self.lle_step_cost = 1.0
+        """How many steps without L_LLE a step with it costs (its latents and their projections decoded
+        together): measured by a compiled ``warm_up`` when the run has an L_LLE warm-up, else 1."""
         self.resumed = False
         self.stop_requested = False
         """Set (``request_stop``, e.g. from a signal handler) to end ``run()`` at the next step boundary."""
@@ -285,6 +292,17 @@ class Trainer:
         loc = self.local_of[nb]
         return torch.where((loc >= 0)[..., None], self.latents[loc.clamp_min(0)], self.table[nb])
 
+    def _lle_start(self) -> int:
+        """The first step (counted from 0) that decodes the L_LLE projections."""
+        return min(self.config.lle_warmup, self.config.steps // 4) if self.config.lle else self.config.steps
+
+    def work_left(self) -> float:
+        """The steps left, in steps of the kind run now (``TrainProgress.work_left``)."""
+        start, steps = self._lle_start(), self.config.steps
+        if self.step >= start:
+            return float(steps - self.step)
+        return (start - self.step) + self.lle_step_cost * (steps - start)
+
     def lle_scale(self) -> float:
         """How much of L_LLE this step carries: 0 during ``lle_warmup``, then a linear ramp to 1."""
         warmup = min(self.config.lle_warmup, self.config.steps // 4)  # a short run still gets L_LLE
@@ -373,6 +391,14 @@ class Trainer:
             for mode in modes:
                 total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
                 total.backward()
+            if len(modes) == 2:  # compiled: one more step of each kind, timed, for the time left before L_LLE
+                took = []
+                for mode in modes:
+                    t1 = time.perf_counter()
+                    total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
+                    total.backward()
+                    took.append(time.perf_counter() - t1)
+                self.lle_step_cost = min(4.0, max(1.0, took[1] / max(took[0], 1e-9)))
         except Exception as e:  # inductor and the C++ compiler fail in many ways; the step itself is sound
             self.opt.zero_grad(set_to_none=True)
             reason = failure_reason(e)
@@ -424,7 +450,8 @@ class Trainer:
                 self.save()
                 last_save = clock()
                 saved = True
-            yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved, self.seconds_left())
+            yield TrainProgress(self.step, self.config.steps, losses, self.seconds, saved, self.seconds_left(),
+                                self.work_left())
         self.save(final=True)
 
     def _sample_points(self, b: int, p: int, gen: torch.Generator | None = None) -> torch.Tensor:
