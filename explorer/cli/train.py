@@ -127,8 +127,7 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
     trainer = Trainer(dataset, model_cfg, train_cfg, out, device=device, command=command, resume=args.resume,
                       modality=modality, precision=args.precision, compile=compiled, group=group)
     n_train = len(trainer.train_set.names)
-    losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else "")
-              + ("+prior" if train_cfg.latent_weight > 0 else ""))
+    losses = ("rec" + ("+lle" if train_cfg.lle else "") + ("+iso" if train_cfg.iso else ""))
     kind = "+".join(f"{k} {c.kind}" for k, c in model_cfg.parts.items()) if None not in configs else model_cfg.kind
     how = f"{trainer.precision}, {'compiled' if trainer.compiled else 'eager'}, {torch.get_num_threads()} threads"
     if group is not None:

@@ -48,10 +48,6 @@ class TrainConfig:
     estimated from evenly spaced ones of the step's samples, in a second, smaller decode, and the step
     costs less (a projection's decode is half of a step's work at 1)."""
     iso_weight: float = 1.0
-    latent_weight: float = 0.0
-    """Weight of a Gaussian prior on the latents (DeepSDF's code regularisation, Park et al. 2019 eq. 9): the
-    batch's mean squared latent coordinate, added to the loss, so that the latents stay in a compact region
-    around the mean a test-time fit starts from (0: none, as in GEM)."""
     negative_weight: float = 1.0
     """Weight of the L1 penalty on negative LLE weights."""
     sampling: str = "random"

@@ -268,10 +268,6 @@ class Trainer:
             iso = isometry_loss(z, self._joint_signal(idx), self.log_alpha, c.iso_quantile)
             losses["iso"] = iso
             total = total + c.iso_weight * iso
-        if c.latent_weight > 0:
-            prior = z.float().pow(2).mean()
-            losses["prior"] = prior
-            total = total + c.latent_weight * prior
         return total, losses
 
     def _lle_subset(self, p: int) -> torch.Tensor:
