@@ -31,7 +31,7 @@ def test_image_plug_reads_a_picture_at_the_trained_size(tmp_path):
     info = {"resolution": [8, 8], "channels": 1}
     seen = plug.read_file(tmp_path / "white.png", _pipeline(info), None, invert=False)
     assert seen.values.shape == (1, 64, 1) and float(seen.values.min()) == pytest.approx(1.0)
-    assert seen.coords.shape == (64, 2) and seen.notes == []
+    assert seen.coords.shape == (64, 2) and seen.notes == ["white.png is 60 x 40 pixels: its middle square was scaled to 8 x 8"]
     negative = plug.read_file(tmp_path / "white.png", _pipeline(info), None, invert=True)
     assert float(negative.values.max()) == pytest.approx(-1.0)
 
