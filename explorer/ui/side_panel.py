@@ -41,10 +41,9 @@ class SidePanel(QWidget):
         self.nearest.setToolTip("The training items nearest to the selected point in latent space, with their "
                                 "distance in neighbour spacings; double-click to go")
         for lst in (self.bookmarks, self.paths, self.extra, self.nearest):
-            # a long name is shortened in its middle (both ends of "lerp: A → B" stay), whole in its tooltip,
-            # instead of a sideways scroll bar in the narrow panel
+            # a long name is cut at its end ("…"), whole in its tooltip, instead of a sideways scroll bar in the
+            # narrow panel (cut in the middle, "kitchen/b…ts.ply" lost the part of a name that tells items apart)
             lst.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-            lst.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.nearest_title = QLabel("<b>Nearest in latent space</b>")
         self.nearest_title.setWordWrap(True)
         layout = QVBoxLayout(self)
