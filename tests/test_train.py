@@ -80,21 +80,28 @@ def test_same_command_gives_the_same_checkpoint_and_resume_continues_exactly(ima
         assert torch.allclose(c.state_dict[k], a.state_dict[k], atol=1e-6), k
 
 
+def _signal_at(cmd: list[str], line_start: str, sig=signal.SIGINT, env: dict | None = None) -> tuple[int, str]:
+    """Run ``cmd``, send ``sig`` (as Ctrl-C or a kill would) once its stderr shows a line starting with
+    ``line_start``; its exit status and the rest of its stderr."""
+    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_signals)
+    try:
+        for line in proc.stderr:
+            if line.startswith(line_start):
+                break
+        proc.send_signal(sig)
+        rest = proc.communicate(timeout=120)[1]
+    finally:
+        proc.kill()
+    return proc.returncode, rest
+
+
 def test_killed_training_keeps_its_checkpoint_and_resumes(image_folder, tmp_path):
     out = tmp_path / "k.safetensors"
     cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
            "--resolution", "16", "--steps", "1000000", "--save-every", "0", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
-    try:
-        # --save-every 0 writes after every step: wait for the state file, then interrupt like Ctrl-C
-        for line in proc.stderr:
-            if line.startswith("checkpoint saved at step"):
-                break
-        proc.send_signal(signal.SIGINT)
-        rest = proc.communicate(timeout=120)[1]
-    finally:
-        proc.kill()
-    assert proc.returncode == 130
+    # --save-every 0 writes after every step: wait for the state file, then interrupt like Ctrl-C
+    code, rest = _signal_at(cmd, "checkpoint saved at step")
+    assert code == 130
     assert "--resume" in rest
     saved = load_checkpoint(out)
     assert saved.train["step"] >= 1 and not saved.train["finished"]
@@ -111,16 +118,8 @@ def test_ctrl_c_while_the_training_step_compiles_says_nothing_was_saved(image_fo
     env = os.environ | {"TORCHINDUCTOR_CACHE_DIR": str(tmp_path / "kernels")}  # nothing cached: a long compile
     cmd = [sys.executable, "-m", "explorer", "train", "--data", str(image_folder), "--preset", "tiny",
            "--resolution", "16", "--steps", "1000000", "--compile", "on", "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=default_signals)
-    try:
-        for line in proc.stderr:
-            if line.startswith("compiling the training step"):
-                break
-        proc.send_signal(signal.SIGINT)
-        rest = proc.communicate(timeout=120)[1]
-    finally:
-        proc.kill()
-    assert proc.returncode == 130 and "Traceback" not in rest, rest
+    code, rest = _signal_at(cmd, "compiling the training step", env=env)
+    assert code == 130 and "Traceback" not in rest, rest
     assert "interrupted while compiling the training step, before training: nothing was saved; run the same " \
            "command again" in rest
     assert not out.exists()
@@ -131,17 +130,10 @@ def test_an_interrupted_run_resumes_bit_identical_to_one_never_stopped(image_fol
     common = ["--data", str(image_folder), "--preset", "tiny", "--resolution", "16", "--steps", "300"]
     run_cli("train", *common, "--out", str(tmp_path / "ref.safetensors"))
     out = tmp_path / "i.safetensors"
-    proc = subprocess.Popen([sys.executable, "-m", "explorer", "train", *common, "--save-every", "0", "--out", str(out)],
-                            cwd=ROOT, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals)
-    try:
-        for line in proc.stderr:  # --save-every 0: a save after every step; the signal lands anywhere in one
-            if line.startswith("checkpoint saved at step"):
-                break
-        proc.send_signal(sig)
-        rest = proc.communicate(timeout=120)[1]
-    finally:
-        proc.kill()
-    assert proc.returncode == 130 and "interrupted at step" in rest and "Traceback" not in rest, rest
+    # --save-every 0: a save after every step; the signal lands anywhere in one
+    code, rest = _signal_at([sys.executable, "-m", "explorer", "train", *common, "--save-every", "0", "--out", str(out)],
+                            "checkpoint saved at step", sig)
+    assert code == 130 and "interrupted at step" in rest and "Traceback" not in rest, rest
     stopped = load_checkpoint(out).train["step"]
     assert 1 <= stopped < 300
     assert f"resuming at step {stopped}" in run_cli("train", *common, "--out", str(out), "--resume").stderr
