@@ -98,6 +98,7 @@ def test_the_time_left_counts_the_steps_after_an_lle_warm_up_at_their_own_cost(i
     trainer = Trainer(dataset, model_cfg, train_cfg, tmp_path / "m.safetensors", compile=True)
     assert trainer.work_left() == 400  # not measured yet: every step alike
     trainer.warm_up()
+    trainer.measure_lle_cost()
     assert trainer.lle_step_cost >= 1.0
     assert trainer.work_left() == pytest.approx(100 + trainer.lle_step_cost * 300)
     for _ in trainer.run():

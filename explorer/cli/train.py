@@ -152,6 +152,7 @@ def _train(args, argv, out, device, group) -> tuple[int, bool]:
             say(f"interrupted while compiling the training step, before training: {kept}run the same command "
                 "again" + (" (with --resume)" if trainer.resumed else ""), file=sys.stderr)
             return 130, False
+    trainer.measure_lle_cost()  # a step of each kind, timed: the time left is not half the truth in the warm-up
     terminal = sys.stderr.isatty()
     # the time left is ours (progress_log.time_left), not tqdm's: its "remaining" took the cheap steps of an
     # L_LLE warm-up for all of them and said half the run's time

@@ -174,7 +174,7 @@ class Trainer:
         """How long the last step took, by ``agreed_seconds``: the schedule aims at the end of the step it sets."""
         self.lle_step_cost = 1.0
         """How many steps without L_LLE a step with it costs (its latents and their projections decoded
-        together): measured by a compiled ``warm_up`` when the run has an L_LLE warm-up, else 1."""
+        together): ``measure_lle_cost``, when the run has an L_LLE warm-up; 1 until measured."""
         self.resumed = False
         self.stop_requested = False
         """Set (``request_stop``, e.g. from a signal handler) to end ``run()`` at the next step boundary."""
@@ -387,14 +387,6 @@ class Trainer:
             for mode in modes:
                 total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
                 total.backward()
-            if len(modes) == 2:  # compiled: one more step of each kind, timed, for the time left before L_LLE
-                took = []
-                for mode in modes:
-                    t1 = time.perf_counter()
-                    total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
-                    total.backward()
-                    took.append(time.perf_counter() - t1)
-                self.lle_step_cost = min(4.0, max(1.0, took[1] / max(took[0], 1e-9)))
         except Exception as e:  # inductor and the C++ compiler fail in many ways; the step itself is sound
             self.opt.zero_grad(set_to_none=True)
             reason = failure_reason(e)
@@ -405,6 +397,22 @@ class Trainer:
             return 0.0
         self.opt.zero_grad(set_to_none=True)
         return time.monotonic() - t
+
+    def measure_lle_cost(self) -> None:
+        """Time one step of each kind, without training on it (as ``warm_up``; after it, on compiled fields),
+        so that the time left before L_LLE starts counts the later steps at their cost (``lle_step_cost``).
+        Nothing to measure without an L_LLE warm-up."""
+        c = self.config
+        if not (c.lle and self._lle_start() > 0):
+            return
+        took = []
+        for mode in (False, True):
+            t = time.perf_counter()
+            total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
+            total.backward()
+            took.append(time.perf_counter() - t)
+        self.opt.zero_grad(set_to_none=True)
+        self.lle_step_cost = min(4.0, max(1.0, took[1] / max(took[0], 1e-9)))
 
     def _joint_signal(self, idx: torch.Tensor) -> torch.Tensor:
         """``[B, D]``: the comparable part of each item's signal; parts of a multi-field signal are
