@@ -6,7 +6,7 @@ import shlex
 import sys
 
 
-from explorer.cli.common import check_out_file, count, number, pipeline_for, seed_option, speed_options
+from explorer.cli.common import count, number, pipeline_for, seed_option, speed_options
 
 
 def export_options(p: argparse.ArgumentParser) -> None:
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace, argv: list[str]) -> int:
     from explorer.core.export import ExportOptions, check_target, export_steps
     from explorer.io.progress import progress_bar
 
-    check_target(args.out, args.force)
-    check_out_file(args.out)
+    check_target(args.out, args.force)  # the name, the format and a place that can be written: before any work
     ckpt = open_model(args.checkpoint)
     options = ExportOptions(resolution=args.resolution, fps=args.fps, loop=args.loop, pingpong=args.pingpong,
                             crossfade_ms=args.crossfade_ms, morph=args.morph, float_wav=args.float_wav,
