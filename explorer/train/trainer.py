@@ -288,20 +288,22 @@ class Trainer:
         loc = self.local_of[nb]
         return torch.where((loc >= 0)[..., None], self.latents[loc.clamp_min(0)], self.table[nb])
 
-    def _lle_start(self) -> int:
-        """The first step (counted from 0) that decodes the L_LLE projections."""
-        return min(self.config.lle_warmup, self.config.steps // 4) if self.config.lle else self.config.steps
+    def _lle_warmup(self) -> int:
+        """Steps without L_LLE before it ramps in (0: from the first step): ``lle_warmup``, at most a quarter
+        of the run, so that a short run still trains with L_LLE."""
+        return min(self.config.lle_warmup, self.config.steps // 4) if self.config.lle else 0
 
     def work_left(self) -> float:
         """The steps left, in steps of the kind run now (``TrainProgress.work_left``)."""
-        start, steps = self._lle_start(), self.config.steps
+        steps = self.config.steps
+        start = self._lle_warmup() if self.config.lle else steps  # the first step that decodes the projections
         if self.step >= start:
             return float(steps - self.step)
         return (start - self.step) + self.lle_step_cost * (steps - start)
 
     def lle_scale(self) -> float:
         """How much of L_LLE this step carries: 0 during ``lle_warmup``, then a linear ramp to 1."""
-        warmup = min(self.config.lle_warmup, self.config.steps // 4)  # a short run still gets L_LLE
+        warmup = self._lle_warmup()
         if warmup <= 0:
             return 1.0
         return min(1.0, max(0.0, (self.step + 1 - warmup) / warmup))  # self.step: steps done before this one
@@ -382,11 +384,10 @@ class Trainer:
         t = time.monotonic()
         c = self.config
         # both shapes a run decodes: [B] during an L_LLE warm-up, [2B] with L_LLE
-        modes = [False, True] if c.lle and min(c.lle_warmup, c.steps // 4) > 0 else [None]
+        modes = [False, True] if self._lle_warmup() > 0 else [None]
         try:
             for mode in modes:
-                total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
-                total.backward()
+                self._trial_step(mode)
         except Exception as e:  # inductor and the C++ compiler fail in many ways; the step itself is sound
             self.opt.zero_grad(set_to_none=True)
             reason = failure_reason(e)
@@ -398,18 +399,22 @@ class Trainer:
         self.opt.zero_grad(set_to_none=True)
         return time.monotonic() - t
 
+    def _trial_step(self, lle: bool | None) -> None:
+        """Forward and backward of one batch, with L_LLE on, off or as scheduled (None), from a generator of its
+        own: the run's random state is untouched, and the gradients are the caller's to clear."""
+        total, _ = self.losses(torch.Generator().manual_seed(self.config.seed + 1), lle=lle)
+        total.backward()
+
     def measure_lle_cost(self) -> None:
         """Time one step of each kind, without training on it (as ``warm_up``; after it, on compiled fields),
         so that the time left before L_LLE starts counts the later steps at their cost (``lle_step_cost``).
         Nothing to measure without an L_LLE warm-up."""
-        c = self.config
-        if not (c.lle and self._lle_start() > 0):
+        if self._lle_warmup() <= 0:
             return
         took = []
         for mode in (False, True):
             t = time.perf_counter()
-            total, _ = self.losses(torch.Generator().manual_seed(c.seed + 1), lle=mode)
-            total.backward()
+            self._trial_step(mode)
             took.append(time.perf_counter() - t)
         self.opt.zero_grad(set_to_none=True)
         self.lle_step_cost = min(4.0, max(1.0, took[1] / max(took[0], 1e-9)))
