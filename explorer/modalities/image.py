@@ -14,6 +14,9 @@ from explorer.modalities.image_file import IMAGE_SUFFIXES, is_grey_mode, open_pi
 from explorer.modalities.masks import image_mask
 from explorer.modalities.pictures import rgb
 
+NEGATIVE_NOTE = "its negative was embedded"
+"""How a note says that a picture was taken as its negative (the window captions that picture so)."""
+
 
 MIN_PICTURE = 256
 """Pixels on the long side of exported pictures by default: a 28 x 28 GIF is a postage stamp. The field is
@@ -124,7 +127,7 @@ class ImageModality:
             invert = abs(mine - theirs) > 0.5 and abs((1 - mine) - theirs) < 0.25
             if invert:
                 notes.append(f"{path.name} has a {'light' if mine > 0.5 else 'dark'} background and the training "
-                             f"pictures a {'dark' if mine > 0.5 else 'light'} one: its negative was embedded")
+                             f"pictures a {'dark' if mine > 0.5 else 'light'} one: {NEGATIVE_NOTE}")
         if invert:
             pixels = 1.0 - pixels
         values = torch.from_numpy(self.to_field(pixels[None]))

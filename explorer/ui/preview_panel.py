@@ -186,7 +186,8 @@ class PreviewPanel(QWidget):
                 continue
             between = len(set(e.path.nodes) - {e.a, e.b})
             lines.append(f"<b>{m}</b>: {ws.item_name(e.a)} → {ws.item_name(e.b)}, "
-                         f"length {e.path.length / unit:.1f} neighbour spacings, {between} item{'' if between == 1 else 's'} between, {where}"
+                         f"length {e.path.length / unit:.1f} neighbour spacings, "
+                         f"{between} item{'' if between == 1 else 's'} between, {where}"
                          + (f"<br><i>{e.path.note}</i>" if e.path.note else ""))
         self.quality.setText("<br>".join(lines))
         self.quality.setToolTip(QUALITY_HELP)
@@ -196,6 +197,7 @@ class PreviewPanel(QWidget):
         reconstruction (pictures kept for this session: given once, shown again whenever the point is
         selected), and the nearest training items (with their first telling label). ``entry``: the extra
         point (``Session.extra``: name, metrics, notes, neighbours)."""
+        from explorer.modalities.image import NEGATIVE_NOTE
         from explorer.ui.thumbnails import img_tag
 
         if original is not None and recon is not None:
@@ -204,11 +206,12 @@ class PreviewPanel(QWidget):
         notes = entry.get("notes") or []
         labels = self.ws.ckpt.labels
         first = next((k for k in labels if k != "folder"), None)
+        negative = " (negative)" if any(NEGATIVE_NOTE in n for n in notes) else ""
         pictures = "" if shown is None else "<table><tr>" + "".join(
             f"<td align=center>{img_tag(png)}<br>{what}</td>"
-            for png, what in ((shown[0], "the file" + (" (negative)" if any("its negative" in n for n in notes) else "")),
-                              (shown[1], "its reconstruction"))) + "</tr></table>"
-        neighbours = [(j, n) for j, n, *_ in entry.get("neighbours") or [] if isinstance(j, int) and 0 <= j < len(self.ws.ckpt.names)]
+            for png, what in ((shown[0], "the file" + negative), (shown[1], "its reconstruction"))) + "</tr></table>"
+        neighbours = [(j, n) for j, n, *_ in entry.get("neighbours") or []
+                      if isinstance(j, int) and 0 <= j < len(self.ws.ckpt.names)]
         self.quality.setText(f"<b>{entry['name']}</b> embedded: "
                              + ", ".join(f"{k} {v:.3g}" for k, v in (entry.get("metrics") or {}).items()
                                          if isinstance(v, float))
